@@ -1,0 +1,168 @@
+# ptlab: x86-64 page tables, booted and explained.
+#
+# Targets: all (default), run, gdb, iso, check, unit, system, fuzz, matrix, bench, clean.
+# Everything is built under build/, which mirrors the source tree.
+#
+#   build/bzImage          the kernel, bootable by QEMU -kernel or GRUB's `linux`
+#   build/ptlab            the host tool (issue: host tool)
+#   build/host/libptlab.a  host build of the freestanding libraries (for tools and benches)
+#   build/san/libptlab.a   the same under ASan+UBSan (for unit tests)
+
+B          := build
+CC         := gcc
+LD         := ld
+OBJCOPY    := objcopy
+PYTHON     := /usr/bin/python3
+QEMU       := qemu-system-x86_64
+MEM        ?= 512M
+CPU        ?= max
+APPEND     ?=
+QEMUOPTS   ?=
+
+.DEFAULT_GOAL := all
+.SUFFIXES:
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+# ---------------------------------------------------------------------------
+# Compiler flags.
+# ---------------------------------------------------------------------------
+WARN       := -Wall -Wextra -Werror
+GCC_INC    := $(shell $(CC) -print-file-name=include)
+# Flags shared by every freestanding (boot/kernel) object.
+FREE_BASE  := -std=gnu11 $(WARN) -ffreestanding -nostdinc -isystem $(GCC_INC) -Iinclude \
+              -fno-stack-protector -fno-stack-check -fno-asynchronous-unwind-tables \
+              -fno-strict-aliasing -fno-common -fno-builtin -Os -g \
+              -mno-80387 -mno-mmx -mno-sse -mno-sse2 -mgeneral-regs-only
+# Real-mode setup: 16-bit code (gcc emits .code16gcc), linked at 0 inside one 64 KiB segment.
+SETUP_CFLAGS  := $(FREE_BASE) -m16 -march=i386 -mregparm=3 -fno-pic -fno-jump-tables \
+                 -fomit-frame-pointer -DBOOT_SETUP
+# The 32-bit report blob called from startup_32: position-independent, flat.
+BLOB32_CFLAGS := $(FREE_BASE) -m32 -march=i686 -fpic -fvisibility=hidden -fno-jump-tables \
+                 -DBOOT_PM32
+# The decompressor's 64-bit C: position-independent, no absolute relocations allowed.
+ZO_CFLAGS     := $(FREE_BASE) -m64 -mno-red-zone -fpie -fvisibility=hidden -fno-jump-tables \
+                 -DBOOT_COMPRESSED
+# The kernel proper, linked at 0xffffffff81000000.
+K_CFLAGS      := $(FREE_BASE) -m64 -mno-red-zone -mcmodel=kernel -fno-pic -fno-pie -DKERNEL
+# Kernel code that runs before the jump to the virtual address (identity mapped): PIC.
+K_EARLY_CFLAGS := $(FREE_BASE) -m64 -mno-red-zone -fpic -fvisibility=hidden -fno-jump-tables -DKERNEL
+
+HOST_CFLAGS   := -std=gnu11 $(WARN) -O2 -g -Iinclude -D_GNU_SOURCE
+SAN_FLAGS     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+DEPFLAGS       = -MMD -MP
+
+# ---------------------------------------------------------------------------
+# Host libraries: every freestanding library source, compiled for the host.
+# lib/paging is the shared paging library; the other lib/ files are the
+# freestanding helpers the boot code uses (LZ4, CRC32, printf).
+# ---------------------------------------------------------------------------
+PAGING_SRCS := $(sort $(wildcard lib/paging/*.c))
+HOSTLIB_SRCS := $(PAGING_SRCS) $(sort $(wildcard lib/*.c))
+HOST_OBJS := $(patsubst %.c,$(B)/host/%.o,$(HOSTLIB_SRCS))
+SAN_OBJS  := $(patsubst %.c,$(B)/san/%.o,$(HOSTLIB_SRCS))
+
+$(B)/host/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) $(DEPFLAGS) -c $< -o $@
+$(B)/san/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -c $< -o $@
+$(B)/host/libptlab.a: $(HOST_OBJS)
+	@rm -f $@; ar rcs $@ $^
+$(B)/san/libptlab.a: $(SAN_OBJS)
+	@rm -f $@; ar rcs $@ $^
+
+# ---------------------------------------------------------------------------
+# Host unit tests: tests/unit/test_*.c, one Criterion binary each, ASan+UBSan.
+# ---------------------------------------------------------------------------
+UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRCS))
+UNIT_LIBS  := -lcriterion -llz4
+
+$(B)/tests/unit/%: tests/unit/%.c $(B)/san/libptlab.a
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -Itests/unit $< $(B)/san/libptlab.a $(UNIT_LIBS) -o $@
+
+# ---------------------------------------------------------------------------
+# Benchmarks: bench/*.c, optimised host builds without sanitizers; bench/run prints figures.
+# ---------------------------------------------------------------------------
+BENCH_SRCS := $(sort $(wildcard bench/*.c))
+BENCH_BINS := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRCS))
+$(B)/bench/%: bench/%.c $(B)/host/libptlab.a
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -O3 $(DEPFLAGS) $< $(B)/host/libptlab.a -llz4 -o $@
+
+# ---------------------------------------------------------------------------
+# Host tool: tools/ptlab/*.c -> build/ptlab (and a sanitizer build for tests).
+# ---------------------------------------------------------------------------
+PTLAB_SRCS := $(sort $(wildcard tools/ptlab/*.c))
+ifneq ($(PTLAB_SRCS),)
+PTLAB_BIN  := $(B)/ptlab
+$(B)/ptlab: $(PTLAB_SRCS) $(B)/host/libptlab.a
+	$(CC) $(HOST_CFLAGS) $(DEPFLAGS) -Itools/ptlab $(PTLAB_SRCS) $(B)/host/libptlab.a -o $@
+$(B)/san/ptlab: $(PTLAB_SRCS) $(B)/san/libptlab.a
+	$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -Itools/ptlab $(PTLAB_SRCS) $(B)/san/libptlab.a -o $@
+endif
+
+# ---------------------------------------------------------------------------
+# The kernel image.
+# ---------------------------------------------------------------------------
+include arch/x86/Makefile.boot
+
+# ---------------------------------------------------------------------------
+# Top-level targets.
+# ---------------------------------------------------------------------------
+.PHONY: all deps deps-check run gdb iso check unit system fuzz matrix bench clean
+
+all: $(B)/bzImage $(PTLAB_BIN)
+
+deps:
+	@scripts/install-deps run
+deps-check:
+	@scripts/install-deps check
+
+QEMU_RUN = $(QEMU) -kernel $(B)/bzImage -m $(MEM) -cpu $(CPU) -display none -no-reboot \
+           -serial mon:stdio -device isa-debug-exit,iobase=0xf4,iosize=4 $(QEMUOPTS)
+
+# make run: the serial console and the QEMU monitor share this terminal (Ctrl-A c switches).
+run: deps
+	@$(MAKE) --no-print-directory $(B)/bzImage
+	@echo "ptlab: booting in QEMU (-m $(MEM) -cpu $(CPU)); Ctrl-A c: monitor, Ctrl-A x: quit"
+	-$(QEMU_RUN) -append "$(APPEND)"
+
+gdb: deps
+	@$(MAKE) --no-print-directory $(B)/bzImage
+	@sed -e 's|@VMLINUX@|$(B)/vmlinux|' scripts/gdbinit.in > .gdbinit
+	@echo "ptlab: QEMU waits for gdb on localhost:$$((25000 + $$(id -u) % 5000)); run gdb in this directory"
+	-$(QEMU_RUN) -append "$(APPEND)" -S -gdb tcp::$$((25000 + $$(id -u) % 5000))
+
+iso: deps-check $(B)/ptlab.iso
+
+$(B)/ptlab.iso: $(B)/bzImage scripts/grub.cfg
+	@rm -rf $(B)/iso && mkdir -p $(B)/iso/boot/grub
+	cp $(B)/bzImage $(B)/iso/boot/bzImage
+	cp scripts/grub.cfg $(B)/iso/boot/grub/grub.cfg
+	grub-mkrescue -o $@ $(B)/iso >$(B)/grub-mkrescue.log 2>&1 || { cat $(B)/grub-mkrescue.log; exit 1; }
+
+unit: $(UNIT_BINS)
+	@scripts/run-unit $(UNIT_BINS)
+
+system: all $(B)/ptlab.iso $(B)/bench/stub-bzImage
+	$(PYTHON) -m pytest -q -p no:cacheprovider tests/system $(PYTEST_ARGS)
+
+check: deps-check
+	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(B)/ptlab.iso
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory system
+
+matrix: deps-check all
+	PTLAB_MATRIX=full $(PYTHON) -m pytest -q -p no:cacheprovider tests/system $(PYTEST_ARGS)
+
+bench: deps-check all $(BENCH_BINS) $(B)/bench/stub-bzImage
+	@scripts/run-bench $(BENCH_BINS)
+
+clean:
+	rm -rf $(B) .gdbinit
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
