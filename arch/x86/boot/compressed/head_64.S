@@ -1,0 +1,218 @@
+/*
+ * head_64.S: the decompressor's entry points (stage 1, seed 001).
+ *
+ * startup_32 (offset 0): the boot protocol's 32-bit entry: protected mode,
+ * paging off, ESI = boot_params, reached from ptlab's real-mode setup or
+ * directly from GRUB. It loads its own GDT, checks for long mode, builds the
+ * 4 GiB identity map exactly as seed 001 shows (one PML4 entry, four PDPT
+ * entries, 2048 PD entries of 2 MiB pages), sets CR4.PAE, loads CR3, sets
+ * EFER.LME, sets CR0.PG and far-returns into 64-bit mode.
+ * startup_64 (offset 0x200): calls extract_kernel() and jumps to the kernel.
+ *
+ * Linked at 0 and run wherever the loader put us: 32-bit code addresses its
+ * data as symbol(%ebp), EBP = run-time base; 64-bit code is RIP-relative.
+ */
+#include <asm/segment.h>
+#include "misc.h"
+
+#define BP_scratch   0x1e4
+#define MSR_EFER     0xc0000080
+#define EFER_LME     8
+#define X86_CR4_PAE  0x20
+#define CR0_STATE    0x80050033	/* PE MP ET NE WP AM PG, as Linux */
+
+	.code32
+	.section ".head.text", "ax"
+	.globl	startup_32
+startup_32:
+	cld
+	cli
+	/* Find where we run: boot_params.scratch is a 4-byte stack for call/pop. */
+	leal	(BP_scratch + 4)(%esi), %esp
+	call	1f
+1:	popl	%ebp
+	subl	$1b, %ebp
+
+	/* Our GDT; its first slot holds its own pointer, patched with our base. */
+	leal	gdt(%ebp), %eax
+	movl	%eax, 2(%eax)
+	lgdt	(%eax)
+	movl	$__KERNEL_DS, %eax
+	movl	%eax, %ds
+	movl	%eax, %es
+	movl	%eax, %fs
+	movl	%eax, %gs
+	movl	%eax, %ss
+	pushl	$__KERNEL32_CS
+	leal	2f(%ebp), %eax
+	pushl	%eax
+	lret
+2:
+	/* Clear .bss: it holds the boot page tables and our stack. */
+	leal	_bss(%ebp), %edi
+	leal	_ebss(%ebp), %ecx
+	subl	%edi, %ecx
+	shrl	$2, %ecx
+	xorl	%eax, %eax
+	rep	stosl
+	leal	boot_stack_end(%ebp), %esp
+	jmp	startup_32_long_mode
+
+	.code64
+	.org	0x200
+	.globl	startup_64
+startup_64:
+	/* 64-bit mode on the identity map; ESI = boot_params (upper half undefined). */
+	movl	$__KERNEL_DS, %eax
+	movl	%eax, %ds
+	movl	%eax, %es
+	movl	%eax, %ss
+	movl	%eax, %fs
+	movl	%eax, %gs
+	leaq	boot_stack_end(%rip), %rsp
+	movl	%esi, %r15d			/* boot_params, zero-extended */
+	movq	%r15, %rdi
+	leaq	startup_32(%rip), %rsi		/* where the decompressor runs */
+	call	extract_kernel			/* -> kernel entry (physical) */
+	movq	%r15, %rsi			/* the kernel wants RSI = boot_params */
+	jmp	*%rax
+
+	.code32
+	.text
+/* Continues startup_32 (kept out of the first 0x200 bytes). EBP = base, ESI = boot_params. */
+startup_32_long_mode:
+	/* CPUID must exist (EFLAGS.ID toggles) and report long mode. */
+	pushfl
+	popl	%eax
+	movl	%eax, %ecx
+	xorl	$0x200000, %eax
+	pushl	%eax
+	popfl
+	pushfl
+	popl	%eax
+	pushl	%ecx
+	popfl
+	xorl	%ecx, %eax
+	testl	$0x200000, %eax
+	jz	no_long_mode
+	movl	$0x80000000, %eax
+	cpuid
+	cmpl	$0x80000001, %eax
+	jb	no_long_mode
+	movl	$0x80000001, %eax
+	cpuid
+	btl	$29, %edx			/* LM */
+	jnc	no_long_mode
+
+	/* Enable PAE mode */
+	movl	%cr4, %eax
+	orl	$X86_CR4_PAE, %eax
+	movl	%eax, %cr4
+
+	/*
+	 * Build the early 4G boot page table (seed 001).
+	 */
+	/* Initialize the page tables to 0 */
+	leal	pgtable(%ebp), %edi
+	xorl	%eax, %eax
+	movl	$(BOOT_INIT_PGT_SIZE / 4), %ecx
+	rep	stosl
+
+	/* Build Level 4: PML4[0] -> the PDPT, P|RW|US */
+	leal	pgtable + 0(%ebp), %edi
+	leal	0x1007(%edi), %eax
+	movl	%eax, 0(%edi)
+
+	/* Build Level 3: PDPT[0..3] -> the four PDs */
+	leal	pgtable + 0x1000(%ebp), %edi
+	leal	0x1007(%edi), %eax
+	movl	$4, %ecx
+1:	movl	%eax, 0x00(%edi)
+	addl	$0x00001000, %eax
+	addl	$8, %edi
+	decl	%ecx
+	jnz	1b
+
+	/* Build Level 2: 2048 entries of 2 MiB, P|RW|PS|G */
+	leal	pgtable + 0x2000(%ebp), %edi
+	movl	$0x00000183, %eax
+	movl	$2048, %ecx
+1:	movl	%eax, 0(%edi)
+	addl	$0x00200000, %eax
+	addl	$8, %edi
+	decl	%ecx
+	jnz	1b
+
+	/* Enable the boot page tables */
+	leal	pgtable(%ebp), %eax
+	movl	%eax, %cr3
+
+	/* Enable long mode in EFER (paging still off) */
+	movl	$MSR_EFER, %ecx
+	rdmsr
+	btsl	$EFER_LME, %eax
+	wrmsr
+
+	pushl	$REPORT_PAGING_OFF
+	leal	pgtable(%ebp), %eax
+	pushl	%eax
+	pushl	%esi
+	call	report32
+	addl	$12, %esp
+
+	/* Enable paging: long mode becomes active (compatibility mode) */
+	movl	$CR0_STATE, %eax
+	movl	%eax, %cr0
+
+	pushl	$REPORT_COMPAT
+	leal	pgtable(%ebp), %eax
+	pushl	%eax
+	pushl	%esi
+	call	report32
+	addl	$12, %esp
+
+	/* Jump from 32-bit compatibility mode into 64-bit mode */
+	pushl	$__KERNEL_CS
+	leal	startup_64(%ebp), %eax
+	pushl	%eax
+	lret
+
+no_long_mode:
+	pushl	$REPORT_NO_LONG_MODE
+	pushl	$0
+	pushl	%esi
+	call	report32			/* prints why and leaves QEMU */
+1:	cli
+	hlt
+	jmp	1b
+
+/*
+ * report32: the stage reports of startup_32, C compiled for 32-bit and linked
+ * into a flat position-independent blob (report32.c); its entry is byte 0.
+ */
+	.balign	16
+	.globl	report32
+report32:
+	.incbin	REPORT32_BIN
+
+	.data
+	.balign	8
+gdt:
+	.word	gdt_end - gdt - 1
+	.long	0
+	.word	0
+	.quad	GDT_KERNEL32_CS		/* 0x08 */
+	.quad	GDT_KERNEL_CS		/* 0x10: 64-bit */
+	.quad	GDT_KERNEL_DS		/* 0x18 */
+gdt_end:
+
+	.bss
+	.balign	4096
+	.globl	pgtable
+pgtable:
+	.fill	BOOT_INIT_PGT_SIZE, 1, 0
+	.balign	16
+boot_stack:
+	.fill	BOOT_STACK_SIZE, 1, 0
+	.globl	boot_stack_end
+boot_stack_end:

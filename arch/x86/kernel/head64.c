@@ -1,0 +1,180 @@
+/*
+ * head64.c: the C half of the kernel head (stage 2, seed 000).
+ *
+ * __startup_64() runs before the jump to virtual addresses, at the physical
+ * address the decompressor chose, on the decompressor's identity map: this
+ * file is compiled position-independent (-fpie, all symbols hidden), so every
+ * symbol it names resolves to where it really is. It relocates the
+ * compile-time tables by load_delta, adds the temporary identity mapping of
+ * the image, and copies boot_params and the command line while the
+ * decompressor's 4 GiB identity map still reaches them (Linux copies them
+ * later through its early #PF map of the direct map; ptlab has none yet).
+ *
+ * x86_64_start_kernel() runs after the jump: it removes the identity map
+ * (reset_early_page_tables), clears .bss, reports, seeds init_top_pgt[511]
+ * and calls start_kernel().
+ */
+#include <asm/cmdline.h>
+#include <asm/console.h>
+#include <asm/processor.h>
+#include <asm/sections.h>
+#include <paging/pg_env.h>
+#include <paging/pgtable.h>
+
+/* In .data: written before .bss is cleared. */
+uint64_t phys_base __attribute__((section(".data")));
+uint64_t early_load_delta __attribute__((section(".data")));
+uint64_t early_rip_before_jump __attribute__((section(".data")));
+uint64_t early_rip_after_jump __attribute__((section(".data")));
+struct boot_params boot_params __attribute__((section(".data"), aligned(16)));
+char boot_command_line[COMMAND_LINE_SIZE] __attribute__((section(".data")));
+static unsigned int next_early_pgt __attribute__((section(".data")));
+
+/* The identity mapping __startup_64 added, kept for the report. */
+static struct {
+	unsigned int pgd_index, pud_index, pmd_first, pmd_count;
+	uint64_t pgd, pud, pmd;
+} early_ident __attribute__((section(".data")));
+
+/* Before the jump nothing but port I/O is safe: say why and stop. */
+static __attribute__((noreturn)) void early_die(const char *msg)
+{
+	for (const char *p = "\nptlab: head_64: "; *p; p++)
+		serial_putc(*p);
+	for (; *msg; msg++)
+		serial_putc(*msg);
+	serial_putc('\n');
+	qemu_exit(QEMU_EXIT_FAILURE);
+}
+
+/*
+ * Relocate the kernel's page tables to where the image really is and add an
+ * identity mapping of [_text, _end) so that the code runs on after CR3 =
+ * early_top_pgt and before the jump. physaddr: where _text is (2 MiB
+ * aligned); text_va: _text's link-time address; bp: the boot_params.
+ */
+void __startup_64(uint64_t physaddr, uint64_t text_va, const struct boot_params *bp)
+{
+	uint64_t load_delta = physaddr - (text_va - __START_KERNEL_map);
+	uint64_t image_size = (uint64_t)(_end - _text);
+	uint64_t *pud, *pmd, pmd_entry;
+	unsigned int i;
+
+	if (load_delta & ~PMD_MASK)
+		early_die("the kernel is not 2 MiB aligned in physical memory");
+	if (physaddr >> MAX_PHYSMEM_BITS)
+		early_die("the kernel is above the 46-bit physical limit");
+
+	/* Fix up the compile-time tables: they assumed _text at LOAD_PHYSICAL_ADDR. */
+	early_top_pgt[511] += load_delta;
+	level3_kernel_pgt[510] += load_delta;
+	level3_kernel_pgt[511] += load_delta;
+	level2_fixmap_pgt[506] += load_delta;
+	level2_fixmap_pgt[507] += load_delta;
+
+	/* The temporary identity mapping of the image (no G: it must flush away). */
+	pud = early_dynamic_pgts[next_early_pgt++];
+	pmd = early_dynamic_pgts[next_early_pgt++];
+	i = (unsigned int)(physaddr >> PGDIR_SHIFT) % 512;
+	early_top_pgt[i] = (uint64_t)(uintptr_t)pud + _KERNPG_TABLE;
+	early_ident.pgd_index = i;
+	early_ident.pgd = early_top_pgt[i];
+	i = (unsigned int)(physaddr >> PUD_SHIFT) % 512;
+	pud[i] = (uint64_t)(uintptr_t)pmd + _KERNPG_TABLE;
+	early_ident.pud_index = i;
+	early_ident.pud = pud[i];
+	pmd_entry = (__PAGE_KERNEL_LARGE_EXEC & ~PTE_G) + physaddr;
+	early_ident.pmd_first = (unsigned int)(physaddr >> PMD_SHIFT) % 512;
+	early_ident.pmd_count = (unsigned int)((image_size + PMD_SIZE - 1) >> PMD_SHIFT);
+	for (i = 0; i < early_ident.pmd_count; i++)
+		pmd[(early_ident.pmd_first + i) % 512] = pmd_entry + (uint64_t)i * PMD_SIZE;
+	early_ident.pmd = pmd[early_ident.pmd_first];
+
+	/* level2_kernel_pgt: only [_text, _end) stays present; relocate that part. */
+	unsigned int first = pmd_index(text_va), last = pmd_index(text_va + image_size - 1);
+	for (i = 0; i < 512; i++) {
+		if (i < first || i > last)
+			level2_kernel_pgt[i] &= ~PTE_P;
+		else if (level2_kernel_pgt[i] & PTE_P)
+			level2_kernel_pgt[i] += load_delta;
+	}
+	phys_base += load_delta;
+	early_load_delta = load_delta;
+
+	/* copy_bootdata, while the decompressor's 4 GiB identity map reaches it. */
+	memcpy(&boot_params, bp, sizeof(boot_params));
+	uint64_t cl = boot_cmdline_pa(bp);
+	if (cl && cl < (1ULL << 32)) {
+		const char *src = (const char *)(uintptr_t)cl;
+		for (i = 0; i < COMMAND_LINE_SIZE - 1 && src[i]; i++)
+			boot_command_line[i] = src[i];
+		boot_command_line[i] = '\0';
+	}
+}
+
+/* Remove the identity mapping: clear every entry but the kernel's and reload CR3. */
+static void reset_early_page_tables(void)
+{
+	memset(early_top_pgt, 0, sizeof(early_top_pgt[0]) * 511);
+	next_early_pgt = 0;
+	write_cr3(read_cr3());
+}
+
+static void clear_bss(void)
+{
+	memset(__bss_start, 0, (size_t)(__bss_stop - __bss_start));
+}
+
+static void report_head64(void)
+{
+	uint64_t pa_top = read_cr3() & PTE_PFN_MASK;
+	int first = -1, last = -1;
+
+	for (int i = 0; i < 512; i++) {
+		if (level2_kernel_pgt[i] & PTE_P) {
+			if (first < 0)
+				first = i;
+			last = i;
+		}
+	}
+	stage_begin("head_64", "kernel head: the compile-time high mapping and the jump to virtual addresses (seed 000)");
+	stage_printk("  _text linked at 0x%016llx, loaded at physical 0x%llx\n",
+		     (unsigned long long)(uintptr_t)_text,
+		     (unsigned long long)((uintptr_t)_text - __START_KERNEL_map + phys_base));
+	stage_printk("  load_delta = 0x%llx, phys_base = 0x%llx\n", (unsigned long long)early_load_delta,
+		     (unsigned long long)phys_base);
+	stage_printk("  early_top_pgt     at 0x%llx (CR3): [511] = 0x%016llx -> level3_kernel_pgt\n",
+		     (unsigned long long)pa_top, (unsigned long long)early_top_pgt[511]);
+	stage_printk("  level3_kernel_pgt: [510] = 0x%016llx -> level2_kernel_pgt\n",
+		     (unsigned long long)level3_kernel_pgt[510]);
+	stage_printk("                     [511] = 0x%016llx -> level2_fixmap_pgt\n",
+		     (unsigned long long)level3_kernel_pgt[511]);
+	stage_printk("  level2_kernel_pgt: first present [%d] = 0x%016llx (0x%016llx)\n", first,
+		     (unsigned long long)level2_kernel_pgt[first],
+		     (unsigned long long)(__START_KERNEL_map + ((uint64_t)first << PMD_SHIFT)));
+	stage_printk("                     last present  [%d] = 0x%016llx (0x%016llx)\n", last,
+		     (unsigned long long)level2_kernel_pgt[last],
+		     (unsigned long long)(__START_KERNEL_map + ((uint64_t)last << PMD_SHIFT)));
+	stage_printk("  identity map of the image (removed now): early_top_pgt[%u] = 0x%016llx,\n",
+		     early_ident.pgd_index, (unsigned long long)early_ident.pgd);
+	stage_printk("    pud[%u] = 0x%016llx, pmd[%u..%u] from 0x%016llx\n", early_ident.pud_index,
+		     (unsigned long long)early_ident.pud, early_ident.pmd_first,
+		     early_ident.pmd_first + early_ident.pmd_count - 1, (unsigned long long)early_ident.pmd);
+	stage_printk("  RIP before the jump: 0x%016llx\n", (unsigned long long)early_rip_before_jump);
+	stage_printk("  RIP after the jump:  0x%016llx\n", (unsigned long long)early_rip_after_jump);
+}
+
+void x86_64_start_kernel(void)
+{
+	reset_early_page_tables();
+	clear_bss();
+	serial_init();
+	stage_quiet = cmdline_has_word(boot_command_line, "quiet");
+	report_head64();
+
+	/* swapper_pg_dir starts with the kernel high mapping only (seed 002). */
+	memset(init_top_pgt, 0, sizeof(init_top_pgt));
+	init_top_pgt[511] = early_top_pgt[511];
+
+	start_kernel();
+}

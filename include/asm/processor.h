@@ -1,0 +1,143 @@
+/*
+ * processor.h: control-register bits, MSRs and the privileged instructions
+ * the boot chain and kernel use (CR0/CR3/CR4/EFER, CPUID, port I/O).
+ * Works in 16-bit (gcc -m16), 32-bit and 64-bit code: register reads are
+ * done at native width and returned as uint64_t.
+ */
+#ifndef ASM_PROCESSOR_H
+#define ASM_PROCESSOR_H
+
+#include <stdint.h>
+
+#define X86_CR0_PE (1u << 0)
+#define X86_CR0_MP (1u << 1)
+#define X86_CR0_EM (1u << 2)
+#define X86_CR0_TS (1u << 3)
+#define X86_CR0_ET (1u << 4)
+#define X86_CR0_NE (1u << 5)
+#define X86_CR0_WP (1u << 16)
+#define X86_CR0_AM (1u << 18)
+#define X86_CR0_NW (1u << 29)
+#define X86_CR0_CD (1u << 30)
+#define X86_CR0_PG (1u << 31)
+
+#define X86_CR4_PSE   (1u << 4)
+#define X86_CR4_PAE   (1u << 5)
+#define X86_CR4_MCE   (1u << 6)
+#define X86_CR4_PGE   (1u << 7)
+#define X86_CR4_LA57  (1u << 12)
+#define X86_CR4_PCIDE (1u << 17)
+#define X86_CR4_SMEP  (1u << 20)
+#define X86_CR4_SMAP  (1u << 21)
+#define X86_CR4_PKE   (1u << 22)
+
+#define MSR_EFER   0xC0000080u
+#define EFER_SCE   (1u << 0)
+#define EFER_LME   (1u << 8)
+#define EFER_LMA   (1u << 10)
+#define EFER_NXE   (1u << 11)
+
+/* CPUID 0x80000001 EDX */
+#define X86_EXT_SYSCALL (1u << 11)
+#define X86_EXT_NX      (1u << 20)
+#define X86_EXT_GBPAGES (1u << 26)
+#define X86_EXT_LM      (1u << 29)
+
+static inline void outb(uint8_t v, uint16_t port)
+{
+	__asm__ volatile("outb %0, %1" : : "a"(v), "dN"(port));
+}
+
+static inline uint8_t inb(uint16_t port)
+{
+	uint8_t v;
+	__asm__ volatile("inb %1, %0" : "=a"(v) : "dN"(port));
+	return v;
+}
+
+static inline void io_delay(void)
+{
+	outb(0, 0x80);
+}
+
+static inline void cpuid(uint32_t leaf, uint32_t subleaf, uint32_t *a, uint32_t *b, uint32_t *c,
+			 uint32_t *d)
+{
+	__asm__ volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(subleaf));
+}
+
+#if defined(__x86_64__)
+#define X86_READ_CR(n)                                                  \
+	static inline uint64_t read_cr##n(void)                         \
+	{                                                               \
+		uint64_t v;                                             \
+		__asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));       \
+		return v;                                               \
+	}
+#else
+#define X86_READ_CR(n)                                                  \
+	static inline uint64_t read_cr##n(void)                         \
+	{                                                               \
+		uint32_t v;                                             \
+		__asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));       \
+		return v;                                               \
+	}
+#endif
+X86_READ_CR(0)
+X86_READ_CR(2)
+X86_READ_CR(3)
+X86_READ_CR(4)
+#undef X86_READ_CR
+
+static inline uint64_t rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void wrmsr(uint32_t msr, uint64_t v)
+{
+	__asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+}
+
+#if defined(__x86_64__)
+static inline void write_cr3(uint64_t v)
+{
+	__asm__ volatile("mov %0, %%cr3" : : "r"(v) : "memory");
+}
+static inline void write_cr4(uint64_t v)
+{
+	__asm__ volatile("mov %0, %%cr4" : : "r"(v) : "memory");
+}
+static inline uint64_t read_rip(void)
+{
+	uint64_t rip;
+	__asm__ volatile("lea 0(%%rip), %0" : "=r"(rip));
+	return rip;
+}
+#endif
+
+/* Whether the EFER MSR exists: some CPUID 0x80000001 EDX feature needs it. */
+static inline int cpu_has_efer(void)
+{
+	uint32_t a, b, c, d;
+	cpuid(0x80000000u, 0, &a, &b, &c, &d);
+	if (a < 0x80000001u)
+		return 0;
+	cpuid(0x80000001u, 0, &a, &b, &c, &d);
+	return (d & (X86_EXT_SYSCALL | X86_EXT_NX | X86_EXT_LM)) != 0;
+}
+
+static inline uint64_t read_efer_safe(void)
+{
+	return cpu_has_efer() ? rdmsr(MSR_EFER) : 0;
+}
+
+static inline __attribute__((noreturn)) void halt_forever(void)
+{
+	for (;;)
+		__asm__ volatile("cli; hlt");
+}
+
+#endif /* ASM_PROCESSOR_H */
