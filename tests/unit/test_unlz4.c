@@ -340,12 +340,14 @@ Test(unlz4, committed_fixture)
 
 Test(unlz4, lz4_cli_legacy_files, .timeout = 120)
 {
-	char dir[] = "/tmp/ptlab-unlz4-XXXXXX", cmd[1024], plain[256], lz[256];
+	char dir[256], cmd[1024], plain[512], lz[512];
+	const char *tmp = getenv("TMPDIR");
 	struct { enum kind k; size_t n; } cases[] = {
 		{ K_TEXT, 0 }, { K_TEXT, 1 }, { K_RANDOM, 4096 }, { K_TEXT, 1u << 20 },
 		{ K_MIXED, BLOCK_MAX + 1 }, { K_RUNS, BLOCK_MAX * 2 + 777 },
 	};
 
+	snprintf(dir, sizeof(dir), "%s/ptlab-unlz4-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	cr_assert_not_null(mkdtemp(dir));
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		uint8_t *d = gen(cases[i].k, cases[i].n, 900 + i);
