@@ -340,7 +340,7 @@ Test(unlz4, committed_fixture)
 
 Test(unlz4, lz4_cli_legacy_files, .timeout = 120)
 {
-	char dir[256], cmd[1024], plain[512], lz[512];
+	char dir[200], cmd[1400], plain[256], lz[256];
 	const char *tmp = getenv("TMPDIR");
 	struct { enum kind k; size_t n; } cases[] = {
 		{ K_TEXT, 0 }, { K_TEXT, 1 }, { K_RANDOM, 4096 }, { K_TEXT, 1u << 20 },
