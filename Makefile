@@ -133,7 +133,7 @@ run: deps
 
 gdb: deps
 	@$(MAKE) --no-print-directory $(B)/bzImage
-	@sed -e 's|@VMLINUX@|$(B)/vmlinux|' scripts/gdbinit.in > .gdbinit
+	@sed -e 's|@VMLINUX@|$(B)/vmlinux|' -e "s|@PORT@|$$((25000 + $$(id -u) % 5000))|" scripts/gdbinit.in > .gdbinit
 	@echo "ptlab: QEMU waits for gdb on localhost:$$((25000 + $$(id -u) % 5000)); run gdb in this directory"
 	-$(QEMU_RUN) -append "$(APPEND)" -S -gdb tcp::$$((25000 + $$(id -u) % 5000))
 
@@ -148,12 +148,19 @@ $(B)/ptlab.iso: $(B)/bzImage scripts/grub.cfg
 unit: $(UNIT_BINS)
 	@scripts/run-unit $(UNIT_BINS)
 
-system: all $(B)/ptlab.iso $(B)/bench/stub-bzImage
+system: all $(B)/ptlab.iso
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests/system $(PYTEST_ARGS)
+
+# Short fuzz pass over every tests/fuzz harness (FUZZ_SECONDS each).
+FUZZ_SECONDS ?= 5
+fuzz:
+	scripts/fuzz-smoke $(FUZZ_SECONDS)
 
 check: deps-check
 	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(B)/ptlab.iso
+	scripts/check-freestanding
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory fuzz
 	@$(MAKE) --no-print-directory system
 
 matrix: deps-check all

@@ -6,6 +6,7 @@
 #include <asm/console.h>
 #include <asm/processor.h>
 #include <asm/sections.h>
+#include <lib/cmdline.h>
 
 void start_kernel(void)
 {
@@ -18,5 +19,10 @@ void start_kernel(void)
 		     (unsigned long long)(uintptr_t)_text, (unsigned long long)(uintptr_t)_end);
 
 	printk("ptlab: start_kernel reached at 0x%016llx\n", (unsigned long long)(uintptr_t)start_kernel);
+	if (cmdline_has_word(boot_command_line, "halt")) {
+		/* Stay up with the tables live, for QEMU's monitor (info tlb, gva2gpa). */
+		printk("ptlab: halted (`halt` on the command line)\n");
+		halt_forever();
+	}
 	qemu_exit(QEMU_EXIT_SUCCESS);
 }

@@ -9,7 +9,7 @@
 
 # Sources shared by every boot environment: console, strings, command line, printf.
 BOOT_COMMON := arch/x86/lib/serial.c arch/x86/lib/printk.c arch/x86/lib/string.c \
-               arch/x86/lib/cmdline.c lib/vsprintf.c
+               lib/cmdline.c lib/vsprintf.c
 
 SETUP_SRCS  := arch/x86/boot/header.S arch/x86/boot/main.c arch/x86/boot/memory.c \
                arch/x86/boot/a20.c arch/x86/boot/pm.c arch/x86/boot/pmjump.S $(BOOT_COMMON)
@@ -65,9 +65,9 @@ $(B)/zo/.pic-checked: $(filter-out %/head_64.o %/piggy.o,$(ZO_OBJS)) $(BLOB32_OB
 
 # --- the real-mode setup ---
 $(B)/setup.elf: $(SETUP_OBJS) arch/x86/boot/setup.ld
-	$(LD) -m elf_i386 -nostdlib -static -T arch/x86/boot/setup.ld $(SETUP_OBJS) -o $@
+	$(LD) -m elf_i386 -nostdlib -static -z noexecstack --no-warn-rwx-segments -T arch/x86/boot/setup.ld $(SETUP_OBJS) -o $@
 $(B)/setup-stub.elf: $(STUB_SETUP_OBJS) arch/x86/boot/setup.ld
-	$(LD) -m elf_i386 -nostdlib -static -T arch/x86/boot/setup.ld $(STUB_SETUP_OBJS) -o $@
+	$(LD) -m elf_i386 -nostdlib -static -z noexecstack --no-warn-rwx-segments -T arch/x86/boot/setup.ld $(STUB_SETUP_OBJS) -o $@
 $(B)/%.bin: $(B)/%.elf
 	$(OBJCOPY) -O binary $< $@
 
@@ -83,7 +83,7 @@ $(B)/vmlinux.bin.lz4: $(B)/vmlinux.bin
 # --- the decompressor ---
 $(B)/zo/report32.elf: $(BLOB32_OBJS) arch/x86/boot/compressed/blob32.lds
 	@mkdir -p $(dir $@)
-	$(LD) -m elf_i386 -nostdlib -static --no-warn-rwx-segments -T arch/x86/boot/compressed/blob32.lds $(BLOB32_OBJS) -o $@
+	$(LD) -m elf_i386 -nostdlib -static -z noexecstack --no-warn-rwx-segments -T arch/x86/boot/compressed/blob32.lds $(BLOB32_OBJS) -o $@
 $(B)/zo/report32.bin: $(B)/zo/report32.elf
 	$(OBJCOPY) -O binary $< $@
 $(B)/zo/arch/x86/boot/compressed/head_64.o: $(B)/zo/report32.bin

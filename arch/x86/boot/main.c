@@ -9,7 +9,7 @@
  */
 #include "boot.h"
 
-#include <asm/cmdline.h>
+#include <lib/cmdline.h>
 #include <asm/console.h>
 #include <paging/pg_env.h>
 

@@ -14,7 +14,7 @@
  * (reset_early_page_tables), clears .bss, reports, seeds init_top_pgt[511]
  * and calls start_kernel().
  */
-#include <asm/cmdline.h>
+#include <lib/cmdline.h>
 #include <asm/console.h>
 #include <asm/processor.h>
 #include <asm/sections.h>

@@ -9,7 +9,7 @@
  * Every failure is a clear message and a failure exit, never a wild write.
  */
 #include <asm/bootparam.h>
-#include <asm/cmdline.h>
+#include <lib/cmdline.h>
 #include <asm/console.h>
 #include <asm/processor.h>
 #include <lib/crc32.h>

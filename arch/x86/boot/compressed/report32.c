@@ -8,7 +8,7 @@
  * physical addresses are usable as pointers.
  */
 #include <asm/bootparam.h>
-#include <asm/cmdline.h>
+#include <lib/cmdline.h>
 #include <asm/console.h>
 #include <asm/processor.h>
 

@@ -1,8 +1,8 @@
 /*
- * cmdline.c: command-line word and option parsing (see asm/cmdline.h).
+ * cmdline.c: command-line word and option parsing (see lib/cmdline.h).
  * Pure functions over a NUL-terminated string; used by every boot stage.
  */
-#include <asm/cmdline.h>
+#include <lib/cmdline.h>
 #include <paging/pg_env.h>
 
 static bool is_space(char c)

@@ -1,10 +1,10 @@
 /*
- * cmdline.h: kernel command-line parsing shared by every boot stage.
+ * cmdline.h: kernel command-line parsing, shared by every boot stage and unit-tested on the host.
  * Words are separated by spaces; an option is `name=value`; values may be
  * quoted with double quotes (`run="a;b"`).
  */
-#ifndef ASM_CMDLINE_H
-#define ASM_CMDLINE_H
+#ifndef LIB_CMDLINE_H
+#define LIB_CMDLINE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -24,4 +24,4 @@ int cmdline_get_option(const char *cmdline, const char *name, char *buf, size_t 
  * s is empty, has a bad digit, or overflows 64 bits. */
 bool parse_u64(const char *s, uint64_t *out);
 
-#endif /* ASM_CMDLINE_H */
+#endif /* LIB_CMDLINE_H */

@@ -1,0 +1,120 @@
+"""ptlab_qemu: boot ptlab images in QEMU for the system tests.
+
+boot() runs QEMU to completion under pexpect and returns what the serial
+console printed and how QEMU exited; Monitor talks to a running QEMU's human
+monitor over a unix socket (info tlb, gva2gpa), the independent oracle the
+tests compare the kernel's own reports with.
+"""
+import os
+import re
+import socket
+import time
+
+import pexpect
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.path.join(ROOT, "build")
+BZIMAGE = os.path.join(BUILD, "bzImage")
+ISO = os.path.join(BUILD, "ptlab.iso")
+EXIT_SUCCESS = 33  # (0x10 << 1) | 1
+EXIT_FAILURE = 35  # (0x11 << 1) | 1
+BOOT_DEADLINE = 10.0  # seconds: every boot must finish well within this
+
+
+class Boot:
+    def __init__(self, output, status, seconds):
+        self.output = output
+        self.status = status
+        self.seconds = seconds
+
+    def blocks(self):
+        """The stage blocks in order: list of (name, text of the block)."""
+        found = []
+        for m in re.finditer(r"^\[([\w:]+)\] [^\n]*\n((?:  [^\n]*\n)*)", self.output, re.M):
+            found.append((m.group(1), m.group(0)))
+        return found
+
+    def block(self, name):
+        for n, text in self.blocks():
+            if n == name:
+                return text
+        raise AssertionError("no [%s] block in:\n%s" % (name, self.output))
+
+    def value(self, name, pattern):
+        """The first group of pattern (a regex) inside block name, as an int."""
+        m = re.search(pattern, self.block(name))
+        assert m, "%r not found in block [%s]:\n%s" % (pattern, name, self.block(name))
+        return int(m.group(1), 16)
+
+
+def qemu_args(kernel=BZIMAGE, append="", mem="512M", cpu="max", iso=None, extra=()):
+    args = ["-display", "none", "-no-reboot", "-serial", "stdio", "-monitor", "none",
+            "-device", "isa-debug-exit,iobase=0xf4,iosize=4", "-m", mem, "-cpu", cpu]
+    if iso:
+        args += ["-cdrom", iso, "-boot", "d"]
+    else:
+        args += ["-kernel", kernel, "-append", append]
+    return args + list(extra)
+
+
+def boot(append="", mem="512M", cpu="max", kernel=BZIMAGE, iso=None, extra=(), deadline=BOOT_DEADLINE):
+    """Boot to completion; QEMU must exit by itself within deadline seconds."""
+    start = time.monotonic()
+    child = pexpect.spawn("qemu-system-x86_64", qemu_args(kernel, append, mem, cpu, iso, extra),
+                          encoding="latin-1", timeout=deadline, echo=False)
+    child.expect(pexpect.EOF)
+    child.close()
+    seconds = time.monotonic() - start
+    output = child.before.replace("\r\n", "\n")
+    status = child.exitstatus if child.exitstatus is not None else -(child.signalstatus or 0)
+    return Boot(output, status, seconds)
+
+
+class Monitor:
+    """QEMU running with its human monitor on a unix socket."""
+
+    def __init__(self, tmp_path, append="", mem="512M", cpu="max", marker="ptlab: halted"):
+        self.sock_path = str(tmp_path / "monitor.sock")
+        extra = ["-monitor", "unix:%s,server=on,wait=off" % self.sock_path]
+        args = qemu_args(BZIMAGE, append, mem, cpu, None, ())
+        i = args.index("-monitor")
+        del args[i:i + 2]
+        self.child = pexpect.spawn("qemu-system-x86_64", args + extra, encoding="latin-1",
+                                   timeout=BOOT_DEADLINE, echo=False)
+        self.child.expect_exact(marker)
+        self.output = self.child.before.replace("\r\n", "\n")
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.connect(self.sock_path)
+        self._read_until_prompt()
+
+    def _read_until_prompt(self):
+        data = b""
+        self.sock.settimeout(BOOT_DEADLINE)
+        while not data.endswith(b"(qemu) "):
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError("monitor closed")
+            data += chunk
+        return data.decode("latin-1")
+
+    def command(self, line):
+        self.sock.sendall(line.encode() + b"\n")
+        text = self._read_until_prompt()
+        # Drop the echoed command (with its terminal escapes) and the prompt.
+        text = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", text).replace("\r", "")
+        lines = text.split("\n")
+        body = [l for l in lines[1:] if l != "(qemu) "]
+        return "\n".join(body).strip("\n")
+
+    def close(self):
+        try:
+            self.sock.sendall(b"quit\n")
+            self.sock.recv(65536)
+        except OSError:
+            pass
+        self.sock.close()
+        try:
+            self.child.expect(pexpect.EOF, timeout=5)
+        except pexpect.TIMEOUT:
+            self.child.terminate(force=True)
+        self.child.close()

@@ -1,0 +1,206 @@
+"""System tests of the boot chain (issue: boot chain): stage blocks and their
+values against seeds 001 and 000, CPUs and memory sizes, a moved kernel,
+GRUB's 32-bit entry, QEMU's monitor as an independent oracle, and bad input.
+"""
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from ptlab_qemu import (BUILD, BZIMAGE, EXIT_FAILURE, EXIT_SUCCESS, ISO, BOOT_DEADLINE, Monitor,
+                        boot)
+
+STAGES = ["setup", "startup_32", "startup_32:paging", "decompressor", "head_64", "start_kernel"]
+MODES = {
+    "setup": "real mode (16-bit)",
+    "startup_32": "protected mode (32-bit), paging off",
+    "startup_32:paging": "IA-32e compatibility mode",
+    "decompressor": "IA-32e 64-bit mode",
+    "head_64": "IA-32e 64-bit mode",
+    "start_kernel": "IA-32e 64-bit mode",
+}
+START_KERNEL_MAP = 0xffffffff80000000
+LOAD_PHYSICAL_ADDR = 0x1000000
+
+
+def check_identity_map(b):
+    """Seed 001: PML4[0] -> PDPT + 0x007, PDPT[i] -> PD i + 0x007, PD[i] = i * 2 MiB + 0x183."""
+    blk = b.block("startup_32")
+    pgtable = b.value("startup_32", r"pgtable at 0x([0-9a-f]+)")
+    assert pgtable % 4096 == 0
+    assert b.value("startup_32", r"PML4\[0\]    = 0x([0-9a-f]+)") == pgtable + 0x1000 + 0x007
+    for i in range(4):
+        assert b.value("startup_32", r"PDPT\[%d\]    = 0x([0-9a-f]+)" % i) == pgtable + 0x2000 + i * 0x1000 + 0x007
+    assert b.value("startup_32", r"PD\[0\]      = 0x([0-9a-f]+)") == 0x183
+    assert b.value("startup_32", r"PD\[1\]      = 0x([0-9a-f]+)") == 0x200183
+    assert b.value("startup_32", r"PD\[2047\]   = 0x([0-9a-f]+)") == 2047 * 0x200000 + 0x183
+    # CR3 points at the table, CR4.PAE, EFER.LME, paging still off.
+    assert b.value("startup_32", r"CR3=([0-9a-f]+)") == pgtable
+    assert b.value("startup_32", r"CR4=([0-9a-f]+)") & 0x20
+    assert b.value("startup_32", r"EFER=([0-9a-f]+)") & 0x100
+    assert not b.value("startup_32", r"CR0=([0-9a-f]+)") & 0x80000000
+    assert "IA-32e" not in blk
+    # After CR0.PG: LMA set, same CR3.
+    assert b.value("startup_32:paging", r"EFER=([0-9a-f]+)") & 0x400
+    assert b.value("startup_32:paging", r"CR3=([0-9a-f]+)") == pgtable
+
+
+def check_kernel_head(b, phys):
+    """Seed 000: early_top_pgt[511] -> level3_kernel_pgt, [510] -> level2_kernel_pgt, [511] -> fixmap."""
+    delta = phys - LOAD_PHYSICAL_ADDR
+    assert b.value("head_64", r"load_delta = 0x([0-9a-f]+)") == delta
+    assert b.value("head_64", r"phys_base = 0x([0-9a-f]+)") == delta
+    assert b.value("head_64", r"loaded at physical 0x([0-9a-f]+)") == phys
+    top = b.value("head_64", r"early_top_pgt +at 0x([0-9a-f]+)")
+    assert b.value("head_64", r"CR3=([0-9a-f]+)") == top
+    e511 = b.value("head_64", r"\[511\] = 0x([0-9a-f]+) -> level3_kernel_pgt")
+    l3_510 = b.value("head_64", r"\[510\] = 0x([0-9a-f]+) -> level2_kernel_pgt")
+    l3_511 = b.value("head_64", r"\[511\] = 0x([0-9a-f]+) -> level2_fixmap_pgt")
+    mem_end = phys + 0x200000 * 8
+    for entry, flags in ((e511, 0x067), (l3_510, 0x063), (l3_511, 0x067)):
+        assert entry & 0xfff == flags
+        assert phys <= entry & ~0xfff < mem_end, "the tables live inside the relocated image"
+    first_idx = int(re.search(r"first present \[(\d+)\]", b.block("head_64")).group(1))
+    assert first_idx == 8, "0xffffffff81000000 is level2_kernel_pgt[8]"
+    assert b.value("head_64", r"first present \[8\] = 0x([0-9a-f]+)") == phys + 0x1e3
+    # The last present entry covers _end - 1: the rest of the 512 MiB window lost P.
+    kernel_end = b.value("decompressor", r"kernel occupies \[0x[0-9a-f]+-0x([0-9a-f]+)\)")
+    last_idx = int(re.search(r"last present  \[(\d+)\]", b.block("head_64")).group(1))
+    assert last_idx == 8 + (kernel_end - 1 - phys) // 0x200000
+    assert b.value("head_64", r"last present  \[\d+\] = 0x([0-9a-f]+)") == phys + (last_idx - 8) * 0x200000 + 0x1e3
+    before = b.value("head_64", r"RIP before the jump: 0x([0-9a-f]+)")
+    after = b.value("head_64", r"RIP after the jump:  0x([0-9a-f]+)")
+    assert phys <= before < phys + 0x200000
+    assert 0xffffffff81000000 <= after < 0xffffffff81200000
+    # The jump lands in the same 2 MiB of code, now through the high mapping.
+    assert after - 0xffffffff81000000 > before - phys
+    sk = b.value("start_kernel", r"start_kernel at 0x([0-9a-f]+)")
+    assert sk >= START_KERNEL_MAP
+
+
+def check_boot(b, with_setup=True):
+    assert b.status == EXIT_SUCCESS, b.output
+    assert b.seconds < BOOT_DEADLINE
+    names = [n for n, _ in b.blocks()]
+    expected = STAGES if with_setup else STAGES[1:]
+    assert names == expected, names
+    for name in expected:
+        assert "mode: " + MODES[name] in b.block(name)
+    assert re.search(r"ptlab: start_kernel reached at 0xffffffff8[0-9a-f]{7}", b.output)
+
+
+@pytest.mark.parametrize("cpu", ["qemu64", "max"])
+@pytest.mark.parametrize("mem", ["128M", "4G"])
+def test_boot_stage_blocks(cpu, mem):
+    b = boot(append="", mem=mem, cpu=cpu)
+    check_boot(b)
+    check_identity_map(b)
+    check_kernel_head(b, LOAD_PHYSICAL_ADDR)
+    assert "usable" in b.block("setup")
+
+
+@pytest.mark.parametrize("phys", [0x2000000, 0x4000000, 0x10000000])
+def test_moved_kernel(phys):
+    b = boot(append="kernel_phys=%#x" % phys, mem="512M", cpu="qemu64")
+    check_boot(b)
+    check_kernel_head(b, phys)
+    assert b.value("decompressor", r"bytes at 0x([0-9a-f]+)") == phys
+
+
+def test_quiet_suppresses_stage_blocks():
+    b = boot(append="quiet")
+    assert b.status == EXIT_SUCCESS
+    assert b.blocks() == []
+    assert "ptlab: start_kernel reached" in b.output
+
+
+def test_command_line_reaches_the_kernel():
+    b = boot(append='one two="three four"')
+    check_boot(b)
+    assert 'command line: "one two="three four""' in b.block("start_kernel")
+
+
+@pytest.mark.parametrize("phys", [LOAD_PHYSICAL_ADDR, 0x6000000])
+def test_qemu_monitor_agrees(tmp_path, phys):
+    """QEMU's own walk of the live CR3 (early_top_pgt) sees the kernel where the kernel says it is."""
+    m = Monitor(tmp_path, append="halt kernel_phys=%#x" % phys)
+    try:
+        assert m.command("gva2gpa 0xffffffff81000000") == "gpa: %#x" % phys
+        assert m.command("gva2gpa 0x1000") == "Unmapped", "the identity map is gone"
+        tlb = m.command("info tlb").splitlines()
+        # Only the kernel's 2 MiB pages (__PAGE_KERNEL_LARGE_EXEC: G PS D A W) remain.
+        assert tlb, "info tlb printed nothing"
+        for i, line in enumerate(tlb):
+            assert line == "%016x: %016x -GPDA---W" % (0xffffffff81000000 + i * 0x200000, phys + i * 0x200000)
+    finally:
+        m.close()
+
+
+def test_grub_iso_boots_through_the_32bit_entry():
+    b = boot(iso=ISO, mem="512M")
+    check_boot(b, with_setup=False)
+    check_identity_map(b)
+    assert "loader=grub" in b.block("start_kernel")
+    phys = b.value("decompressor", r"bytes at 0x([0-9a-f]+)")
+    check_kernel_head(b, phys)
+
+
+# ---------------------------------------------------------------- bad input
+
+def test_cpu_without_long_mode():
+    b = boot(cpu="qemu32", mem="128M")
+    assert b.status == EXIT_FAILURE, b.output
+    assert "does not support long mode" in b.output
+
+
+@pytest.mark.parametrize("mem", ["16M", "12M"])
+def test_too_little_memory(mem):
+    b = boot(mem=mem)
+    assert b.status == EXIT_FAILURE, b.output
+    assert "not enough memory" in b.output
+
+
+@pytest.mark.parametrize("value,message", [
+    ("0x123", "must be a multiple of 2 MiB"),
+    ("0", "must be at least 2 MiB"),
+    ("0x200000000", "above 4 GiB"),
+    ("0x100000", "must be a multiple of 2 MiB"),
+    ("0x10000000", "not enough memory"),
+    ("banana", "not a number"),
+    ("", "not a number"),
+])
+def test_bad_kernel_phys(value, message):
+    b = boot(append="kernel_phys=" + value, mem="128M")
+    assert b.status == EXIT_FAILURE, b.output
+    assert message in b.output
+    assert "start_kernel" not in b.output
+
+
+def payload_offset():
+    """File offset of the LZ4 payload inside the bzImage."""
+    nm = subprocess.run(["nm", os.path.join(BUILD, "zo", "vmlinux")], capture_output=True, text=True,
+                        check=True).stdout
+    input_data = int(re.search(r"^([0-9a-f]+) \w input_data$", nm, re.M).group(1), 16)
+    with open(BZIMAGE, "rb") as f:
+        setup_sects = f.read(0x1f2)[0x1f1]
+    return (setup_sects + 1) * 512 + input_data
+
+
+@pytest.mark.parametrize("where,what", [(0, "magic"), (4, "block size"), (200, "literal"),
+                                        (-40, "near the end")])
+def test_corrupt_payload(tmp_path, where, what):
+    img = tmp_path / "bzImage"
+    shutil.copy(BZIMAGE, img)
+    off = payload_offset()
+    data = bytearray(img.read_bytes())
+    with open(os.path.join(BUILD, "vmlinux.bin.lz4"), "rb") as f:
+        lz4_len = len(f.read())
+    pos = off + (where if where >= 0 else lz4_len + where)
+    data[pos] ^= 0x5a
+    img.write_bytes(bytes(data))
+    b = boot(kernel=str(img))
+    assert b.status == EXIT_FAILURE, b.output
+    assert "the compressed kernel is corrupt" in b.output, what
+    assert "[head_64]" not in b.output
