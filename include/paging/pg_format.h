@@ -1,0 +1,152 @@
+/*
+ * pg_format.h: text formatters of lib/paging, byte-exact imitations of
+ * Linux ptdump, QEMU's `info mem` and `info tlb`, and crash's `vtop`.
+ *
+ * Output goes to a caller-supplied sink, one call per line (or less); the
+ * library has no printf. Small number formatters are exported for callers
+ * that want the same digits.
+ * Depends on: paging.h.
+ */
+#ifndef PAGING_PG_FORMAT_H
+#define PAGING_PG_FORMAT_H
+
+#include <paging/paging.h>
+
+/* Where text goes: write(arg, s, n) receives n bytes (not NUL-terminated). */
+struct pg_sink {
+    void (*write)(void *arg, const char *s, size_t n);
+    void *arg;
+};
+
+/*
+ * pg_u64_hex - lowercase hex of v, zero-padded to at least min_width digits.
+ * @buf: room for 17 bytes (NUL-terminated)
+ * returns: the number of digits written.
+ */
+size_t pg_u64_hex(char *buf, uint64_t v, unsigned min_width);
+
+/* pg_u64_dec - decimal of v. @buf: room for 21 bytes. returns: digits written. */
+size_t pg_u64_dec(char *buf, uint64_t v);
+
+/* ------------------------------------------------------------------------ */
+/* Linux ptdump                                                              */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * struct pg_marker - an address marker: `---[ name ]---` is printed when the
+ * dump reaches start. max_lines > 0 limits the lines printed in its area (the
+ * rest are counted as "... N entries skipped ..."). A table of markers is in
+ * ascending order and ends with an entry whose name is NULL.
+ */
+struct pg_marker {
+    virt_addr_t start;
+    const char *name;
+    unsigned max_lines;
+};
+
+/* One VA range walked by ptdump; end == 0 means the top of the address space. */
+struct pg_va_range {
+    virt_addr_t start, end;
+};
+
+/*
+ * pg_ptdump_markers_linux - Linux 6.x's marker set (no KASLR) for levels 4
+ * or 5 (see linux-paging.md §6, §8); NULL for other modes.
+ * The Fixmap Area marker uses 0xFFFFFFFFFF400000 (the first PMD of
+ * level2_fixmap_pgt's fixmap tables), since Linux's FIXADDR_START depends on
+ * its configuration.
+ */
+const struct pg_marker *pg_ptdump_markers_linux(unsigned levels);
+
+/*
+ * pg_ptdump_ranges_linux - the VA ranges Linux 6.x walks: [0, 2^47) and
+ * [guard-hole end, top) (2^56 and 0xFF10000000000000 for 5-level).
+ * @n: receives the count. returns: the static table, or NULL (n = 0) for
+ * 32-bit and PAE, where the whole space is walked.
+ */
+const struct pg_va_range *pg_ptdump_ranges_linux(unsigned levels, size_t *n);
+
+/*
+ * struct pg_ptdump_opts
+ * markers      marker table (NULL: none, i.e. no marker lines)
+ * ranges       VA ranges to walk in order (NULL: pg_ptdump_ranges_linux, or
+ *              the whole space for 32-bit/PAE)
+ * iter_flags   expansion flags for the walk; 0 means PG_ITER_EXPAND_SHARED |
+ *              PG_ITER_EXPAND_CYCLES (walk everything, like Linux)
+ * memo         optional memo for iter_flags without EXPAND_SHARED
+ * wx_pages     out: 4 KiB pages in series that are writable and executable
+ *              (effective RW && !NX), Linux's W+X check
+ */
+struct pg_ptdump_opts {
+    const struct pg_marker *markers;
+    const struct pg_va_range *ranges;
+    size_t nranges;
+    unsigned iter_flags;
+    struct pg_memo_slot *memo;
+    size_t memo_slots;
+    uint64_t wx_pages;
+};
+
+/*
+ * pg_fmt_ptdump - print the tables as Linux 6.x's ptdump does
+ * (/sys/kernel/debug/page_tables/kernel): series split on raw flags,
+ * effective rights, level or marker; the last line ends at 0.
+ * @opts: may be NULL (Linux markers and ranges for the mode); wx_pages is
+ *        written when opts is given
+ * returns: 0; -PG_EINVAL; -PG_EIO (root unreadable); pg_iterate's errors.
+ */
+int pg_fmt_ptdump(const struct pg_ctx *ctx, phys_addr_t root, struct pg_ptdump_opts *opts,
+                  const struct pg_sink *sink);
+
+/* ------------------------------------------------------------------------ */
+/* QEMU monitor                                                              */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * pg_fmt_info_tlb - QEMU's `info tlb`: one line per present leaf in index
+ * order, `VVVVVVVVVVVVVVVV: PPPPPPPPPPPPPPPP XGPDACTUW` (formats.md §2),
+ * including QEMU's per-mode PA masks. Every reference is expanded (shared
+ * tables repeat, a recursive slot is walked through), as QEMU does.
+ * returns: 0; -PG_EINVAL; -PG_EIO (root unreadable).
+ */
+int pg_fmt_info_tlb(const struct pg_ctx *ctx, phys_addr_t root, const struct pg_sink *sink);
+
+/*
+ * pg_fmt_info_mem - QEMU's `info mem`: runs of equal effective U/W/P
+ * merged, `SSSSSSSSSSSSSSSS-EEEEEEEEEEEEEEEE LLLLLLLLLLLLLLLL urw`
+ * (formats.md §3), canonicalised start, end and length, final flush at
+ * 2^32, 2^48 or 2^57. 5-level output is the correct one (without QEMU 7.2's
+ * LA57 bug).
+ * returns: 0; -PG_EINVAL; -PG_EIO.
+ */
+int pg_fmt_info_mem(const struct pg_ctx *ctx, phys_addr_t root, const struct pg_sink *sink);
+
+/* ------------------------------------------------------------------------ */
+/* crash vtop                                                                */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * struct pg_vtop_opts
+ * user         the user path: no PGD DIRECTORY / PAGE DIRECTORY lines, the
+ *              first walk line is `   PGD: <PA> => <value>`
+ * pgd_va       kernel path: the virtual address printed as PGD DIRECTORY
+ * phys_bits    physical mask for PAGE values: 46 or 52 (0 means 52)
+ */
+struct pg_vtop_opts {
+    bool user;
+    virt_addr_t pgd_va;
+    unsigned phys_bits;
+};
+
+/*
+ * pg_fmt_vtop - crash's `vtop ADDRESS` for 4- and 5-level tables
+ * (formats.md §6), without the struct page table that crash appends.
+ * A non-present non-zero PTE is shown with its flags block (crash prints
+ * a swap-entry block there instead).
+ * returns: 0 (also for "not mapped", which is output); -PG_EINVAL (not 4-
+ *          or 5-level); -PG_ERANGE (va not canonical).
+ */
+int pg_fmt_vtop(const struct pg_ctx *ctx, phys_addr_t root, virt_addr_t va,
+                const struct pg_vtop_opts *opts, const struct pg_sink *sink);
+
+#endif /* PAGING_PG_FORMAT_H */

@@ -1,0 +1,335 @@
+/*
+ * iter.c: visiting every mapping of a page-table tree in VA order.
+ *
+ * One recursive, level-generic traversal reports elementary ranges (one
+ * entry each) to a merger that joins VA-contiguous neighbours under the
+ * chosen policy and hands finished ranges to the caller's callback.
+ * Graph safety: a pointer to a table on the current path (a recursive slot)
+ * is a cycle; with a caller-supplied memo a counting pass first finds tables
+ * referenced more than once (shared), which are then reported instead of
+ * expanded unless asked. Unreadable tables are reported, never read.
+ * Depends on: paging.h, pg_internal.h.
+ */
+#include "pg_internal.h"
+
+#define MEMO_EXPANDED_ 1u
+
+struct it_ {
+    const struct pg_ctx *ctx;
+    const struct pg_mode_desc *m;
+    enum pg_merge merge;
+    unsigned flags;
+    pg_range_fn fn;
+    void *arg;
+    uint64_t nx_mask;
+    uint64_t half;              /* linear start of the upper canonical half (0: none) */
+    bool pae;
+    bool m32;
+    /* pending range */
+    bool have;
+    struct pg_range pend;
+    uint64_t pend_lin;          /* linear start of pend */
+    uint64_t pend_lin_end;
+    uint64_t pend_raw;          /* raw flags of pend (RAW merge) */
+    /* graph */
+    phys_addr_t path[PG_MAX_LEVELS + 2];
+    struct pg_memo_slot *memo;
+    size_t memo_slots;
+    size_t memo_used;
+};
+
+/* ---- memo: open addressing on (table PA, level) ---- */
+
+static struct pg_memo_slot *memo_find_(struct it_ *it, phys_addr_t pa, int level, bool insert)
+{
+    uint64_t key = (pa << 3) | (uint64_t)level;
+    size_t n = it->memo_slots;
+    size_t i = (size_t)((key * 0x9E3779B97F4A7C15ULL) >> 32) % n;
+    for (;;) {
+        struct pg_memo_slot *s = &it->memo[i];
+        if (s->key == key)
+            return s;
+        if (s->key == 0) {
+            if (!insert || it->memo_used + 1 >= n)
+                return NULL;
+            it->memo_used++;
+            s->key = key;
+            s->refs = 0;
+            s->state = 0;
+            return s;
+        }
+        if (++i == n)
+            i = 0;
+    }
+}
+
+static bool on_path_(const struct it_ *it, int level, phys_addr_t pa)
+{
+    for (int l = level; l <= (int)it->m->levels; l++)
+        if (it->path[l] == pa)
+            return true;
+    return false;
+}
+
+/* Counting pass: references to every table from tables at `level` and below. */
+static int count_(struct it_ *it, int level, phys_addr_t table, const void *t)
+{
+    const struct pg_level_desc *d = &it->m->level[level];
+    it->path[level] = table;
+    for (unsigned i = 0; i < (1u << d->index_bits); i++) {
+        uint64_t e = load_entry_(t, d->entry_size, i);
+        if (!(e & PTE_P))
+            continue;
+        if ((e & PTE_PS) && large_leaf_level_(it->ctx, it->m, level))
+            continue;
+        phys_addr_t child = entry_addr_(it->ctx, it->m, level, e, false);
+        if (on_path_(it, level, child))
+            continue;
+        struct pg_memo_slot *s = memo_find_(it, child, level - 1, true);
+        if (!s)
+            return -PG_ENOSPC;
+        if (++s->refs > 1 || level - 1 == 1)
+            continue;
+        const void *ct = it->ctx->phys_to_virt(it->ctx->arg, child);
+        if (ct) {
+            int r = count_(it, level - 1, child, ct);
+            if (r)
+                return r;
+        }
+    }
+    it->path[level] = 0;
+    return 0;
+}
+
+/* ---- merger ---- */
+
+static int flush_pending_(struct it_ *it)
+{
+    if (!it->have)
+        return 0;
+    it->have = false;
+    return it->fn(it->arg, &it->pend);
+}
+
+static inline bool mergeable_(const struct it_ *it, uint64_t lin, enum pg_range_kind kind, int level,
+                              uint64_t raw_flags, uint64_t eff, phys_addr_t pa)
+{
+    const struct pg_range *p = &it->pend;
+    if (!it->have || it->merge == PG_MERGE_NONE || it->pend_lin_end != lin || p->kind != kind ||
+        lin == it->half)
+        return false;
+    switch (kind) {
+    case PG_RANGE_MAPPED:
+        if ((it->flags & PG_ITER_PHYS_CONTIG) && p->pa + p->size != pa)
+            return false;
+        /* fall through */
+    case PG_RANGE_HOLE:
+        if (p->eff != eff)
+            return false;
+        if (it->merge == PG_MERGE_RAW && (p->level != level || it->pend_raw != raw_flags))
+            return false;
+        return true;
+    default:
+        return p->pa == pa && p->level == level;
+    }
+}
+
+static inline int emit_(struct it_ *it, uint64_t lin, uint64_t size, enum pg_range_kind kind, int level,
+                        uint64_t e, bool leaf, phys_addr_t pa, uint64_t eff, unsigned refs)
+{
+    uint64_t raw_flags;
+    if (it->m32)
+        raw_flags = e & 0xFFFULL;
+    else
+        raw_flags = e & PTE_FLAGS_MASK;
+    if (leaf && level > 1)
+        raw_flags |= e & PTE_PAT_LARGE;
+    if (mergeable_(it, lin, kind, level, raw_flags, eff, pa)) {
+        it->pend.size += size;
+        it->pend.count++;
+        it->pend_lin_end += size;
+        return 0;
+    }
+    int r = flush_pending_(it);
+    if (r)
+        return r;
+    struct pg_range *p = &it->pend;
+    p->start = canon_(it->m, lin);
+    p->size = size;
+    p->kind = kind;
+    p->level = level;
+    p->entry = e;
+    p->prot = entry_prot_(it->m, level, e, leaf);
+    p->pa = pa;
+    p->page_size = 1ULL << it->m->level[level].shift;
+    p->eff = eff;
+    p->count = 1;
+    p->refs = refs;
+    it->pend_lin = lin;
+    it->pend_lin_end = lin + size;
+    it->pend_raw = raw_flags;
+    it->have = true;
+    return 0;
+}
+
+/* Effective rights after entry e at `level`, given the rights above it. */
+static inline uint64_t eff_after_(const struct it_ *it, int level, uint64_t peff, uint64_t e)
+{
+    if (it->pae && level == 3)
+        return peff | (e & PTE_P);
+    return (e & PTE_P) | (peff & e & (PTE_W | PTE_U)) | ((peff | e) & it->nx_mask);
+}
+
+/* ---- traversal ---- */
+
+static int visit_(struct it_ *it, int level, phys_addr_t table, const void *t, uint64_t base,
+                  uint64_t lo, uint64_t hi, uint64_t peff)
+{
+    const struct pg_mode_desc *m = it->m;
+    const struct pg_level_desc *d = &m->level[level];
+    unsigned shift = d->shift;
+    unsigned esz = d->entry_size;
+    uint64_t size = 1ULL << shift;
+    unsigned i = (unsigned)((lo - base) >> shift);
+    unsigned last = (unsigned)((hi - 1 - base) >> shift);
+    bool holes = (it->flags & PG_ITER_HOLES) != 0;
+    int r;
+
+    if (level == 1) {
+        /* The hot loop: 4 KiB leaves. */
+        uint64_t amask = it->m32 ? 0xFFFFF000ULL : PTE_PFN_MASK;
+        for (; i <= last; i++) {
+            uint64_t e = load_entry_(t, esz, i);
+            uint64_t lin = base + ((uint64_t)i << shift);
+            if (!(e & PTE_P)) {
+                if (holes) {
+                    r = emit_(it, lin, size, PG_RANGE_HOLE, 1, e, true, 0,
+                              e ? eff_after_(it, 1, peff, e) : 0, 0);
+                    if (r)
+                        return r;
+                }
+                continue;
+            }
+            r = emit_(it, lin, size, PG_RANGE_MAPPED, 1, e, true, e & amask,
+                      eff_after_(it, 1, peff, e), 0);
+            if (r)
+                return r;
+        }
+        return 0;
+    }
+
+    it->path[level] = table;
+    for (; i <= last; i++) {
+        uint64_t e = load_entry_(t, esz, i);
+        uint64_t ebase = base + ((uint64_t)i << shift);
+        uint64_t s = ebase > lo ? ebase : lo;
+        uint64_t en = ebase + size < hi ? ebase + size : hi;
+        if (!(e & PTE_P)) {
+            if (holes) {
+                r = emit_(it, s, en - s, PG_RANGE_HOLE, level, e, false, 0,
+                          e ? eff_after_(it, level, peff, e) : 0, 0);
+                if (r)
+                    return r;
+            }
+            continue;
+        }
+        uint64_t eff = eff_after_(it, level, peff, e);
+        bool leaf = (e & PTE_PS) && large_leaf_level_(it->ctx, m, level);
+        if (leaf) {
+            phys_addr_t pa = entry_addr_(it->ctx, m, level, e, true) + (s - ebase);
+            r = emit_(it, s, en - s, PG_RANGE_MAPPED, level, e, true, pa, eff, 0);
+            if (r)
+                return r;
+            continue;
+        }
+        phys_addr_t child = entry_addr_(it->ctx, m, level, e, false);
+        if (!(it->flags & PG_ITER_EXPAND_CYCLES) && on_path_(it, level, child)) {
+            r = emit_(it, s, en - s, PG_RANGE_CYCLE, level - 1, e, false, child, eff, 0);
+            if (r)
+                return r;
+            continue;
+        }
+        if (it->memo) {
+            struct pg_memo_slot *ms = memo_find_(it, child, level - 1, false);
+            if (ms && ms->refs > 1 && !(it->flags & PG_ITER_EXPAND_SHARED)) {
+                bool first = (it->flags & PG_ITER_EXPAND_FIRST) && !(ms->state & MEMO_EXPANDED_);
+                if (!first) {
+                    r = emit_(it, s, en - s, PG_RANGE_SHARED, level - 1, e, false, child, eff,
+                              ms->refs);
+                    if (r)
+                        return r;
+                    continue;
+                }
+                ms->state |= MEMO_EXPANDED_;
+            }
+        }
+        const void *ct = it->ctx->phys_to_virt(it->ctx->arg, child);
+        if (!ct) {
+            r = emit_(it, s, en - s, PG_RANGE_UNREADABLE, level - 1, e, false, child, eff, 0);
+            if (r)
+                return r;
+            continue;
+        }
+        r = visit_(it, level - 1, child, ct, ebase, s, en, eff);
+        if (r)
+            return r;
+    }
+    it->path[level] = 0;
+    return 0;
+}
+
+int pg_iterate(const struct pg_ctx *ctx, phys_addr_t root, const struct pg_iter_opts *opts,
+               pg_range_fn fn, void *arg)
+{
+    const struct pg_mode_desc *m = ctx_mode_(ctx);
+    if (!m || !fn)
+        return -PG_EINVAL;
+    struct pg_iter_opts def = { .merge = PG_MERGE_RAW };
+    if (!opts)
+        opts = &def;
+
+    /* The linear range to visit. */
+    uint64_t top = 1ULL << m->va_bits;
+    uint64_t ls, le;
+    if (opts->start == 0 && opts->end == 0) {
+        ls = 0;
+        le = top;
+    } else {
+        virt_addr_t last = opts->end - 1;
+        if (!m->canonical && opts->end == 0)
+            last = 0xFFFFFFFFULL;
+        if (!pg_is_canonical(m->levels, opts->start) || !pg_is_canonical(m->levels, last))
+            return -PG_ERANGE;
+        ls = linear_(m, opts->start);
+        le = linear_(m, last) + 1;
+        if (le <= ls)
+            return -PG_ERANGE;
+    }
+
+    struct it_ it = {
+        .ctx = ctx, .m = m, .merge = opts->merge, .flags = opts->flags, .fn = fn, .arg = arg,
+        .nx_mask = nx_enabled_(ctx, m) ? PTE_NX : 0,
+        .half = m->canonical ? top >> 1 : 0,
+        .pae = m->levels == PG_MODE_PAE, .m32 = m->levels == PG_MODE_32BIT,
+        .memo = opts->memo, .memo_slots = opts->memo_slots,
+    };
+    if (it.memo && it.memo_slots < 2)
+        return -PG_ENOSPC;
+
+    const void *t = ctx->phys_to_virt(ctx->arg, root);
+    if (!t)
+        return -PG_EIO;
+    if (it.memo) {
+        memset(it.memo, 0, it.memo_slots * sizeof(*it.memo));
+        struct pg_memo_slot *s = memo_find_(&it, root, (int)m->levels, true);
+        s->refs = 1;
+        int r = count_(&it, (int)m->levels, root, t);
+        if (r)
+            return r;
+        memset(it.path, 0, sizeof(it.path));
+    }
+    int r = visit_(&it, (int)m->levels, root, t, 0, ls, le, PTE_W | PTE_U);
+    if (r)
+        return r;
+    return flush_pending_(&it);
+}
