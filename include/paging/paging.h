@@ -379,7 +379,8 @@ int pg_entry_lookup(const struct pg_ctx *ctx, phys_addr_t root, virt_addr_t va, 
  * pages        number of 4 KiB pages inside changed ranges (to choose between
  *              INVLPG per page and a full flush)
  * tables_freed a table was freed or replaced: paging-structure caches must be
- *              invalidated (INVLPG of any address in the range does it)
+ *              invalidated before the frame is reused (INVLPG of any address
+ *              in the range does it; if pages == 0, reload CR3)
  */
 struct pg_flush {
     virt_addr_t start, end;

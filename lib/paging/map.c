@@ -237,7 +237,6 @@ static int descend_(struct op_ *op, int level, struct view_ *v, unsigned i, uint
     const struct pg_mode_desc *m = op->m;
     const struct pg_level_desc *cd = &m->level[level - 1];
     struct view_ child = { .kind = VIEW_REAL };
-    bool created = false;
     int r;
 
     if (dec->present && !dec->leaf) {
@@ -259,7 +258,6 @@ static int descend_(struct op_ *op, int level, struct view_ *v, unsigned i, uint
         r = take_table_(op, &child.pa);
         if (r)
             return r;
-        created = true;
         if (op->dry) {
             child.kind = split ? VIEW_SPLIT : VIEW_EMPTY;
             child.split_base = dec->addr;
@@ -293,10 +291,10 @@ static int descend_(struct op_ *op, int level, struct view_ *v, unsigned i, uint
         store_entry_(v->mem, m->level[level].entry_size, i, 0);
         if (ctx->free_table)
             ctx->free_table(ctx->arg, child.pa);
+        /* The leaves that emptied it are in the flush range already; an
+         * INVLPG there also drops the paging-structure caches. */
         if (op->flush)
             op->flush->tables_freed = true;
-        if (!created)
-            flush_add_(op, ebase, eend);
     }
     return 0;
 }
