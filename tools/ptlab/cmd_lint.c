@@ -1,0 +1,259 @@
+/*
+ * cmd_lint.c: `ptlab lint DUMP`: findings in a dump's page tables:
+ *   wx            mappings both writable and executable (effective rights)
+ *   reserved      present entries with reserved bits set (the MMU faults there)
+ *   misaligned    large-page leaves whose frame is not aligned to the page size
+ *   outside-ram   table pointers to memory the dump does not have
+ *   user-table    a page-table page mapped user-accessible
+ *   cycle         an entry pointing back to a table on its own walk
+ * Exit status 1 when there is any finding.
+ *
+ * Everything comes from lib/paging: pg_iterate (each shared table expanded at
+ * its first reference, so each table is examined once), pg_walk for the
+ * entries above each leaf table, pg_entry_reserved for the leaves.
+ * Depends on: ptlab.h, lib/paging.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ptlab.h"
+
+static const char lint_help[] =
+    "usage: ptlab lint [OPTIONS] DUMP\n"
+    "Check DUMP's page tables and print one line per finding:\n"
+    "  wx           writable and executable mapping (effective rights)\n"
+    "  reserved     a present entry with reserved bits set (see --phys-bits)\n"
+    "  misaligned   a 2M/1G/4M leaf whose frame is not aligned to its size\n"
+    "  outside-ram  a table pointer to memory the dump does not contain\n"
+    "  user-table   a page-table page mapped user-accessible\n"
+    "  cycle        an entry pointing back to a table on its own walk\n"
+    "Exit status 1 if anything is found, 0 if the tables are clean.\n\n";
+
+struct pa_set {
+    phys_addr_t *v;
+    size_t n, cap;
+};
+
+static int pa_set_add(struct pa_set *s, phys_addr_t pa)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 256;
+        phys_addr_t *v = realloc(s->v, cap * sizeof(*v));
+        if (!v)
+            return -1;
+        s->v = v;
+        s->cap = cap;
+    }
+    s->v[s->n++] = pa;
+    return 0;
+}
+
+static int pa_cmp(const void *a, const void *b)
+{
+    phys_addr_t x = *(const phys_addr_t *)a, y = *(const phys_addr_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+struct user_range {
+    virt_addr_t va;
+    phys_addr_t pa;
+    uint64_t size;
+    uint64_t eff;
+};
+
+struct lint_state {
+    struct ptl_target *t;
+    unsigned long findings;
+    struct pa_set tables;
+    struct user_range *user;
+    size_t nuser, user_cap;
+    uint64_t last_block;        /* the table block of the last pg_walk */
+    bool have_block;
+    uint64_t reported_rsvd_table;
+    bool oom;
+};
+
+static void finding(struct lint_state *s, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void finding(struct lint_state *s, const char *kind, const char *fmt, ...)
+{
+    va_list ap;
+    printf("%-11s ", kind);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    putchar('\n');
+    s->findings++;
+}
+
+/* Pass 1 (merged ranges): W+X, unreadable tables, cycles, and the user ranges. */
+static int lint_ranges(void *arg, const struct pg_range *r)
+{
+    struct lint_state *s = arg;
+    const struct pg_mode_desc *m = s->t->mode;
+    const char *lvl = pg_level_linux_name(m->levels, r->level);
+    uint64_t end = r->start + r->size;
+    char sz[32];
+    switch (r->kind) {
+    case PG_RANGE_MAPPED:
+        if ((r->eff & PTE_W) && !(r->eff & PTE_NX))
+            finding(s, "wx", "%016" PRIx64 "-%016" PRIx64 " %s writable and executable%s",
+                    r->start, end, ptl_size_str(r->size, sz),
+                    (r->eff & PTE_U) ? ", user" : "");
+        if (r->eff & PTE_U) {
+            if (s->nuser == s->user_cap) {
+                size_t cap = s->user_cap ? s->user_cap * 2 : 256;
+                struct user_range *u = realloc(s->user, cap * sizeof(*u));
+                if (!u) {
+                    s->oom = true;
+                    return 1;
+                }
+                s->user = u;
+                s->user_cap = cap;
+            }
+            s->user[s->nuser++] = (struct user_range){ r->start, r->pa, r->size, r->eff };
+        }
+        break;
+    case PG_RANGE_UNREADABLE:
+        finding(s, "outside-ram", "%016" PRIx64 "-%016" PRIx64 " points to a %s table at "
+                "%016" PRIx64 ", outside the dump's memory (entry %016" PRIx64 ")", r->start,
+                end, lvl, r->pa, r->entry);
+        break;
+    case PG_RANGE_CYCLE:
+        finding(s, "cycle", "%016" PRIx64 "-%016" PRIx64 " entry %016" PRIx64 " points back to "
+                "the %s table %016" PRIx64 " on its own walk", r->start, end, r->entry, lvl,
+                r->pa);
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+/* Pass 2 (one range per entry): reserved bits, misaligned leaves, and the table set. */
+static int lint_entries(void *arg, const struct pg_range *r)
+{
+    struct lint_state *s = arg;
+    struct ptl_target *t = s->t;
+    const struct pg_mode_desc *m = t->mode;
+    if (r->kind != PG_RANGE_MAPPED)
+        return 0;
+    const char *lvl = pg_level_linux_name(m->levels, r->level);
+
+    /* The tables above this leaf: walked once per leaf table. */
+    uint64_t block_size = pg_level_size(m->levels, r->level + 1 <= (int)m->levels ? r->level + 1
+                                                                                  : r->level);
+    uint64_t block = r->start & ~(block_size - 1);
+    if (!s->have_block || block != s->last_block) {
+        s->have_block = true;
+        s->last_block = block;
+        struct pg_walk w;
+        pg_walk(&t->ctx, t->root, r->start, &w);
+        for (unsigned i = 0; i < w.nsteps; i++)
+            if (pa_set_add(&s->tables, w.step[i].table_pa)) {
+                s->oom = true;
+                return 1;
+            }
+        if (w.status == -PG_ERSVD && w.fault_level > r->level) {
+            const struct pg_walk_step *st = NULL;
+            for (unsigned i = 0; i < w.nsteps; i++)
+                if (w.step[i].level == w.fault_level)
+                    st = &w.step[i];
+            if (st && st->entry_pa != s->reported_rsvd_table) {
+                s->reported_rsvd_table = st->entry_pa;
+                finding(s, "reserved", "%s entry at %016" PRIx64 " = %016" PRIx64 " (above %016"
+                        PRIx64 "): reserved bits %#" PRIx64, pg_level_linux_name(m->levels,
+                        st->level), st->entry_pa, st->entry, r->start, w.rsvd_bits);
+            }
+        }
+    }
+
+    uint64_t rsvd = pg_entry_reserved(&t->ctx, r->level, r->entry);
+    uint64_t misalign = 0;
+    if (r->level > 1 && m->levels != PG_MODE_32BIT)
+        misalign = r->entry & PTE_PFN_MASK & (r->page_size - 1) & ~PTE_PAT_LARGE;
+    if (misalign) {
+        char sz[32];
+        finding(s, "misaligned", "%016" PRIx64 " %s leaf %016" PRIx64 ": frame not aligned to "
+                "%s (bits %#" PRIx64 ")", r->start, lvl, r->entry,
+                ptl_size_str(r->page_size, sz), misalign);
+        rsvd &= ~misalign;
+    }
+    if (rsvd)
+        finding(s, "reserved", "%016" PRIx64 " %s leaf %016" PRIx64 ": reserved bits %#" PRIx64,
+                r->start, lvl, r->entry, rsvd);
+    return 0;
+}
+
+int cmd_lint(int argc, char **argv)
+{
+    static const struct option longopts[] = { PTL_INPUT_OPTIONS, { 0, 0, 0, 0 } };
+    struct ptl_input_opts in;
+    ptl_input_defaults(&in);
+    optind = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        if (c == 'h' || c == OPT_HELP) {
+            printf("%s%s", lint_help, ptl_input_help);
+            return PTL_EXIT_OK;
+        }
+        int r = ptl_input_option(c, optarg, &in);
+        if (r <= 0)
+            return ptl_usage_error("lint", r < 0 ? "bad option value" : "unknown option");
+    }
+    if (argc - optind != 1)
+        return ptl_usage_error("lint", "expected one DUMP argument");
+    struct ptl_target t;
+    int rc = ptl_target_open(&t, argv[optind], &in);
+    if (rc)
+        return rc;
+    struct lint_state s = { .t = &t };
+    struct pg_iter_opts o1 = { .merge = PG_MERGE_RAW, .flags = PG_ITER_EXPAND_FIRST };
+    int r = ptl_iterate(&t, &o1, lint_ranges, &s);
+    if (r == 0) {
+        struct pg_iter_opts o2 = { .merge = PG_MERGE_NONE, .flags = PG_ITER_EXPAND_FIRST };
+        r = ptl_iterate(&t, &o2, lint_entries, &s);
+    }
+    if (r == 0 && !s.oom && s.nuser && s.tables.n) {
+        /* Page-table pages reachable through a user-accessible mapping. */
+        qsort(s.tables.v, s.tables.n, sizeof(phys_addr_t), pa_cmp);
+        for (size_t i = 0; i < s.nuser; i++) {
+            const struct user_range *u = &s.user[i];
+            size_t lo = 0, hi = s.tables.n;
+            while (lo < hi) {   /* the first table >= u->pa */
+                size_t mid = lo + (hi - lo) / 2;
+                if (s.tables.v[mid] < u->pa)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            phys_addr_t prev = ~0ULL;
+            for (size_t k = lo; k < s.tables.n && s.tables.v[k] - u->pa < u->size; k++) {
+                if (s.tables.v[k] == prev)
+                    continue;
+                prev = s.tables.v[k];
+                finding(&s, "user-table", "page table %016" PRIx64 " is mapped user-accessible"
+                        "%s at %016" PRIx64, prev, (u->eff & PTE_W) ? " and writable" : "",
+                        u->va + (prev - u->pa));
+            }
+        }
+    }
+    if (s.oom) {
+        ptl_error("lint", "out of memory");
+        rc = PTL_EXIT_FAIL;
+    } else if (r < 0) {
+        ptl_error("lint", "%s: %s", t.path, pg_strerror(r));
+        rc = PTL_EXIT_FAIL;
+    } else {
+        printf("%lu finding%s\n", s.findings, s.findings == 1 ? "" : "s");
+        rc = s.findings ? PTL_EXIT_FAIL : PTL_EXIT_OK;
+    }
+    free(s.tables.v);
+    free(s.user);
+    ptl_target_close(&t);
+    return rc;
+}

@@ -1,0 +1,510 @@
+/*
+ * dump.c: the memory-dump reader of the ptlab host tool (see dump.h).
+ *
+ * ELF layout read (formats.md §1): ELF header, program headers (the real
+ * count in section 0's sh_info when e_phnum is PN_XNUM), PT_NOTE segments
+ * walked note by note by their sizes, PT_LOAD segments giving guest-physical
+ * memory by p_paddr. Every offset and size is checked against the file
+ * before use, with 64-bit arithmetic that cannot overflow.
+ * Depends on: dump.h, libc (mmap for files).
+ */
+#include "dump.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PN_XNUM_        0xFFFFu
+#define PT_LOAD_        1u
+#define PT_NOTE_        4u
+#define ET_CORE_        4u
+#define NT_PRSTATUS_    1u
+#define QEMU_NOTE_TYPE_ 0u
+#define PAGE_SIZE_      4096u
+
+/* QEMUCPUState offsets (formats.md §1.4). */
+#define QS_VERSION  0
+#define QS_SIZE     4
+#define QS_RSP      56
+#define QS_RIP      136
+#define QS_RFLAGS   144
+#define QS_CR0      392
+#define QS_CR2      408
+#define QS_CR3      416
+#define QS_CR4      424
+
+static void fail_(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void fail_(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || !errlen)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+static uint16_t get16_(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static uint32_t get32_(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static uint64_t get64_(const uint8_t *p) { return get32_(p) | (uint64_t)get32_(p + 4) << 32; }
+
+/* True if [off, off + len) lies inside a file of `size` bytes (no overflow). */
+static bool in_file_(uint64_t off, uint64_t len, size_t size)
+{
+    return off <= size && len <= size - off;
+}
+
+static int seg_cmp_(const void *a, const void *b)
+{
+    const struct ptl_segment *x = a, *y = b;
+    if (x->pa != y->pa)
+        return x->pa < y->pa ? -1 : 1;
+    return 0;
+}
+
+/* One program header, decoded from either class. */
+struct phdr_ {
+    uint32_t type;
+    uint64_t offset, paddr, filesz, memsz;
+};
+
+static void read_phdr_(const struct ptl_dump *d, const uint8_t *p, struct phdr_ *ph)
+{
+    if (d->elf_class == 2) {
+        ph->type = get32_(p);
+        ph->offset = get64_(p + 8);
+        ph->paddr = get64_(p + 24);
+        ph->filesz = get64_(p + 32);
+        ph->memsz = get64_(p + 40);
+    } else {
+        ph->type = get32_(p);
+        ph->offset = get32_(p + 4);
+        ph->paddr = get32_(p + 12);
+        ph->filesz = get32_(p + 16);
+        ph->memsz = get32_(p + 20);
+        if (ph->offset == 0xFFFFFFFFu)
+            ph->offset = ~0ULL;
+    }
+}
+
+/* Decode the descriptor of a "QEMU" note into a new cpus[] element. */
+static int add_qemu_cpu_(struct ptl_dump *d, const uint8_t *desc, uint64_t descsz)
+{
+    struct ptl_cpu *n = realloc(d->cpus, (d->ncpus + 1) * sizeof(*n));
+    if (!n)
+        return -1;
+    d->cpus = n;
+    struct ptl_cpu *c = &d->cpus[d->ncpus++];
+    memset(c, 0, sizeof(*c));
+    if (descsz < 8)
+        return 0;
+    c->version = get32_(desc + QS_VERSION);
+    c->state_size = get32_(desc + QS_SIZE);
+    uint64_t size = c->state_size < descsz ? c->state_size : descsz;
+#define HAVE_(off) ((uint64_t)(off) + 8 <= size)
+    if (HAVE_(QS_RFLAGS)) {
+        c->rip = get64_(desc + QS_RIP);
+        c->rflags = get64_(desc + QS_RFLAGS);
+        c->rsp = get64_(desc + QS_RSP);
+        c->have_rip = true;
+    }
+    if (HAVE_(QS_CR4)) {
+        c->cr0 = get64_(desc + QS_CR0);
+        c->cr2 = get64_(desc + QS_CR2);
+        c->cr3 = get64_(desc + QS_CR3);
+        c->cr4 = get64_(desc + QS_CR4);
+        c->have_cr = true;
+    }
+#undef HAVE_
+    return 0;
+}
+
+/* Walk the notes of one PT_NOTE segment at [off, off + len). */
+static int parse_notes_(struct ptl_dump *d, uint64_t off, uint64_t len, char *err, size_t errlen)
+{
+    const uint8_t *p = d->map + off;
+    uint64_t pos = 0;
+    while (len - pos >= 12) {
+        uint64_t namesz = get32_(p + pos), descsz = get32_(p + pos + 4);
+        uint32_t type = get32_(p + pos + 8);
+        uint64_t name_off = pos + 12;
+        uint64_t desc_off = name_off + ((namesz + 3) & ~3ULL);
+        uint64_t next = desc_off + ((descsz + 3) & ~3ULL);
+        if (desc_off > len || descsz > len - desc_off) {
+            fail_(err, errlen, "corrupt ELF note at file offset %#llx: sizes run past the "
+                  "note segment", (unsigned long long)(off + pos));
+            return -1;
+        }
+        const uint8_t *name = p + name_off;
+        bool named_qemu = (namesz == 5 && !memcmp(name, "QEMU", 5)) ||
+                          (namesz == 4 && !memcmp(name, "QEMU", 4));
+        bool named_core = (namesz == 5 && !memcmp(name, "CORE", 5)) ||
+                          (namesz == 4 && !memcmp(name, "CORE", 4));
+        if (named_qemu && type == QEMU_NOTE_TYPE_) {
+            if (add_qemu_cpu_(d, p + desc_off, descsz)) {
+                fail_(err, errlen, "out of memory");
+                return -1;
+            }
+        } else if (named_core && type == NT_PRSTATUS_) {
+            d->nprstatus++;
+        }
+        if (next > len)
+            break;      /* last note's padding cut off: tolerated */
+        pos = next;
+    }
+    return 0;
+}
+
+static int parse_elf_(struct ptl_dump *d, char *err, size_t errlen)
+{
+    const uint8_t *m = d->map;
+    size_t size = d->size;
+    if (size < 16) {
+        fail_(err, errlen, "truncated ELF header (%zu bytes)", size);
+        return -1;
+    }
+    if (m[4] != 1 && m[4] != 2) {
+        fail_(err, errlen, "unknown ELF class %u", m[4]);
+        return -1;
+    }
+    if (m[5] != 1) {
+        fail_(err, errlen, "not a little-endian ELF file (EI_DATA %u)", m[5]);
+        return -1;
+    }
+    d->elf_class = m[4];
+    size_t ehsize = d->elf_class == 2 ? 64 : 52;
+    if (size < ehsize) {
+        fail_(err, errlen, "truncated ELF header (%zu of %zu bytes)", size, ehsize);
+        return -1;
+    }
+    unsigned type = get16_(m + 16);
+    d->machine = get16_(m + 18);
+    uint64_t phoff, shoff;
+    unsigned phentsize, phnum, shentsize, shnum;
+    if (d->elf_class == 2) {
+        phoff = get64_(m + 32);
+        shoff = get64_(m + 40);
+        phentsize = get16_(m + 54);
+        phnum = get16_(m + 56);
+        shentsize = get16_(m + 58);
+        shnum = get16_(m + 60);
+    } else {
+        phoff = get32_(m + 28);
+        shoff = get32_(m + 32);
+        phentsize = get16_(m + 42);
+        phnum = get16_(m + 44);
+        shentsize = get16_(m + 46);
+        shnum = get16_(m + 48);
+    }
+    if (type != ET_CORE_) {
+        fail_(err, errlen, "not an ELF core file (e_type %u; expected ET_CORE 4)", type);
+        return -1;
+    }
+    if (d->machine != PTL_EM_X86_64 && d->machine != PTL_EM_386) {
+        fail_(err, errlen, "ELF machine %u is not x86 (expected 62 or 3)", d->machine);
+        return -1;
+    }
+    unsigned want_phent = d->elf_class == 2 ? 56 : 32;
+    if (phentsize != want_phent) {
+        fail_(err, errlen, "bad e_phentsize %u (expected %u)", phentsize, want_phent);
+        return -1;
+    }
+    uint64_t count = phnum;
+    if (phnum == PN_XNUM_) {
+        /* The real count lives in section header 0's sh_info. */
+        unsigned want_shent = d->elf_class == 2 ? 64 : 40;
+        if (shnum < 1 || shentsize != want_shent || !in_file_(shoff, want_shent, size)) {
+            fail_(err, errlen, "e_phnum is PN_XNUM but section header 0 is missing or truncated");
+            return -1;
+        }
+        count = get32_(m + shoff + (d->elf_class == 2 ? 44 : 28));
+    }
+    if (count == 0) {
+        fail_(err, errlen, "ELF core without program headers");
+        return -1;
+    }
+    if (!in_file_(phoff, count * phentsize, size)) {
+        fail_(err, errlen, "truncated ELF file: %llu program headers at offset %#llx run past "
+              "the end of the file (%zu bytes)", (unsigned long long)count,
+              (unsigned long long)phoff, size);
+        return -1;
+    }
+
+    d->segs = calloc(count, sizeof(*d->segs));
+    if (!d->segs) {
+        fail_(err, errlen, "out of memory for %llu segments", (unsigned long long)count);
+        return -1;
+    }
+    for (uint64_t i = 0; i < count; i++) {
+        struct phdr_ ph;
+        read_phdr_(d, m + phoff + i * phentsize, &ph);
+        if (ph.type == PT_NOTE_) {
+            if (!in_file_(ph.offset, ph.filesz, size)) {
+                fail_(err, errlen, "truncated ELF file: the note segment [%#llx, +%#llx) runs "
+                      "past the end of the file (%zu bytes)", (unsigned long long)ph.offset,
+                      (unsigned long long)ph.filesz, size);
+                return -1;
+            }
+            if (parse_notes_(d, ph.offset, ph.filesz, err, errlen))
+                return -1;
+        } else if (ph.type == PT_LOAD_) {
+            if (ph.memsz == 0)
+                continue;
+            if (ph.filesz > ph.memsz) {
+                fail_(err, errlen, "corrupt PT_LOAD %llu: p_filesz %#llx > p_memsz %#llx",
+                      (unsigned long long)i, (unsigned long long)ph.filesz,
+                      (unsigned long long)ph.memsz);
+                return -1;
+            }
+            if (ph.paddr + ph.memsz < ph.paddr) {
+                fail_(err, errlen, "corrupt PT_LOAD %llu: [%#llx, +%#llx) wraps around",
+                      (unsigned long long)i, (unsigned long long)ph.paddr,
+                      (unsigned long long)ph.memsz);
+                return -1;
+            }
+            struct ptl_segment *s = &d->segs[d->nsegs++];
+            s->pa = ph.paddr;
+            s->memsz = ph.memsz;
+            s->filesz = ph.filesz;
+            if (ph.filesz) {
+                if (!in_file_(ph.offset, ph.filesz, size)) {
+                    fail_(err, errlen, "truncated dump: PT_LOAD %llu (guest-physical %#llx) needs "
+                          "file bytes up to %#llx, the file has %#zx",
+                          (unsigned long long)i, (unsigned long long)ph.paddr,
+                          (unsigned long long)(ph.offset + ph.filesz), size);
+                    return -1;
+                }
+                s->data = m + ph.offset;
+            }
+            if (s->pa + s->memsz > d->phys_end)
+                d->phys_end = s->pa + s->memsz;
+        }
+    }
+    if (d->nsegs == 0) {
+        fail_(err, errlen, "ELF core without PT_LOAD segments: no memory in the dump");
+        return -1;
+    }
+    qsort(d->segs, d->nsegs, sizeof(*d->segs), seg_cmp_);
+    return 0;
+}
+
+int ptl_dump_parse(struct ptl_dump *d, const uint8_t *buf, size_t size, bool raw, char *err,
+                   size_t errlen)
+{
+    memset(d, 0, sizeof(*d));
+    d->map = buf;
+    d->size = size;
+    d->zero_page = calloc(1, PAGE_SIZE_);
+    if (!d->zero_page) {
+        fail_(err, errlen, "out of memory");
+        return -1;
+    }
+    bool elf = size >= 4 && !memcmp(buf, "\177ELF", 4);
+    if (elf && !raw) {
+        d->is_elf = true;
+        if (parse_elf_(d, err, errlen)) {
+            ptl_dump_close(d);
+            return -1;
+        }
+        return 0;
+    }
+    if (!raw) {
+        fail_(err, errlen, "not an ELF core (no ELF magic); a raw memory image needs --cr3 "
+              "and --mode");
+        ptl_dump_close(d);
+        return -1;
+    }
+    if (size == 0) {
+        fail_(err, errlen, "empty memory image");
+        ptl_dump_close(d);
+        return -1;
+    }
+    d->segs = calloc(1, sizeof(*d->segs));
+    if (!d->segs) {
+        fail_(err, errlen, "out of memory");
+        ptl_dump_close(d);
+        return -1;
+    }
+    d->segs[0] = (struct ptl_segment){ .pa = 0, .memsz = size, .filesz = size, .data = buf };
+    d->nsegs = 1;
+    d->phys_end = size;
+    return 0;
+}
+
+int ptl_dump_open(struct ptl_dump *d, const char *path, bool raw, char *err, size_t errlen)
+{
+    memset(d, 0, sizeof(*d));
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        fail_(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        fail_(err, errlen, "%s: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        fail_(err, errlen, "%s: not a regular file", path);
+        close(fd);
+        return -1;
+    }
+    if (st.st_size == 0) {
+        fail_(err, errlen, "%s: empty file", path);
+        close(fd);
+        return -1;
+    }
+    size_t size = (size_t)st.st_size;
+    void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED) {
+        fail_(err, errlen, "%s: mmap: %s", path, strerror(errno));
+        return -1;
+    }
+    /* Table reads are scattered: do not read ahead around them. */
+    madvise(map, size, MADV_RANDOM);
+    char msg[512];
+    if (ptl_dump_parse(d, map, size, raw, msg, sizeof(msg))) {
+        fail_(err, errlen, "%s: %s", path, msg);
+        munmap(map, size);
+        return -1;
+    }
+    d->mapped = true;
+    return 0;
+}
+
+void ptl_dump_close(struct ptl_dump *d)
+{
+    if (d->mapped && d->map)
+        munmap((void *)d->map, d->size);
+    free(d->segs);
+    free(d->cpus);
+    for (size_t i = 0; i < d->ncopies; i++)
+        free(d->copies[i].data);
+    free(d->copies);
+    free(d->zero_page);
+    memset(d, 0, sizeof(*d));
+}
+
+/* The segment holding pa, or NULL. Sorted segments; overlaps (paging dumps) handled. */
+static const struct ptl_segment *find_seg_(struct ptl_dump *d, uint64_t pa)
+{
+    if (d->last_seg < d->nsegs) {
+        const struct ptl_segment *s = &d->segs[d->last_seg];
+        if (pa >= s->pa && pa - s->pa < s->memsz)
+            return s;
+    }
+    size_t lo = 0, hi = d->nsegs;   /* find the last segment with s->pa <= pa */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (d->segs[mid].pa <= pa)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo > 0) {
+        const struct ptl_segment *s = &d->segs[lo - 1];
+        if (pa - s->pa < s->memsz) {
+            d->last_seg = lo - 1;
+            return s;
+        }
+        /* An earlier, longer segment may still cover pa (overlapping PT_LOADs). */
+        for (size_t i = lo - 1; i-- > 0;) {
+            s = &d->segs[i];
+            if (pa - s->pa < s->memsz) {
+                d->last_seg = i;
+                return s;
+            }
+        }
+    }
+    return NULL;
+}
+
+bool ptl_dump_in_ram(const struct ptl_dump *d, uint64_t pa)
+{
+    return find_seg_((struct ptl_dump *)d, pa) != NULL;
+}
+
+int ptl_dump_read(struct ptl_dump *d, uint64_t pa, void *buf, size_t n)
+{
+    uint8_t *out = buf;
+    while (n) {
+        const struct ptl_segment *s = find_seg_(d, pa);
+        if (!s)
+            return -1;
+        uint64_t off = pa - s->pa;
+        uint64_t avail = s->memsz - off;
+        size_t chunk = avail < n ? (size_t)avail : n;
+        for (size_t done = 0; done < chunk;) {
+            uint64_t o = off + done;
+            if (o < s->filesz) {
+                uint64_t k = s->filesz - o < chunk - done ? s->filesz - o : chunk - done;
+                memcpy(out + done, s->data + o, (size_t)k);
+                done += (size_t)k;
+            } else {
+                memset(out + done, 0, chunk - done);
+                done = chunk;
+            }
+        }
+        out += chunk;
+        n -= chunk;
+        pa += chunk;
+        if (n && pa == 0)
+            return -1;  /* wrapped past 2^64 */
+    }
+    return 0;
+}
+
+const void *ptl_dump_phys(struct ptl_dump *d, uint64_t pa)
+{
+    uint64_t len = PAGE_SIZE_ - (pa & (PAGE_SIZE_ - 1));
+    const struct ptl_segment *s = find_seg_(d, pa);
+    if (!s)
+        return NULL;
+    uint64_t off = pa - s->pa;
+    if (off < s->filesz && len <= s->filesz - off)
+        return s->data + off;   /* the common case: wholly backed by the file */
+    if (off >= s->filesz && len <= s->memsz - off)
+        return d->zero_page;    /* inside the zero tail of a segment */
+    /* Partly backed, or crossing into the next segment: a private copy that
+     * stays valid until the dump is closed (walkers keep pointers to upper
+     * tables while they read lower ones). There are at most a few such pages
+     * per segment boundary. */
+    uint64_t page = pa & ~(uint64_t)(PAGE_SIZE_ - 1);
+    for (size_t i = 0; i < d->ncopies; i++)
+        if (d->copies[i].pa == page)
+            return d->copies[i].data + (pa - page);
+    if (d->ncopies == d->copies_cap) {
+        size_t cap = d->copies_cap ? d->copies_cap * 2 : 8;
+        struct ptl_page_copy *n = realloc(d->copies, cap * sizeof(*n));
+        if (!n)
+            return NULL;
+        d->copies = n;
+        d->copies_cap = cap;
+    }
+    uint8_t *data = malloc(PAGE_SIZE_);
+    if (!data)
+        return NULL;
+    /* Bytes of the page outside the dump read as zero; the span asked for must exist. */
+    if (ptl_dump_read(d, pa, data + (pa - page), (size_t)len)) {
+        free(data);
+        return NULL;
+    }
+    memset(data, 0, (size_t)(pa - page));
+    d->copies[d->ncopies].pa = page;
+    d->copies[d->ncopies].data = data;
+    d->ncopies++;
+    return data + (pa - page);
+}

@@ -1,0 +1,164 @@
+/*
+ * target.c: choosing the paging mode and the root of a dump (see target.h).
+ * Depends on: target.h, dump.h, lib/paging.
+ */
+#include "target.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CR0_PG      (1ULL << 31)
+#define CR4_PSE     (1ULL << 4)
+#define CR4_PAE     (1ULL << 5)
+#define CR4_LA57    (1ULL << 12)
+#define PTI_USER_PGD_BIT 0x1000ULL
+
+unsigned ptl_parse_mode(const char *s)
+{
+    if (!strcmp(s, "4") || !strcmp(s, "4-level"))
+        return PG_MODE_4LEVEL;
+    if (!strcmp(s, "5") || !strcmp(s, "5-level"))
+        return PG_MODE_5LEVEL;
+    if (!strcmp(s, "pae") || !strcmp(s, "PAE") || !strcmp(s, "3"))
+        return PG_MODE_PAE;
+    if (!strcmp(s, "32") || !strcmp(s, "32-bit") || !strcmp(s, "2"))
+        return PG_MODE_32BIT;
+    return 0;
+}
+
+phys_addr_t ptl_root_from_cr3(unsigned levels, uint64_t cr3)
+{
+    switch (levels) {
+    case PG_MODE_32BIT:
+        return cr3 & 0xFFFFF000ULL;
+    case PG_MODE_PAE:
+        return cr3 & 0xFFFFFFE0ULL;
+    default:
+        return cr3 & 0x000FFFFFFFFFF000ULL;
+    }
+}
+
+/* lib/paging's memory callback: table bytes straight from the mapped dump. */
+static void *target_phys_to_virt(void *arg, phys_addr_t pa)
+{
+    return (void *)ptl_dump_phys(arg, pa);
+}
+
+int ptl_target_open(struct ptl_target *t, const char *path, const struct ptl_input_opts *o)
+{
+    char err[600];
+    memset(t, 0, sizeof(*t));
+    t->path = path;
+    if (ptl_dump_open(&t->dump, path, o->raw, err, sizeof(err))) {
+        fprintf(stderr, "ptlab: %s\n", err);
+        /* A non-ELF file without the raw-image options is a usage problem. */
+        return (!o->raw && strstr(err, "no ELF magic")) ? 2 : 1;
+    }
+    struct ptl_dump *d = &t->dump;
+    t->cpu_index = o->cpu;
+
+    if (d->is_elf && d->ncpus > 0) {
+        if (o->cpu < 0 || (size_t)o->cpu >= d->ncpus) {
+            fprintf(stderr, "ptlab: %s: --cpu %d: the dump has %zu vCPU%s (0..%zu)\n", path,
+                    o->cpu, d->ncpus, d->ncpus == 1 ? "" : "s", d->ncpus - 1);
+            ptl_target_close(t);
+            return 2;
+        }
+        t->cpu = &d->cpus[o->cpu];
+        if (!t->cpu->have_cr && !o->have_cr3) {
+            fprintf(stderr, "ptlab: %s: the QEMU note of vCPU %d is too short to hold CR3 "
+                    "(size %u); give --cr3 and --mode\n", path, o->cpu, t->cpu->state_size);
+            ptl_target_close(t);
+            return 1;
+        }
+        if (!t->cpu->have_cr)
+            t->cpu = NULL;
+    } else if (!o->have_cr3) {
+        if (d->is_elf)
+            fprintf(stderr, "ptlab: %s: no QEMU note with the vCPU state (CR3, CR4) in this ELF "
+                    "file; give --cr3 and --mode\n", path);
+        else
+            fprintf(stderr, "ptlab: %s: a raw memory image needs --cr3 and --mode\n", path);
+        ptl_target_close(t);
+        return d->is_elf ? 1 : 2;
+    }
+
+    /* The paging mode. */
+    unsigned levels = o->mode;
+    if (!levels) {
+        if (t->cpu) {
+            if (!(t->cpu->cr0 & CR0_PG)) {
+                fprintf(stderr, "ptlab: %s: vCPU %d has paging disabled (CR0 = %#llx); "
+                        "give --mode to walk a table anyway\n", path, o->cpu,
+                        (unsigned long long)t->cpu->cr0);
+                ptl_target_close(t);
+                return 1;
+            }
+            if (d->machine == PTL_EM_X86_64)
+                levels = (t->cpu->cr4 & CR4_LA57) ? PG_MODE_5LEVEL : PG_MODE_4LEVEL;
+            else
+                levels = (t->cpu->cr4 & CR4_PAE) ? PG_MODE_PAE : PG_MODE_32BIT;
+        } else if (d->is_elf && d->machine == PTL_EM_X86_64) {
+            levels = PG_MODE_4LEVEL;
+        } else {
+            fprintf(stderr, "ptlab: %s: cannot tell the paging mode without CPU state; give "
+                    "--mode 4|5|pae|32\n", path);
+            ptl_target_close(t);
+            return 2;
+        }
+    }
+    t->mode = pg_mode_get(levels);
+
+    t->cr3 = o->have_cr3 ? o->cr3 : t->cpu->cr3;
+    t->root = ptl_root_from_cr3(levels, t->cr3);
+    if (levels >= PG_MODE_4LEVEL) {
+        if (o->pgd == PTL_PGD_USER)
+            t->root |= PTI_USER_PGD_BIT;
+        else if (o->pgd == PTL_PGD_KERNEL)
+            t->root &= ~PTI_USER_PGD_BIT;
+    }
+
+    t->ctx.phys_to_virt = target_phys_to_virt;
+    t->ctx.arg = d;
+    t->ctx.levels = levels;
+    t->ctx.phys_bits = o->phys_bits;
+    if (levels == PG_MODE_32BIT && t->cpu && !(t->cpu->cr4 & CR4_PSE))
+        t->ctx.disabled |= PG_NO_PSE;
+
+    if (!ptl_dump_phys(d, t->root)) {
+        fprintf(stderr, "ptlab: %s: the page-table root %#llx (CR3 %#llx) is outside the dump's "
+                "memory (%zu segment%s, highest address %#llx)\n", path,
+                (unsigned long long)t->root, (unsigned long long)t->cr3, d->nsegs,
+                d->nsegs == 1 ? "" : "s", (unsigned long long)(d->phys_end - 1));
+        ptl_target_close(t);
+        return 1;
+    }
+    return 0;
+}
+
+void ptl_target_close(struct ptl_target *t)
+{
+    ptl_dump_close(&t->dump);
+}
+
+int ptl_iterate(struct ptl_target *t, struct pg_iter_opts *opts, pg_range_fn fn, void *arg)
+{
+    /* A Linux guest has a few hundred to a few thousand tables: start small
+     * (the library clears the memo on every call) and grow on demand. */
+    size_t slots = 16384;
+    for (;;) {
+        struct pg_memo_slot *memo = malloc(slots * sizeof(*memo));
+        if (!memo)
+            return -PG_ENOMEM;
+        opts->memo = memo;
+        opts->memo_slots = slots;
+        int r = pg_iterate(&t->ctx, t->root, opts, fn, arg);
+        free(memo);
+        opts->memo = NULL;
+        opts->memo_slots = 0;
+        if (r != -PG_ENOSPC || slots > ((size_t)1 << 28))
+            return r;
+        slots *= 4;
+    }
+}

@@ -1,0 +1,84 @@
+/*
+ * target.h: what ptlab walks — a dump plus the page-table root and paging
+ * mode chosen from the dump's vCPU state and the command-line overrides.
+ *
+ * Turns a struct ptl_dump into a struct pg_ctx for lib/paging: memory reads
+ * go through ptl_dump_phys, the mode follows CR0/CR4 and the ELF machine
+ * (formats.md §1.4) unless --mode says otherwise, the root is CR3 with the
+ * PCID/flag bits masked, and --user-pgd / --kernel-pgd pick one half of a
+ * Linux PTI PGD pair.
+ * Depends on: dump.h, paging.h.
+ */
+#ifndef PTLAB_TARGET_H
+#define PTLAB_TARGET_H
+
+#include <paging/paging.h>
+
+#include "dump.h"
+
+/* Which PGD of a PTI pair to walk. */
+enum ptl_pgd_select {
+    PTL_PGD_AS_STORED,  /* CR3 as the vCPU had it (what QEMU's monitor walks) */
+    PTL_PGD_USER,       /* CR3 with bit 12 set: the PTI user PGD */
+    PTL_PGD_KERNEL,     /* CR3 with bit 12 clear: the kernel PGD */
+};
+
+/* The input options shared by every command that reads a dump. */
+struct ptl_input_opts {
+    int cpu;                    /* vCPU index (default 0) */
+    bool have_cr3;
+    uint64_t cr3;               /* --cr3: overrides the note */
+    unsigned mode;              /* --mode: 0 = from the dump, else 2, 3, 4, 5 */
+    bool raw;                   /* --raw: the file is a raw physical image */
+    enum ptl_pgd_select pgd;
+    unsigned phys_bits;         /* --phys-bits: MAXPHYADDR for reserved-bit checks (0 = 52) */
+};
+
+/*
+ * struct ptl_target - an open dump ready for lib/paging.
+ * cpu          the vCPU state used (NULL when --cr3 came from the command line
+ *              and the dump has no note for that vCPU)
+ * cr3          the CR3 value the root came from (unmasked)
+ * root         the table root handed to lib/paging
+ */
+struct ptl_target {
+    const char *path;
+    struct ptl_dump dump;
+    struct pg_ctx ctx;
+    const struct pg_mode_desc *mode;
+    const struct ptl_cpu *cpu;
+    int cpu_index;
+    uint64_t cr3;
+    phys_addr_t root;
+};
+
+/* The mode names accepted by --mode: "4", "5", "pae", "32"; returns 0 if unknown. */
+unsigned ptl_parse_mode(const char *s);
+
+/*
+ * ptl_target_open - open and parse path, choose the mode and the root.
+ * Prints a message to stderr on failure.
+ * returns: 0; 1 for a bad or unusable dump (corrupt, no CPU state, CR3
+ *          outside memory, paging off); 2 for a usage error (a raw image
+ *          without --cr3/--mode, --cpu out of range).
+ */
+int ptl_target_open(struct ptl_target *t, const char *path, const struct ptl_input_opts *o);
+
+/* ptl_target_close - release the dump. */
+void ptl_target_close(struct ptl_target *t);
+
+/*
+ * ptl_root_from_cr3 - the table root of a CR3 value in a mode: 4/5-level
+ * bits 51:12 (PCID and flag bits dropped), PAE bits 31:5, 32-bit bits 31:12.
+ */
+phys_addr_t ptl_root_from_cr3(unsigned levels, uint64_t cr3);
+
+/*
+ * ptl_iterate - pg_iterate over t's tables with a memo for shared-table
+ * detection, sized by the tool (grown and retried when the library reports
+ * -PG_ENOSPC, before anything was reported). opts->memo is filled in here.
+ * returns: what pg_iterate returns; -PG_ENOMEM if no memo could be allocated.
+ */
+int ptl_iterate(struct ptl_target *t, struct pg_iter_opts *opts, pg_range_fn fn, void *arg);
+
+#endif /* PTLAB_TARGET_H */
