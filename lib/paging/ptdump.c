@@ -144,8 +144,12 @@ static void note_(struct dump_ *d, virt_addr_t addr, int level, uint64_t prot, u
     if (prot == d->prot && eff == d->eff && level == d->level && !at_marker)
         return;
 
+    /* Addresses wrap at the top of the mode's space (2^32 or 2^64). */
+    uint64_t delta = addr - d->start;
+    if (d->m->va_bits <= 32)
+        delta &= 0xFFFFFFFFULL;
     if ((d->eff & PTE_W) && !(d->eff & PTE_NX))
-        d->wx_pages += (addr - d->start) >> PAGE_SHIFT;
+        d->wx_pages += delta >> PAGE_SHIFT;
 
     if (!mk || !mk->max_lines || d->lines < mk->max_lines) {
         struct out_ *o = &d->out;
@@ -155,7 +159,6 @@ static void note_(struct dump_ *d, virt_addr_t addr, int level, uint64_t prot, u
         out_str_(o, "-0x");
         out_hex_(o, addr, d->width);
         out_str_(o, "   ");
-        uint64_t delta = addr - d->start;
         const char *unit = units;
         while (!(delta & 1023) && unit[1]) {
             delta >>= 10;

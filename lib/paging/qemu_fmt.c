@@ -122,10 +122,13 @@ struct mem_state_ {
     struct out_ out;
 };
 
-/* QEMU's addr_canonical: sign-extension only in IA-32e modes. */
+/* QEMU's addr_canonical: in IA-32e modes, set the bits above va_bits if
+ * bit va_bits-1 is set; nothing is masked (so 2^48 stays 0001000000000000). */
 static uint64_t qemu_canon_(const struct pg_mode_desc *m, uint64_t a)
 {
-    return m->canonical ? canon_(m, a & ((1ULL << m->va_bits) - 1)) : a;
+    if (m->canonical && (a & (1ULL << (m->va_bits - 1))))
+        a |= ~((1ULL << m->va_bits) - 1);
+    return a;
 }
 
 /* QEMU's mem_print: called at every entry start with that entry's prot. */

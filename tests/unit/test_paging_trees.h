@@ -23,7 +23,7 @@ static inline void t_map(const struct pg_ctx *c, phys_addr_t root, virt_addr_t v
 /*
  * A small Linux-like kernel tree (4- or 5-level):
  *   user text/data, a 4K/2M/1G direct map of 2 GiB + 1 MiB, a few vmalloc pages,
- *   an ESPfix-style aliased area (one PMD table referenced 8 times, one PT 32
+ *   an ESPfix-style aliased area (one PMD table referenced twice, one PT four
  *   times), kernel text (2M, RO, global), kernel data (4K, NX) with one W+X page,
  *   and a fixmap page.
  */
@@ -47,7 +47,7 @@ static inline phys_addr_t build_linux_like(struct arena *a, const struct pg_ctx 
     t_map(c, root, 0xFFFFFFFF81000000ULL, 16 * T_MiB, 0x1000000,
           (__PAGE_KERNEL_LARGE_EXEC & ~PTE_W) | PTE_D, PG_MASK_2M);
 
-    /* ESPfix-style: PML4 slot 510 -> PUD; PUD[0..7] -> one PMD; PMD[0..31] -> one PT;
+    /* ESPfix-style: PML4 slot 510 -> PUD; PUD[0..1] -> one PMD; PMD[0..3] -> one PT;
      * the PT maps every other page of its first 16. */
     phys_addr_t pud = arena_root(a), pmd = arena_root(a), pt = arena_root(a);
     phys_addr_t pml4 = root;
@@ -57,9 +57,9 @@ static inline phys_addr_t build_linux_like(struct arena *a, const struct pg_ctx 
         pml4 = d.addr;
     }
     arena_set64(a, pml4, 510, pud | _KERNPG_TABLE);
-    for (unsigned i = 0; i < 8; i++)
+    for (unsigned i = 0; i < 2; i++)
         arena_set64(a, pud, i, pmd | _KERNPG_TABLE);
-    for (unsigned i = 0; i < 32; i++)
+    for (unsigned i = 0; i < 4; i++)
         arena_set64(a, pmd, i, pt | _KERNPG_TABLE);
     for (unsigned i = 0; i < 16; i += 2)
         arena_set64(a, pt, i, (0x6000000 + i * 0x1000) | __PAGE_KERNEL_RO);
