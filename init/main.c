@@ -1,12 +1,32 @@
 /*
  * main.c: start_kernel, the boot script of the kernel proper. One call per
- * stage, each printing its block; the stages after the kernel head arrive
- * with the direct-map, shell and process work.
+ * stage; each stage prints its block.
  */
 #include <asm/console.h>
 #include <asm/processor.h>
 #include <asm/sections.h>
+#include <asm/setup.h>
 #include <lib/cmdline.h>
+#include <linux/mm.h>
+#include <linux/selftest.h>
+
+static const char rodata_target[8] = "rodata";
+
+/* Test-only: `fault_test=rodata` writes to .rodata; the #PF report and a panic must follow. */
+static void fault_test(void)
+{
+	char what[16];
+
+	if (cmdline_get_option(boot_command_line, "fault_test", what, sizeof(what)) < 0)
+		return;
+	if (memcmp(what, "rodata", 7) == 0) {
+		printk("fault_test: writing to .rodata at 0x%016llx\n",
+		       (unsigned long long)(uintptr_t)rodata_target);
+		*(volatile char *)rodata_target = 'X';
+		panic("fault_test: the write to .rodata did not fault");
+	}
+	panic("fault_test=%s: unknown (known: rodata)", what);
+}
 
 void start_kernel(void)
 {
@@ -17,8 +37,18 @@ void start_kernel(void)
 	stage_printk("  loader type 0x%02x, %u E820 entries, kernel image [0x%016llx-0x%016llx)\n",
 		     boot_params.hdr.type_of_loader, boot_params.e820_entries,
 		     (unsigned long long)(uintptr_t)_text, (unsigned long long)(uintptr_t)_end);
-
 	printk("ptlab: start_kernel reached at 0x%016llx\n", (unsigned long long)(uintptr_t)start_kernel);
+
+	setup_arch();               /* CPU, memblock, direct map, swapper_pg_dir, least privilege */
+	mem_init();                 /* [mem_init]: struct pages, buddy allocator */
+	fault_test();               /* test-only faults (fault_test=) */
+
+	if (selftest_requested()) {
+		bool ok = selftest_run(false);
+		printk(ok ? "ALL TESTS PASSED\n" : "SOME TESTS FAILED\n");
+		qemu_exit(ok ? QEMU_EXIT_SUCCESS : QEMU_EXIT_FAILURE);
+	}
+	printk("ptlab: boot complete: %llu MiB free\n", (unsigned long long)(nr_free_pages() >> 8));
 	if (cmdline_has_word(boot_command_line, "halt")) {
 		/* Stay up with the tables live, for QEMU's monitor (info tlb, gva2gpa). */
 		printk("ptlab: halted (`halt` on the command line)\n");

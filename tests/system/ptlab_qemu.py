@@ -47,9 +47,19 @@ class Boot:
         return int(m.group(1), 16)
 
 
+def mem_bytes(mem):
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    return int(mem[:-1]) * units[mem[-1]] if mem[-1] in units else int(mem)
+
+
 def qemu_args(kernel=BZIMAGE, append="", mem="512M", cpu="max", iso=None, extra=()):
     args = ["-display", "none", "-no-reboot", "-serial", "stdio", "-monitor", "none",
             "-device", "isa-debug-exit,iobase=0xf4,iosize=4", "-m", mem, "-cpu", cpu]
+    if mem_bytes(mem) >= 8 << 30:
+        # Guest RAM larger than the host's: allocate it lazily, without reserving swap
+        # (the kernel's overcommit heuristic refuses a plain 64 GiB -m).
+        args += ["-object", "memory-backend-ram,id=ram0,size=%s,reserve=off" % mem,
+                 "-machine", "memory-backend=ram0"]
     if iso:
         args += ["-cdrom", iso, "-boot", "d"]
     else:

@@ -12,7 +12,8 @@ import pytest
 from ptlab_qemu import (BUILD, BZIMAGE, EXIT_FAILURE, EXIT_SUCCESS, ISO, BOOT_DEADLINE, Monitor,
                         boot)
 
-STAGES = ["setup", "startup_32", "startup_32:paging", "decompressor", "head_64", "start_kernel"]
+STAGES = ["setup", "startup_32", "startup_32:paging", "decompressor", "head_64", "start_kernel",
+          "memblock", "init_mem_mapping", "mark_rodata_ro", "mem_init"]
 MODES = {
     "setup": "real mode (16-bit)",
     "startup_32": "protected mode (32-bit), paging off",
@@ -20,6 +21,10 @@ MODES = {
     "decompressor": "IA-32e 64-bit mode",
     "head_64": "IA-32e 64-bit mode",
     "start_kernel": "IA-32e 64-bit mode",
+    "memblock": "IA-32e 64-bit mode",
+    "init_mem_mapping": "IA-32e 64-bit mode",
+    "mark_rodata_ro": "IA-32e 64-bit mode",
+    "mem_init": "IA-32e 64-bit mode",
 }
 START_KERNEL_MAP = 0xffffffff80000000
 LOAD_PHYSICAL_ADDR = 0x1000000
@@ -124,18 +129,32 @@ def test_command_line_reaches_the_kernel():
 
 @pytest.mark.parametrize("phys", [LOAD_PHYSICAL_ADDR, 0x6000000])
 def test_qemu_monitor_agrees(tmp_path, phys):
-    """QEMU's own walk of the live CR3 (early_top_pgt) sees the kernel where the kernel says it is."""
+    """QEMU's own walk of the live CR3 sees the kernel where the kernel says it is, with the
+    rights mark_rodata_ro gave each section, and no identity mapping."""
     m = Monitor(tmp_path, append="halt kernel_phys=%#x" % phys)
     try:
         assert m.command("gva2gpa 0xffffffff81000000") == "gpa: %#x" % phys
         assert m.command("gva2gpa 0x1000") == "Unmapped", "the identity map is gone"
         tlb = m.command("info tlb").splitlines()
-        # Only the kernel's 2 MiB pages (__PAGE_KERNEL_LARGE_EXEC: G PS D A W) remain.
-        assert tlb, "info tlb printed nothing"
-        for i, line in enumerate(tlb):
-            assert line == "%016x: %016x -GPDA---W" % (0xffffffff81000000 + i * 0x200000, phys + i * 0x200000)
     finally:
         m.close()
+    out = m.output
+    sections = {}
+    for name in ("text", "rodata", "data"):
+        a, b = re.search(r"^  %s +\[0x([0-9a-f]+)-0x([0-9a-f]+)\)" % name, out, re.M).groups()
+        sections[name] = (int(a, 16), int(b, 16))
+    expected_flags = {"text": "-G-DA----", "rodata": "XG-DA----", "data": "XG-DA---W"}
+    kernel = [l for l in tlb if l.startswith("ffffffff8")]
+    assert kernel, "info tlb shows no kernel mapping"
+    va = 0xffffffff81000000
+    for line in kernel:
+        # One 4 KiB page after another from _text to _end, physically where the kernel was placed.
+        assert int(line[:16], 16) == va
+        assert int(line[18:34], 16) == phys + (va - 0xffffffff81000000)
+        name = next(n for n, (a, b) in sections.items() if a <= va < b)
+        assert line[35:] == expected_flags[name], (hex(va), name, line)
+        va += 0x1000
+    assert va == sections["data"][1]
 
 
 def test_grub_iso_boots_through_the_32bit_entry():

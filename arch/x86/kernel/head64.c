@@ -11,13 +11,15 @@
  * later through its early #PF map of the direct map; ptlab has none yet).
  *
  * x86_64_start_kernel() runs after the jump: it removes the identity map
- * (reset_early_page_tables), clears .bss, reports, seeds init_top_pgt[511]
+ * (reset_early_page_tables, arch/x86/mm/fault.c), clears .bss, reports, seeds init_top_pgt[511]
  * and calls start_kernel().
  */
 #include <lib/cmdline.h>
 #include <asm/console.h>
 #include <asm/processor.h>
 #include <asm/sections.h>
+#include <asm/setup.h>
+#include <asm/traps.h>
 #include <paging/pg_env.h>
 #include <paging/pgtable.h>
 
@@ -28,7 +30,8 @@ uint64_t early_rip_before_jump __attribute__((section(".data")));
 uint64_t early_rip_after_jump __attribute__((section(".data")));
 struct boot_params boot_params __attribute__((section(".data"), aligned(16)));
 char boot_command_line[COMMAND_LINE_SIZE] __attribute__((section(".data")));
-static unsigned int next_early_pgt __attribute__((section(".data")));
+uint64_t boot_pgtable_pa __attribute__((section(".data")));
+uint64_t boot_params_pa __attribute__((section(".data")));
 
 /* The identity mapping __startup_64 added, kept for the report. */
 static struct {
@@ -73,8 +76,8 @@ void __startup_64(uint64_t physaddr, uint64_t text_va, const struct boot_params 
 	level2_fixmap_pgt[507] += load_delta;
 
 	/* The temporary identity mapping of the image (no G: it must flush away). */
-	pud = early_dynamic_pgts[next_early_pgt++];
-	pmd = early_dynamic_pgts[next_early_pgt++];
+	pud = early_dynamic_pgts[0]; /* the pool is reset after the jump: fault.c owns it from then on */
+	pmd = early_dynamic_pgts[1];
 	i = (unsigned int)(physaddr >> PGDIR_SHIFT) % 512;
 	early_top_pgt[i] = (uint64_t)(uintptr_t)pud + _KERNPG_TABLE;
 	early_ident.pgd_index = i;
@@ -102,6 +105,8 @@ void __startup_64(uint64_t physaddr, uint64_t text_va, const struct boot_params 
 	early_load_delta = load_delta;
 
 	/* copy_bootdata, while the decompressor's 4 GiB identity map reaches it. */
+	boot_pgtable_pa = read_cr3() & PTE_PFN_MASK;
+	boot_params_pa = (uint64_t)(uintptr_t)bp;
 	memcpy(&boot_params, bp, sizeof(boot_params));
 	uint64_t cl = boot_cmdline_pa(bp);
 	if (cl && cl < (1ULL << 32)) {
@@ -110,14 +115,6 @@ void __startup_64(uint64_t physaddr, uint64_t text_va, const struct boot_params 
 			boot_command_line[i] = src[i];
 		boot_command_line[i] = '\0';
 	}
-}
-
-/* Remove the identity mapping: clear every entry but the kernel's and reload CR3. */
-static void reset_early_page_tables(void)
-{
-	memset(early_top_pgt, 0, sizeof(early_top_pgt[0]) * 511);
-	next_early_pgt = 0;
-	write_cr3(read_cr3());
 }
 
 static void clear_bss(void)

@@ -1,0 +1,109 @@
+/*
+ * setup.c: setup_arch, the architecture part of the boot script:
+ * CPU features and exceptions, the memory map (E820 -> memblock), the direct
+ * map and swapper_pg_dir (init_mem_mapping), least privilege (mark_rodata_ro).
+ */
+#include <asm/console.h>
+#include <asm/cpufeature.h>
+#include <asm/page.h>
+#include <asm/pgtable.h>
+#include <asm/processor.h>
+#include <asm/sections.h>
+#include <asm/setup.h>
+#include <asm/traps.h>
+#include <lib/cmdline.h>
+#include <linux/memblock.h>
+#include <linux/selftest.h>
+
+static const char *e820_type_name(uint32_t type)
+{
+	switch (type) {
+	case E820_TYPE_RAM: return "usable";
+	case E820_TYPE_RESERVED: return "reserved";
+	case E820_TYPE_ACPI: return "ACPI data";
+	case E820_TYPE_NVS: return "ACPI NVS";
+	case E820_TYPE_UNUSABLE: return "unusable";
+	default: return "other";
+	}
+}
+
+static void reserve(uint64_t start, uint64_t end, const char *what)
+{
+	start &= PAGE_MASK;
+	end = (end + PAGE_SIZE - 1) & PAGE_MASK;
+	if (memblock_reserve(start, end - start))
+		panic("memblock: too many reserved regions");
+	stage_printk("  reserve [mem 0x%016llx-0x%016llx] %s\n", (unsigned long long)start,
+		     (unsigned long long)end - 1, what);
+}
+
+/* The memory map, as Linux's memblock: E820 RAM, minus what the boot still uses. */
+static void e820__memblock_setup(void)
+{
+	const struct boot_params *bp = &boot_params;
+	unsigned int n = bp->e820_entries;
+
+	stage_begin("memblock", "the physical memory map from E820");
+	if (n == 0 || n > E820_MAX_ENTRIES_ZEROPAGE)
+		panic("memblock: the boot loader passed %u E820 entries", n);
+	for (unsigned int i = 0; i < n; i++) {
+		const struct boot_e820_entry *e = &bp->e820_table[i];
+		stage_printk("  BIOS-e820: [mem 0x%016llx-0x%016llx] %s\n", (unsigned long long)e->addr,
+			     (unsigned long long)(e->addr + e->size - 1), e820_type_name(e->type));
+		if (e->type != E820_TYPE_RAM)
+			continue;
+		/* Whole pages only: a partial page of RAM is not usable as a page. */
+		uint64_t start = (e->addr + PAGE_SIZE - 1) & PAGE_MASK, end = (e->addr + e->size) & PAGE_MASK;
+		if (end > MAXMEM)
+			end = MAXMEM;
+		if (end > start && memblock_add(start, end - start))
+			panic("memblock: too many RAM regions");
+	}
+	if (!memblock.memory.cnt)
+		panic("memblock: E820 lists no usable RAM");
+
+	reserve(0, 0x100000, "low 1 MiB: BIOS data, EBDA, real-mode setup");
+	reserve(__pa_symbol(_text), __pa_symbol(_end), "kernel image");
+	if (boot_pgtable_pa)
+		reserve(boot_pgtable_pa, boot_pgtable_pa + 6 * PAGE_SIZE, "boot tables (decompressor's identity map, kept for ptdump boot)");
+	reserve(boot_params_pa, boot_params_pa + sizeof(boot_params), "boot_params");
+	if (boot_params.hdr.cmd_line_ptr)
+		reserve(boot_cmdline_pa(&boot_params), boot_cmdline_pa(&boot_params) + COMMAND_LINE_SIZE, "command line");
+
+	for (unsigned int i = 0; i < memblock.memory.cnt; i++)
+		stage_printk("  memblock.memory[%u]   [0x%016llx-0x%016llx)\n", i,
+			     (unsigned long long)memblock.memory.regions[i].base,
+			     (unsigned long long)(memblock.memory.regions[i].base + memblock.memory.regions[i].size));
+	stage_printk("  RAM %llu MiB in %u regions, top of RAM 0x%llx\n",
+		     (unsigned long long)(memblock_phys_mem_size() >> 20), memblock.memory.cnt,
+		     (unsigned long long)memblock_end_of_DRAM());
+}
+
+static void parse_layout(void)
+{
+	char layout[8];
+	int n = cmdline_get_option(boot_command_line, "layout", layout, sizeof(layout));
+
+	if (n < 0)
+		return;
+	if (n == 3 && memcmp(layout, "4.7", 3) == 0)
+		page_offset_base = PAGE_OFFSET_L4_OLD;
+	else if (n == 3 && memcmp(layout, "6.x", 3) == 0)
+		page_offset_base = PAGE_OFFSET_L4;
+	else
+		panic("layout=%s: unknown (use layout=4.7 or layout=6.x)", layout);
+}
+
+void setup_arch(void)
+{
+	early_cpu_init();           /* CPUID; EFER.NXE */
+	kernel_ctx_init();          /* lib/paging's view of this CPU */
+	idt_setup_traps();          /* every exception reported, page faults handled */
+	parse_layout();             /* PAGE_OFFSET */
+	early_page_fault_enable(true); /* __va() works from here, through early_dynamic_pgts */
+	e820__memblock_setup();     /* [memblock] */
+	if (!selftest_run(true))    /* tests that must run on the early #PF map */
+		panic("early selftests failed");
+	init_mem_mapping();         /* [init_mem_mapping]: direct map, CR3 = init_top_pgt */
+	mark_rodata_ro();           /* [mark_rodata_ro]: section rights, NX, SMEP, SMAP, W+X check */
+}

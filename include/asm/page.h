@@ -1,0 +1,47 @@
+/*
+ * page.h: PAGE_OFFSET and the kernel's address conversions.
+ *
+ * page_offset_base is where the direct map starts: 0xffff888000000000 (pgd
+ * 273, Linux 4.20+), or 0xffff880000000000 (pgd 272, Linux 4.7) with
+ * `layout=4.7`. __pa() is __phys_addr_nodebug (seed 003): an address at or
+ * above __START_KERNEL_map is in the kernel image (phys_base applies), any
+ * other in the direct map.
+ */
+#ifndef ASM_PAGE_H
+#define ASM_PAGE_H
+
+#include <asm/page_64_types.h>
+#include <paging/pgtable.h>
+#include <stdint.h>
+
+#define PAGE_OFFSET_L4     0xffff888000000000ULL
+#define PAGE_OFFSET_L4_OLD 0xffff880000000000ULL /* layout=4.7 */
+#define MAXMEM             (1ULL << MAX_PHYSMEM_BITS)
+
+extern uint64_t page_offset_base;
+extern uint64_t phys_base;
+#define PAGE_OFFSET page_offset_base
+
+static inline void *__va(phys_addr_t pa)
+{
+	return (void *)(uintptr_t)(pa + page_offset_base);
+}
+
+/* Which branch of __phys_addr_nodebug an address takes. */
+static inline int phys_addr_is_kernel_image(uint64_t x)
+{
+	return x - __START_KERNEL_map < x; /* x >= __START_KERNEL_map, as the carry flag says */
+}
+
+static inline phys_addr_t __phys_addr_nodebug(uint64_t x)
+{
+	uint64_t y = x - __START_KERNEL_map;
+
+	/* use the carry flag to determine if x was < __START_KERNEL_map */
+	return y + ((x > y) ? phys_base : (__START_KERNEL_map - page_offset_base));
+}
+
+#define __pa(x)        __phys_addr_nodebug((uint64_t)(uintptr_t)(x))
+#define __pa_symbol(x) ((uint64_t)(uintptr_t)(x) - __START_KERNEL_map + phys_base)
+
+#endif /* ASM_PAGE_H */

@@ -1,0 +1,70 @@
+/*
+ * mm.h: the page allocator: struct page for every frame of RAM (mem_map),
+ * a buddy allocator over the free memblock ranges, and the conversions
+ * between pages, frame numbers and direct-map addresses.
+ *
+ * struct pages are initialised lazily, one 128 MiB section at a time (as
+ * Linux's deferred struct page init): boot cost does not grow with RAM.
+ */
+#ifndef LINUX_MM_H
+#define LINUX_MM_H
+
+#include <asm/page.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define MAX_ORDER 10 /* blocks of up to 2^10 pages (4 MiB) */
+
+struct page {
+	uint32_t flags;
+	uint32_t order;      /* of a free block's head */
+	uint32_t next, prev; /* free-list links, as pfns; NO_PFN ends */
+};
+
+#define PG_reserved 0x1u /* not managed: kernel image, boot data, holes, memblock allocations */
+#define PG_buddy    0x2u /* head of a free block */
+
+extern struct page *mem_map;
+extern uint64_t max_pfn;
+extern bool mem_init_done;
+
+static inline uint64_t page_to_pfn(const struct page *p)
+{
+	return (uint64_t)(p - mem_map);
+}
+static inline struct page *pfn_to_page(uint64_t pfn)
+{
+	return mem_map + pfn;
+}
+static inline phys_addr_t page_to_phys(const struct page *p)
+{
+	return page_to_pfn(p) << PAGE_SHIFT;
+}
+static inline struct page *phys_to_page(phys_addr_t pa)
+{
+	return pfn_to_page(pa >> PAGE_SHIFT);
+}
+/* page_address: the page's direct-map address (lowmem_page_address). */
+static inline void *page_address(const struct page *p)
+{
+	return __va(page_to_phys(p));
+}
+
+/* Build mem_map and the free lists from memblock. */
+void mem_init(void);
+
+/* returns: the first page of 2^order contiguous free pages, or NULL. */
+struct page *alloc_pages(unsigned int order);
+void free_pages(struct page *page, unsigned int order);
+/* returns: the direct-map address of 2^order pages, or 0. */
+uint64_t __get_free_pages(unsigned int order);
+void free_pages_addr(uint64_t addr, unsigned int order);
+
+/* Free pages, counting the ones in sections not initialised yet. */
+uint64_t nr_free_pages(void);
+/* Pages the allocator manages (free at mem_init). */
+extern uint64_t totalram_pages;
+/* Sections whose struct pages are initialised, and all sections. */
+extern uint64_t sections_initialised, nr_sections;
+
+#endif /* LINUX_MM_H */

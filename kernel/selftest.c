@@ -1,0 +1,240 @@
+/*
+ * selftest.c: in-kernel tests (see linux/selftest.h), run when the command
+ * line says `test=all` or `test=name,...`. They check the live kernel from
+ * the inside; tests/system checks the same things from outside through QEMU.
+ */
+#include <asm/console.h>
+#include <asm/page.h>
+#include <asm/pgtable.h>
+#include <asm/processor.h>
+#include <asm/sections.h>
+#include <asm/traps.h>
+#include <lib/cmdline.h>
+#include <linux/compiler.h>
+#include <linux/memblock.h>
+#include <linux/mm.h>
+#include <linux/selftest.h>
+
+struct selftest {
+	const char *name;
+	bool early; /* runs before init_mem_mapping */
+	bool (*fn)(void);
+};
+
+/* A read through __va of memory above 4 GiB (or the top of RAM) before the direct map exists. */
+static bool test_early_pf(void)
+{
+	uint64_t top = memblock_end_of_DRAM() - 8, before = READ_ONCE(early_pf_count);
+	uint64_t pa = top > (1ULL << 32) ? (1ULL << 32) + 0x123450 : top;
+	volatile uint64_t *p = __va(pa);
+
+	KTEST_CHECK(current_root() == __pa_symbol(early_top_pgt));
+	uint64_t old = *p;
+	*p = 0x5ca1ab1e0000ULL + pa;
+	KTEST_CHECK(*p == 0x5ca1ab1e0000ULL + pa);
+	*p = old;
+	KTEST_CHECK(READ_ONCE(early_pf_count) > before);
+	printk("  early #PF map served __va(0x%llx) = 0x%016llx (%llu faults so far)\n",
+	       (unsigned long long)pa, (unsigned long long)(uintptr_t)p, (unsigned long long)early_pf_count);
+	return true;
+}
+
+/* Touch 80 different GiB of the direct map: more than the 64-page pool holds tables for. */
+static bool test_early_pf_pool_reset(void)
+{
+	uint64_t resets = READ_ONCE(early_pool_resets);
+	for (uint64_t gib = 0; gib < 80; gib++)
+		(void)*(volatile uint8_t *)__va(gib << 30);
+	KTEST_CHECK(READ_ONCE(early_pool_resets) > resets);
+	/* and the map still works after the reset */
+	KTEST_CHECK(*(volatile uint64_t *)__va(__pa_symbol(&phys_base)) == phys_base);
+	printk("  pool resets: %llu\n", (unsigned long long)early_pool_resets);
+	return true;
+}
+
+struct direct_check {
+	unsigned int region;
+	uint64_t covered;
+	bool ok;
+};
+
+static int check_direct_range(void *arg, const struct pg_range *r)
+{
+	struct direct_check *c = arg;
+	const struct memblock_type *m = &memblock.memory;
+
+	if (r->kind != PG_RANGE_MAPPED)
+		return 0;
+	if (c->region >= m->cnt || r->start != PAGE_OFFSET + m->regions[c->region].base ||
+	    r->size != m->regions[c->region].size || r->pa != m->regions[c->region].base ||
+	    (r->eff & (PTE_W | PTE_U)) != PTE_W || ((r->eff & PTE_NX) == 0) != ((kernel_ctx.disabled & PG_NO_NX) != 0)) {
+		printk("  direct map range [0x%016llx +0x%llx) -> 0x%llx eff 0x%llx does not match memblock.memory[%u]\n",
+		       (unsigned long long)r->start, (unsigned long long)r->size, (unsigned long long)r->pa,
+		       (unsigned long long)r->eff, c->region);
+		c->ok = false;
+		return 1;
+	}
+	c->region++;
+	c->covered += r->size;
+	return 0;
+}
+
+/* The direct map is exactly memblock.memory (E820 RAM), read-write, NX, supervisor. */
+static bool test_direct_map(void)
+{
+	struct pg_iter_opts opts = {
+		.start = PAGE_OFFSET, .end = PAGE_OFFSET + MAXMEM,
+		.merge = PG_MERGE_RIGHTS, .flags = PG_ITER_PHYS_CONTIG,
+	};
+	struct direct_check c = { 0, 0, true };
+	KTEST_CHECK(pg_iterate(&kernel_ctx, current_root(), &opts, check_direct_range, &c) >= 0);
+	KTEST_CHECK(c.ok);
+	KTEST_CHECK(c.region == memblock.memory.cnt);
+	KTEST_CHECK(c.covered == memblock_phys_mem_size());
+	for (uint64_t pa = 0; pa < memblock_end_of_DRAM(); pa += 0x40000000) {
+		phys_addr_t got;
+		if (memblock_is_memory(pa)) {
+			KTEST_CHECK(pg_translate(&kernel_ctx, current_root(), PAGE_OFFSET + pa, &got, 0, 0) == 0);
+			KTEST_CHECK(got == pa);
+			KTEST_CHECK(__pa(__va(pa)) == pa);
+		}
+	}
+	printk("  direct map = memblock.memory: %u ranges, %llu MiB\n", c.region,
+	       (unsigned long long)(c.covered >> 20));
+	return true;
+}
+
+static bool test_wx(void)
+{
+	KTEST_CHECK(ptdump_count_wx(current_root()) == 0);
+	return true;
+}
+
+/* __pa/__va (__phys_addr_nodebug): both branches. */
+static bool test_pa_va(void)
+{
+	KTEST_CHECK(__pa(_text) == __pa_symbol(_text));
+	KTEST_CHECK(phys_addr_is_kernel_image((uint64_t)(uintptr_t)_text));
+	KTEST_CHECK(!phys_addr_is_kernel_image(PAGE_OFFSET + 0x1000));
+	KTEST_CHECK(__pa(PAGE_OFFSET + 0x1000) == 0x1000);
+	phys_addr_t pa;
+	KTEST_CHECK(pg_translate(&kernel_ctx, current_root(), (uint64_t)(uintptr_t)_text, &pa, 0, 0) == 0);
+	KTEST_CHECK(pa == __pa(_text));
+	return true;
+}
+
+static const char rodata_probe[16] = "read-only data";
+
+/* Fault-safe copies: an unmapped source, a non-canonical one (#GP), a write to rodata. */
+static bool test_nofault(void)
+{
+	char buf[16];
+	static const char src[16] = "fifteen chars..";
+
+	fault_record_clear();
+	KTEST_CHECK(copy_from_kernel_nofault(buf, (const void *)0x1000, 8) == -EFAULT);
+	KTEST_CHECK(last_fault.vector == X86_TRAP_PF && last_fault.cr2 == 0x1000);
+	KTEST_CHECK((last_fault.error_code & (X86_PF_PROT | X86_PF_WRITE)) == 0);
+	KTEST_CHECK(copy_from_kernel_nofault(buf, (const void *)0x8000000000000000ULL, 8) == -EFAULT);
+	KTEST_CHECK(last_fault.vector == X86_TRAP_GP);
+	KTEST_CHECK(copy_from_kernel_nofault((void *)(uintptr_t)rodata_probe, src, 8) == -EFAULT);
+	KTEST_CHECK(last_fault.vector == X86_TRAP_PF && last_fault.cr2 == (uint64_t)(uintptr_t)rodata_probe);
+	KTEST_CHECK((last_fault.error_code & (X86_PF_PROT | X86_PF_WRITE)) == (X86_PF_PROT | X86_PF_WRITE));
+	KTEST_CHECK(rodata_probe[0] == 'r');
+	KTEST_CHECK(copy_from_kernel_nofault(buf, rodata_probe, sizeof(buf)) == 0 && buf[0] == 'r');
+	return true;
+}
+
+/* The buddy allocator: every order, splitting and merging, deferred sections, counts restored. */
+static bool test_buddy(void)
+{
+	uint64_t free0 = nr_free_pages();
+	struct page *p[MAX_ORDER + 1];
+
+	for (unsigned int o = 0; o <= MAX_ORDER; o++) {
+		p[o] = alloc_pages(o);
+		KTEST_CHECK(p[o] != 0);
+		KTEST_CHECK((page_to_pfn(p[o]) & ((1ULL << o) - 1)) == 0);
+		memset(page_address(p[o]), 0xa5, PAGE_SIZE << o);
+	}
+	KTEST_CHECK(nr_free_pages() == free0 - ((1ULL << (MAX_ORDER + 1)) - 1));
+	for (unsigned int o = 0; o <= MAX_ORDER; o++)
+		free_pages(p[o], o);
+	KTEST_CHECK(nr_free_pages() == free0);
+
+	/* Take 4 MiB blocks until 256 MiB or memory runs out: crosses into deferred sections. */
+	uint64_t taken = 0, first = 0, prev = 0;
+	for (; taken < 64; taken++) {
+		struct page *b = alloc_pages(MAX_ORDER);
+		if (!b)
+			break;
+		uint64_t *link = page_address(b);
+		link[0] = prev; /* a list through the blocks themselves */
+		link[1] = 0xb10cb10cULL;
+		prev = (uint64_t)(uintptr_t)link;
+		if (!first)
+			first = prev;
+	}
+	KTEST_CHECK(taken > 0);
+	uint64_t freed = 0;
+	while (prev) {
+		uint64_t *link = (uint64_t *)(uintptr_t)prev;
+		KTEST_CHECK(link[1] == 0xb10cb10cULL);
+		prev = link[0];
+		free_pages_addr((uint64_t)(uintptr_t)link, MAX_ORDER);
+		freed++;
+	}
+	KTEST_CHECK(freed == taken);
+	KTEST_CHECK(nr_free_pages() == free0);
+	printk("  %llu free pages, %llu of %llu sections initialised\n", (unsigned long long)free0,
+	       (unsigned long long)sections_initialised, (unsigned long long)nr_sections);
+	return true;
+}
+
+static const struct selftest selftests[] = {
+	{ "early_pf", true, test_early_pf },
+	{ "early_pf_pool_reset", true, test_early_pf_pool_reset },
+	{ "direct_map", false, test_direct_map },
+	{ "wx", false, test_wx },
+	{ "pa_va", false, test_pa_va },
+	{ "nofault", false, test_nofault },
+	{ "buddy", false, test_buddy },
+};
+
+static char test_list[256];
+
+static bool selected(const char *name)
+{
+	size_t n = strlen(name);
+	if (cmdline_get_option(boot_command_line, "test", test_list, sizeof(test_list)) < 0)
+		return false;
+	for (const char *p = test_list; *p;) {
+		const char *e = p;
+		while (*e && *e != ',')
+			e++;
+		if ((size_t)(e - p) == 3 && memcmp(p, "all", 3) == 0)
+			return true;
+		if ((size_t)(e - p) == n && memcmp(p, name, n) == 0)
+			return true;
+		p = *e ? e + 1 : e;
+	}
+	return false;
+}
+
+bool selftest_requested(void)
+{
+	return cmdline_get_option(boot_command_line, "test", test_list, sizeof(test_list)) >= 0;
+}
+
+bool selftest_run(bool early)
+{
+	bool all_ok = true;
+	for (unsigned int i = 0; i < sizeof(selftests) / sizeof(selftests[0]); i++) {
+		if (selftests[i].early != early || !selected(selftests[i].name))
+			continue;
+		bool ok = selftests[i].fn();
+		printk("test %s: %s\n", selftests[i].name, ok ? "OK" : "FAILED");
+		all_ok &= ok;
+	}
+	return all_ok;
+}

@@ -1,0 +1,210 @@
+/*
+ * page_alloc.c: the buddy page allocator (see linux/mm.h).
+ *
+ * mem_map has one struct page per frame up to max_pfn, allocated from
+ * memblock but written only section by section: a section (128 MiB) is
+ * initialised when the allocator first needs it (deferred_grow), marking its
+ * pages reserved and then freeing its free memblock ranges into the buddy
+ * lists. So boot writes the struct pages of one section, whatever the RAM.
+ * Free blocks are kept per order in doubly linked lists threaded through
+ * struct page by pfn; a block's buddy is pfn ^ (1 << order).
+ */
+#include <asm/console.h>
+#include <linux/memblock.h>
+#include <linux/mm.h>
+#include <paging/pg_env.h>
+
+#define SECTION_SHIFT (27 - PAGE_SHIFT) /* 128 MiB */
+#define SECTION_PAGES (1ULL << SECTION_SHIFT)
+#define NO_PFN 0xffffffffu
+
+struct page *mem_map;
+uint64_t max_pfn;
+bool mem_init_done;
+uint64_t totalram_pages;
+uint64_t sections_initialised, nr_sections;
+
+static uint32_t free_head[MAX_ORDER + 1];
+static uint64_t nr_free;          /* pages on the free lists */
+static uint64_t nr_deferred_free; /* free pages in sections not initialised yet */
+static uint8_t *section_ready;    /* one byte per section */
+static uint64_t next_deferred;    /* lowest section that may still be uninitialised */
+
+static void list_add(uint64_t pfn, unsigned int order)
+{
+	struct page *p = pfn_to_page(pfn);
+	p->flags = PG_buddy;
+	p->order = order;
+	p->prev = NO_PFN;
+	p->next = free_head[order];
+	if (free_head[order] != NO_PFN)
+		pfn_to_page(free_head[order])->prev = (uint32_t)pfn;
+	free_head[order] = (uint32_t)pfn;
+}
+
+static void list_del(uint64_t pfn, unsigned int order)
+{
+	struct page *p = pfn_to_page(pfn);
+	if (p->prev != NO_PFN)
+		pfn_to_page(p->prev)->next = p->next;
+	else
+		free_head[order] = p->next;
+	if (p->next != NO_PFN)
+		pfn_to_page(p->next)->prev = p->prev;
+	p->flags = 0;
+}
+
+/* Put a block on the free lists, merging it with its free buddies. */
+static void __free_block(uint64_t pfn, unsigned int order)
+{
+	nr_free += 1ULL << order;
+	while (order < MAX_ORDER) {
+		uint64_t buddy = pfn ^ (1ULL << order);
+		if (buddy >= max_pfn)
+			break;
+		struct page *b = pfn_to_page(buddy);
+		if (!(b->flags & PG_buddy) || b->order != order)
+			break;
+		list_del(buddy, order);
+		pfn &= ~(1ULL << order);
+		order++;
+	}
+	list_add(pfn, order);
+}
+
+/* Free [start, end) (page aligned) as the largest aligned blocks that fit. */
+static void free_range(void *arg, uint64_t start, uint64_t end)
+{
+	uint64_t *count = arg;
+	uint64_t pfn = (start + PAGE_SIZE - 1) >> PAGE_SHIFT, last = end >> PAGE_SHIFT;
+
+	while (pfn < last) {
+		unsigned int order = MAX_ORDER;
+		while (order && ((pfn & ((1ULL << order) - 1)) || pfn + (1ULL << order) > last))
+			order--;
+		__free_block(pfn, order);
+		*count += 1ULL << order;
+		pfn += 1ULL << order;
+	}
+}
+
+static void count_range(void *arg, uint64_t start, uint64_t end)
+{
+	uint64_t *count = arg;
+	uint64_t s = (start + PAGE_SIZE - 1) >> PAGE_SHIFT, e = end >> PAGE_SHIFT;
+	if (e > s)
+		*count += e - s;
+}
+
+/* Initialise section s's struct pages and free its free ranges. */
+static void init_section(uint64_t s)
+{
+	uint64_t first = s * SECTION_PAGES, last = first + SECTION_PAGES, freed = 0;
+
+	if (last > max_pfn)
+		last = max_pfn;
+	for (uint64_t pfn = first; pfn < last; pfn++)
+		mem_map[pfn] = (struct page){ .flags = PG_reserved, .next = NO_PFN, .prev = NO_PFN };
+	section_ready[s] = 1;
+	sections_initialised++;
+	memblock_for_each_free_range(first << PAGE_SHIFT, last << PAGE_SHIFT, free_range, &freed);
+	nr_deferred_free -= freed;
+}
+
+/* Initialise the next deferred section. returns: false when none is left. */
+static bool deferred_grow(void)
+{
+	while (next_deferred < nr_sections && section_ready[next_deferred])
+		next_deferred++;
+	if (next_deferred >= nr_sections)
+		return false;
+	init_section(next_deferred);
+	return true;
+}
+
+void mem_init(void)
+{
+	uint64_t map_bytes, total_free = 0;
+
+	max_pfn = memblock_end_of_DRAM() >> PAGE_SHIFT;
+	if (max_pfn >= NO_PFN)
+		panic("mem_init: RAM beyond 16 TiB is not supported");
+	nr_sections = (max_pfn + SECTION_PAGES - 1) / SECTION_PAGES;
+	map_bytes = max_pfn * sizeof(struct page);
+	uint64_t map_pa = memblock_phys_alloc(map_bytes, PAGE_SIZE);
+	uint64_t ready_pa = memblock_phys_alloc(nr_sections, 8);
+	if (!map_pa || !ready_pa)
+		panic("mem_init: no room for mem_map (%llu KiB)", (unsigned long long)(map_bytes >> 10));
+	mem_map = __va(map_pa);
+	section_ready = __va(ready_pa);
+	memset(section_ready, 0, nr_sections);
+	for (unsigned int o = 0; o <= MAX_ORDER; o++)
+		free_head[o] = NO_PFN;
+
+	/* From here on memblock is frozen: every free range belongs to the buddy. */
+	memblock_for_each_free_range(0, ~0ULL, count_range, &total_free);
+	nr_deferred_free = total_free;
+	totalram_pages = total_free;
+	init_section(0);
+	mem_init_done = true;
+
+	stage_begin("mem_init", "struct pages and the buddy allocator");
+	stage_printk("  max_pfn 0x%llx, mem_map at 0x%016llx: %llu KiB for %llu struct pages of %u bytes\n",
+		     (unsigned long long)max_pfn, (unsigned long long)(uintptr_t)mem_map,
+		     (unsigned long long)(map_bytes >> 10), (unsigned long long)max_pfn,
+		     (unsigned int)sizeof(struct page));
+	stage_printk("  %llu free pages (%llu MiB); sections of 128 MiB: %llu, initialised now: %llu (the rest on demand)\n",
+		     (unsigned long long)total_free, (unsigned long long)(total_free >> 8),
+		     (unsigned long long)nr_sections, (unsigned long long)sections_initialised);
+}
+
+struct page *alloc_pages(unsigned int order)
+{
+	if (order > MAX_ORDER)
+		return 0;
+	for (;;) {
+		for (unsigned int o = order; o <= MAX_ORDER; o++) {
+			if (free_head[o] == NO_PFN)
+				continue;
+			uint64_t pfn = free_head[o];
+			list_del(pfn, o);
+			nr_free -= 1ULL << o;
+			while (o > order) { /* give back the upper halves */
+				o--;
+				list_add(pfn + (1ULL << o), o);
+				nr_free += 1ULL << o;
+			}
+			pfn_to_page(pfn)->flags = 0;
+			return pfn_to_page(pfn);
+		}
+		if (!deferred_grow())
+			return 0;
+	}
+}
+
+void free_pages(struct page *page, unsigned int order)
+{
+	uint64_t pfn = page_to_pfn(page);
+	if (order > MAX_ORDER || pfn >= max_pfn || (pfn & ((1ULL << order) - 1)) ||
+	    (page->flags & PG_buddy))
+		panic("free_pages: bad page 0x%llx order %u", (unsigned long long)pfn, order);
+	if (!section_ready[pfn >> SECTION_SHIFT])
+		init_section(pfn >> SECTION_SHIFT); /* e.g. a boot-time table page freed */
+	__free_block(pfn, order);
+}
+
+uint64_t __get_free_pages(unsigned int order)
+{
+	struct page *page = alloc_pages(order);
+	return page ? (uint64_t)(uintptr_t)page_address(page) : 0;
+}
+
+void free_pages_addr(uint64_t addr, unsigned int order)
+{
+	free_pages(phys_to_page(__pa(addr)), order);
+}
+
+uint64_t nr_free_pages(void)
+{
+	return nr_free + nr_deferred_free;
+}

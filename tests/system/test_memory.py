@@ -1,0 +1,183 @@
+"""System tests of the direct map and memory management (issue: direct map):
+the in-kernel selftests across memory sizes and CPUs, the direct map against
+E820 and against QEMU's own `info mem` / `info tlb`, page sizes, the minimum
+number of table pages, seed 002's experiment with layout=4.7, least privilege
+(W+X check, a write to .rodata), and bad input on the new command-line words.
+"""
+import re
+
+import pytest
+
+from ptlab_qemu import EXIT_FAILURE, EXIT_SUCCESS, Monitor, boot
+
+PAGE_OFFSET = 0xffff888000000000
+PAGE_OFFSET_47 = 0xffff880000000000
+GiB, MiB = 1 << 30, 1 << 20
+
+
+def memblock_memory(b):
+    """memblock.memory as the kernel printed it: [(start, end)]."""
+    return [(int(s, 16), int(e, 16)) for s, e in
+            re.findall(r"memblock\.memory\[\d+\] +\[0x([0-9a-f]+)-0x([0-9a-f]+)\)", b.output)]
+
+
+def pieces(b):
+    """init_memory_mapping pieces: [(start, end, size)]."""
+    sizes = {"4k": 4096, "2M": 2 * MiB, "1G": GiB}
+    return [(int(s, 16), int(e, 16) + 1, sizes[z]) for s, e, z in
+            re.findall(r"\[mem 0x([0-9a-f]+)-0x([0-9a-f]+)\] page (4k|2M|1G)", b.output)]
+
+
+def min_table_pages(ranges, offset):
+    """The fewest tables a direct map of these pieces can use, below the top-level table."""
+    puds, pmds, ptes = set(), set(), set()
+    for start, end, size in ranges:
+        for va in range(offset + start, offset + end, size):
+            puds.add(va >> 39)
+            if size < GiB:
+                pmds.add(va >> 30)
+            if size < 2 * MiB:
+                ptes.add(va >> 21)
+    return len(puds) + len(pmds) + len(ptes)
+
+
+def e820_ram(b):
+    ram = []
+    for s, e, t in re.findall(r"BIOS-e820: \[mem 0x([0-9a-f]+)-0x([0-9a-f]+)\] (\w+)", b.block("memblock")):
+        if t == "usable":
+            start, end = int(s, 16), int(e, 16) + 1
+            start = (start + 4095) & ~4095
+            end &= ~4095
+            if end > start:
+                ram.append((start, end))
+    return ram
+
+
+@pytest.mark.parametrize("cpu", ["qemu64", "max"])
+@pytest.mark.parametrize("mem", ["128M", "1G", "4G", "16G", "64G"])
+def test_selftests_and_direct_map(cpu, mem):
+    b = boot(append="test=all", mem=mem, cpu=cpu)
+    assert b.status == EXIT_SUCCESS, b.output
+    assert "ALL TESTS PASSED" in b.output
+    for name in ("early_pf", "early_pf_pool_reset", "direct_map", "wx", "pa_va", "nofault", "buddy"):
+        assert "test %s: OK" % name in b.output
+    # The direct map covers exactly the E820 RAM (whole pages).
+    assert memblock_memory(b) == e820_ram(b)
+    ps = pieces(b)
+    assert sum(e - s for s, e, _ in ps) == sum(e - s for s, e in e820_ram(b))
+    # 1 GiB pages where the CPU has them (and RAM is big and aligned enough), 2 MiB otherwise.
+    used = {z for _, _, z in ps}
+    if cpu == "max" and mem in ("4G", "16G", "64G"):
+        assert GiB in used
+    if cpu == "qemu64":
+        assert GiB not in used
+        assert "1G pages no" in b.block("init_mem_mapping")
+    # The table pages are the minimum for those pieces.
+    tables = int(re.search(r"; (\d+) table pages", b.block("init_mem_mapping")).group(1))
+    assert tables == min_table_pages(ps, PAGE_OFFSET)
+    assert "Checked W+X mappings: passed, no W+X pages found." in b.output
+
+
+def test_nogbpages():
+    b = boot(append="nogbpages", mem="4G", cpu="max")
+    assert b.status == EXIT_SUCCESS
+    assert "off by nogbpages" in b.block("init_mem_mapping")
+    assert GiB not in {z for _, _, z in pieces(b)}
+
+
+def test_seed_002_experiment_with_layout_4_7():
+    """Seed 002 prints init_level4_pgt[272] and its pud entries; layout=4.7 puts the direct map there."""
+    b = boot(append="layout=4.7", mem="2G", cpu="qemu64")
+    assert b.status == EXIT_SUCCESS
+    blk = b.block("init_mem_mapping")
+    early = int(re.search(r"early_top_pgt is ([0-9a-f]+)", blk).group(1), 16)
+    init = int(re.search(r"init_top_pgt  is ([0-9a-f]+)", blk).group(1), 16)
+    assert int(re.search(r"current cr3 is ([0-9a-f]+)", blk).group(1), 16) == early
+    assert int(re.search(r"cr3 is set  to ([0-9a-f]+)", blk).group(1), 16) == init
+    assert "PAGE_OFFSET = 0xffff880000000000 (pgd index 272, layout=4.7)" in blk
+    lines = re.findall(r"init_top_pgt\[(\d+)\] 0x([0-9a-f]+)", blk)
+    assert [int(i) for i, _ in lines] == [272, 511]
+    puds = re.findall(r"\t pud\[(\d+)\] = ([0-9a-f]+)", blk)
+    # 2 GiB of RAM in 2 MiB pages: pud[0] and pud[1] point to PMD tables (_PAGE_TABLE, 0x067),
+    # then the kernel's pud[510] (0x063) and pud[511] (0x067), as in seed 002.
+    assert [int(i) for i, _ in puds] == [0, 1, 510, 511]
+    assert [int(v, 16) & 0xfff for _, v in puds] == [0x067, 0x067, 0x063, 0x067]
+
+
+def test_default_layout_is_pgd_273():
+    b = boot(mem="512M")
+    assert "PAGE_OFFSET = 0xffff888000000000 (pgd index 273)" in b.block("init_mem_mapping")
+    assert re.search(r"init_top_pgt\[273\] 0x[0-9a-f]+067", b.output)
+
+
+def parse_info_mem(text):
+    return [(int(s, 16), int(e, 16), p) for s, e, _, p in
+            re.findall(r"^([0-9a-f]{16})-([0-9a-f]{16}) ([0-9a-f]{16}) ([-u]r[-w])$", text, re.M)]
+
+
+@pytest.mark.parametrize("cpu,mem", [("max", "4G"), ("qemu64", "1G")])
+def test_qemu_info_mem_and_tlb_agree(tmp_path, cpu, mem):
+    """QEMU's walk of the live init_top_pgt: the direct map is E820 RAM, read-write,
+    supervisor; the kernel image is split by section; nothing else is mapped."""
+    m = Monitor(tmp_path, append="halt", mem=mem, cpu=cpu)
+    try:
+        info_mem = parse_info_mem(m.command("info mem"))
+        tlb = m.command("info tlb").splitlines()
+        gva = m.command("gva2gpa 0xffff888000100000")
+    finally:
+        m.close()
+    from ptlab_qemu import Boot
+    b = Boot(m.output, None, 0)
+    ram = memblock_memory(b)
+    direct = [(s, e, p) for s, e, p in info_mem if PAGE_OFFSET <= s < 0xffffc88000000000]
+    assert direct == [(PAGE_OFFSET + s, PAGE_OFFSET + e, "-rw") for s, e in ram]
+    kernel = [(s, e, p) for s, e, p in info_mem if s >= 0xffffffff80000000]
+    text = int(re.search(r"^  text +\[0x([0-9a-f]+)-", b.output, re.M).group(1), 16)
+    data_start, data_end = (int(x, 16) for x in re.search(r"^  data +\[0x([0-9a-f]+)-0x([0-9a-f]+)\)", b.output, re.M).groups())
+    # info mem has no NX column: text and rodata are both "-r-" and merge.
+    assert kernel == [(text, data_start, "-r-"), (data_start, data_end, "-rw")]
+    assert len(info_mem) == len(direct) + len(kernel), "nothing else is mapped"
+    assert gva == "gpa: 0x100000"
+    # info tlb: every direct-map leaf is NX, global, supervisor, writable ("XG?DA---W");
+    # 1 GiB leaves only with -cpu max.
+    direct_tlb = [(int(l[:16], 16), int(l[18:34], 16), l[35:]) for l in tlb if l.startswith("ffff888")]
+    assert direct_tlb
+    for va, pa, flags in direct_tlb:
+        assert va - PAGE_OFFSET == pa
+        assert re.fullmatch(r"XG[-P][-D]A---W", flags), flags
+    large = [va for va, _, flags in direct_tlb if flags[2] == "P"]
+    has_1g = any(b2 - a == GiB for a, b2 in zip(large, large[1:])) or any(
+        va % GiB == 0 and (va + GiB) not in large and va - PAGE_OFFSET + GiB <= max(e for _, e in ram)
+        and not any(va < x < va + GiB for x in large) for va in large)
+    assert has_1g == (cpu == "max")
+
+
+def test_write_to_rodata_faults_with_decoded_report():
+    b = boot(append="quiet fault_test=rodata")
+    assert b.status == EXIT_FAILURE, b.output
+    cr2 = int(re.search(r"writing to \.rodata at 0x([0-9a-f]+)", b.output).group(1), 16)
+    assert "#PF: CR2 0x%016x, error code 0x3 [P=1 protection W/R=1 write U/S=0 supervisor]" % cr2 in b.output
+    walk = re.findall(r"#PF: walk: (\w+) +table 0x[0-9a-f]+ \[ *(\d+)\] = 0x([0-9a-f]+)(.*)", b.output)
+    assert [w[0] for w in walk] == ["pgd", "pud", "pmd", "pte"]
+    assert [int(w[1]) for w in walk[:3]] == [511, 510, 8]
+    leaf = int(walk[3][2], 16)
+    assert leaf & 1 and not leaf & 2 and leaf >> 63, "present, read-only, NX"
+    assert "denied: R/W=0" in walk[3][3]
+    assert "ptlab: panic: page fault at 0x%016x" % cr2 in b.output
+
+
+@pytest.mark.parametrize("append,message", [
+    ("layout=5.0", "layout=5.0: unknown"),
+    ("fault_test=nothing", "fault_test=nothing: unknown"),
+])
+def test_bad_words(append, message):
+    b = boot(append=append + " quiet")
+    assert b.status == EXIT_FAILURE
+    assert message in b.output
+
+
+def test_test_failure_is_reported():
+    """An unknown test name runs nothing: the run still ends with the sentinel."""
+    b = boot(append="test=no_such_test quiet")
+    assert b.status == EXIT_SUCCESS
+    assert "ALL TESTS PASSED" in b.output
