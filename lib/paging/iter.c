@@ -198,9 +198,24 @@ static int visit_(struct it_ *it, int level, phys_addr_t table, const void *t, u
     if (level == 1) {
         /* The hot loop: 4 KiB leaves. */
         uint64_t amask = it->m32 ? 0xFFFFF000ULL : PTE_PFN_MASK;
+        uint64_t fmask = it->m32 ? 0xFFFULL : PTE_FLAGS_MASK;
+        bool fast = it->merge != PG_MERGE_NONE;
+        bool phys = (it->flags & PG_ITER_PHYS_CONTIG) != 0;
         for (; i <= last; i++) {
             uint64_t e = load_entry_(t, esz, i);
             uint64_t lin = base + ((uint64_t)i << shift);
+            /* Fast path: extend the pending range by a leaf equal in raw flags and
+             * rights (mergeable under every policy); anything else goes to emit_. */
+            if (fast && (e & PTE_P) && it->have && it->pend_lin_end == lin &&
+                it->pend.kind == PG_RANGE_MAPPED && it->pend.level == 1 &&
+                it->pend_raw == (e & fmask) && lin != it->half &&
+                it->pend.eff == eff_after_(it, 1, peff, e) &&
+                (!phys || it->pend.pa + it->pend.size == (e & amask))) {
+                it->pend.size += size;
+                it->pend.count++;
+                it->pend_lin_end += size;
+                continue;
+            }
             if (!(e & PTE_P)) {
                 if (holes) {
                     r = emit_(it, lin, size, PG_RANGE_HOLE, 1, e, true, 0,
