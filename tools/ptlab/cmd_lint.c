@@ -212,7 +212,8 @@ int cmd_lint(int argc, char **argv)
     if (rc)
         return rc;
     struct lint_state s = { .t = &t };
-    struct pg_iter_opts o1 = { .merge = PG_MERGE_RAW, .flags = PG_ITER_EXPAND_FIRST };
+    struct pg_iter_opts o1 = { .merge = PG_MERGE_RAW,
+                              .flags = PG_ITER_EXPAND_FIRST | PG_ITER_PHYS_CONTIG };
     int r = ptl_iterate(&t, &o1, lint_ranges, &s);
     if (r == 0) {
         struct pg_iter_opts o2 = { .merge = PG_MERGE_NONE, .flags = PG_ITER_EXPAND_FIRST };
