@@ -186,11 +186,18 @@ struct pg_mode_desc {
  */
 const struct pg_mode_desc *pg_mode_get(unsigned levels);
 
-/* The level names of a mode: Linux's ("pud") and Intel's ("PDPT"). NULL if out of range. */
+/*
+ * pg_level_linux_name / pg_level_intel_name - the names of a level:
+ * Linux's ("pud") and Intel's ("PDPT").
+ * returns: a constant string; NULL for an invalid mode or level.
+ */
 const char *pg_level_linux_name(unsigned levels, int level);
 const char *pg_level_intel_name(unsigned levels, int level);
 
-/* Bytes mapped by one entry of `level` in mode `levels` (4096, 2M/4M, 1G, ...); 0 if invalid. */
+/*
+ * pg_level_size - bytes mapped by one entry of `level` in mode `levels`.
+ * returns: 4096, 2M or 4M, 1G, 512G, 256T; 0 for an invalid mode or level.
+ */
 uint64_t pg_level_size(unsigned levels, int level);
 
 /*
@@ -213,11 +220,16 @@ int pg_va_split(unsigned levels, int leaf_level, virt_addr_t va,
 
 /*
  * pg_canonical - sign-extend va from the mode's top linear-address bit
- * (bit 47 or 56); identity for 32-bit and PAE (which keep the low 32 bits).
+ * (bit 47 or 56); 32-bit and PAE keep the low 32 bits.
+ * returns: the canonical address (va unchanged for an invalid mode).
  */
 virt_addr_t pg_canonical(unsigned levels, virt_addr_t va);
 
-/* pg_is_canonical - true if va is a valid linear address of the mode. */
+/*
+ * pg_is_canonical - is va a valid linear address of the mode?
+ * returns: true if canonical (below 4 GiB for 32-bit and PAE); false
+ *          otherwise or for an invalid mode.
+ */
 bool pg_is_canonical(unsigned levels, virt_addr_t va);
 
 /* ------------------------------------------------------------------------ */
@@ -388,7 +400,7 @@ struct pg_flush {
     bool tables_freed;
 };
 
-/* pg_flush_init - an empty accumulator. */
+/* pg_flush_init - make f an empty accumulator. returns: nothing. */
 void pg_flush_init(struct pg_flush *f);
 
 /*

@@ -55,6 +55,7 @@ struct pg_va_range {
  * The Fixmap Area marker uses 0xFFFFFFFFFF400000 (the first PMD of
  * level2_fixmap_pgt's fixmap tables), since Linux's FIXADDR_START depends on
  * its configuration.
+ * returns: the static table (ending with a NULL name), or NULL.
  */
 const struct pg_marker *pg_ptdump_markers_linux(unsigned levels);
 
