@@ -9,6 +9,9 @@
 #include <lib/cmdline.h>
 #include <linux/mm.h>
 #include <linux/selftest.h>
+#include <linux/shell.h>
+
+static char run_script[COMMAND_LINE_SIZE];
 
 static const char rodata_target[8] = "rodata";
 
@@ -54,5 +57,9 @@ void start_kernel(void)
 		printk("ptlab: halted (`halt` on the command line)\n");
 		halt_forever();
 	}
-	qemu_exit(QEMU_EXIT_SUCCESS);
+	if (cmdline_get_option(boot_command_line, "run", run_script, sizeof(run_script)) >= 0) {
+		bool ok = shell_run_script(run_script); /* run="cmd1;cmd2": no prompt, then leave */
+		qemu_exit(ok ? QEMU_EXIT_SUCCESS : QEMU_EXIT_FAILURE);
+	}
+	shell_loop();               /* the interactive shell on the serial console */
 }

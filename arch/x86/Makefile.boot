@@ -19,7 +19,8 @@ ZO_SRCS     := arch/x86/boot/compressed/head_64.S arch/x86/boot/compressed/misc.
 KERNEL_SRCS := arch/x86/kernel/head_64.S arch/x86/kernel/head64.c init/main.c \
                arch/x86/kernel/entry_64.S arch/x86/kernel/traps.c arch/x86/kernel/cpu.c \
                arch/x86/kernel/setup.c arch/x86/mm/fault.c arch/x86/mm/init.c \
-               mm/memblock.c mm/page_alloc.c kernel/selftest.c $(PAGING_SRCS) \
+               mm/memblock.c mm/page_alloc.c kernel/selftest.c kernel/readline.c kernel/shell.c \
+               $(PAGING_SRCS) \
                $(BOOT_COMMON) $(KERNEL_EXTRA_SRCS)
 
 objs = $(patsubst %,$(B)/$(1)/%.o,$(basename $(2)))

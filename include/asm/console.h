@@ -22,12 +22,20 @@
 
 void serial_init(void);
 void serial_putc(char c);
+/* A received byte, or -1 if none is waiting. */
+int serial_getc_nonblock(void);
+/* Wait for a received byte (polling). */
+char serial_getc(void);
 
 int printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int vprintk(const char *fmt, va_list ap);
 
-/* Stage reports: silenced by `quiet`. */
+/* Stage reports: silenced by `quiet`. The kernel also keeps them in a log for `stages`. */
 extern bool stage_quiet;
+#ifdef KERNEL
+extern char stage_log[];
+extern unsigned int stage_log_len;
+#endif
 int stage_printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print "[name] title", the CPU mode the caller runs in and CR0/CR3/CR4/EFER. */
 void stage_begin(const char *name, const char *title);

@@ -54,6 +54,7 @@ void fault_record_clear(void);
  * page fault or #GP hit either side (last_fault says which and why).
  */
 long copy_from_kernel_nofault(void *dst, const void *src, size_t n);
+long copy_to_kernel_nofault(void *dst, const void *src, size_t n);
 
 /* arch/x86/mm/fault.c */
 void do_page_fault(struct pt_regs *regs);

@@ -583,6 +583,18 @@ typedef int (*pg_range_fn)(void *arg, const struct pg_range *r);
 int pg_iterate(const struct pg_ctx *ctx, phys_addr_t root, const struct pg_iter_opts *opts,
                pg_range_fn fn, void *arg);
 
+/*
+ * pg_count_tables - the number of distinct tables at each level reachable
+ * from root, the root included: counts[level] for level 1 (PTs) to
+ * ctx->levels; counts[0] is 0. A table referenced several times counts once;
+ * pointers back to a table on the path (a recursive slot) are not followed; a
+ * table phys_to_virt cannot reach counts but is not read.
+ * @memo, @memo_slots: workspace, about twice the number of tables
+ * returns: 0; -PG_ENOSPC (memo too small); -PG_EIO (root unreadable); -PG_EINVAL.
+ */
+int pg_count_tables(const struct pg_ctx *ctx, phys_addr_t root, struct pg_memo_slot *memo,
+                    size_t memo_slots, uint64_t counts[PG_MAX_LEVELS + 1]);
+
 /* ------------------------------------------------------------------------ */
 /* Recursive mapping                                                         */
 /* ------------------------------------------------------------------------ */

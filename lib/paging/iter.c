@@ -348,3 +348,28 @@ int pg_iterate(const struct pg_ctx *ctx, phys_addr_t root, const struct pg_iter_
         return r;
     return flush_pending_(&it);
 }
+
+int pg_count_tables(const struct pg_ctx *ctx, phys_addr_t root, struct pg_memo_slot *memo,
+                    size_t memo_slots, uint64_t counts[PG_MAX_LEVELS + 1])
+{
+    const struct pg_mode_desc *m = ctx_mode_(ctx);
+    if (!m || !memo || !counts)
+        return -PG_EINVAL;
+    if (memo_slots < 2)
+        return -PG_ENOSPC;
+    const void *t = ctx->phys_to_virt(ctx->arg, root);
+    if (!t)
+        return -PG_EIO;
+    struct it_ it = { .ctx = ctx, .m = m, .memo = memo, .memo_slots = memo_slots };
+    memset(memo, 0, memo_slots * sizeof(*memo));
+    memo_find_(&it, root, (int)m->levels, true)->refs = 1;
+    int r = count_(&it, (int)m->levels, root, t);
+    if (r)
+        return r;
+    for (int l = 0; l <= PG_MAX_LEVELS; l++)
+        counts[l] = 0;
+    for (size_t i = 0; i < memo_slots; i++)
+        if (memo[i].key)
+            counts[memo[i].key & 7]++;
+    return 0;
+}

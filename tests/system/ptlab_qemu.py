@@ -19,6 +19,7 @@ ISO = os.path.join(BUILD, "ptlab.iso")
 EXIT_SUCCESS = 33  # (0x10 << 1) | 1
 EXIT_FAILURE = 35  # (0x11 << 1) | 1
 BOOT_DEADLINE = 10.0  # seconds: every boot must finish well within this
+PROMPT = "ptlab> "
 
 
 class Boot:
@@ -53,7 +54,10 @@ def mem_bytes(mem):
 
 
 def qemu_args(kernel=BZIMAGE, append="", mem="512M", cpu="max", iso=None, extra=()):
-    args = ["-display", "none", "-no-reboot", "-serial", "stdio", "-monitor", "none",
+    # signal=off: every byte typed reaches the guest's serial port (Ctrl-C included),
+    # instead of the terminal turning it into a signal for QEMU.
+    args = ["-display", "none", "-no-reboot", "-chardev", "stdio,id=serial0,signal=off",
+            "-serial", "chardev:serial0", "-monitor", "none",
             "-device", "isa-debug-exit,iobase=0xf4,iosize=4", "-m", mem, "-cpu", cpu]
     if mem_bytes(mem) >= 8 << 30:
         # Guest RAM larger than the host's: allocate it lazily, without reserving swap
@@ -68,7 +72,11 @@ def qemu_args(kernel=BZIMAGE, append="", mem="512M", cpu="max", iso=None, extra=
 
 
 def boot(append="", mem="512M", cpu="max", kernel=BZIMAGE, iso=None, extra=(), deadline=BOOT_DEADLINE):
-    """Boot to completion; QEMU must exit by itself within deadline seconds."""
+    """Boot to completion; QEMU must exit by itself within deadline seconds.
+    The kernel ends in its interactive shell unless told otherwise, so `run=exit`
+    is added when append has no run= or test= of its own."""
+    if not iso and "run=" not in append and "test=" not in append:
+        append = (append + " run=exit").strip()
     start = time.monotonic()
     child = pexpect.spawn("qemu-system-x86_64", qemu_args(kernel, append, mem, cpu, iso, extra),
                           encoding="latin-1", timeout=deadline, echo=False)
@@ -115,6 +123,13 @@ class Monitor:
         lines = text.split("\n")
         body = [l for l in lines[1:] if l != "(qemu) "]
         return "\n".join(body).strip("\n")
+
+    def shell(self, line, timeout=BOOT_DEADLINE):
+        """Type a line at the kernel's shell (start with marker=PROMPT); returns its output."""
+        self.child.sendline(line)
+        self.child.expect_exact(PROMPT, timeout=timeout)
+        out = self.child.before.replace("\r\n", "\n").replace("\r", "")
+        return out.split("\n", 1)[1] if "\n" in out else ""
 
     def close(self):
         try:

@@ -124,7 +124,7 @@ def test_quiet_suppresses_stage_blocks():
 def test_command_line_reaches_the_kernel():
     b = boot(append='one two="three four"')
     check_boot(b)
-    assert 'command line: "one two="three four""' in b.block("start_kernel")
+    assert 'command line: "one two="three four" run=exit"' in b.block("start_kernel")
 
 
 @pytest.mark.parametrize("phys", [LOAD_PHYSICAL_ADDR, 0x6000000])

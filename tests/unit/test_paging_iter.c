@@ -271,3 +271,37 @@ Test(iter, ranges_and_stop)
     cr_assert_eq(t.ranges, 2);
     cr_assert_eq(t.entries[PG_RANGE_HOLE], 512);
 }
+
+/* pg_count_tables: distinct tables per level, shared ones once, cycles not followed. */
+Test(iter, count_tables_per_level)
+{
+    struct pg_ctx c = arena_ctx(&A, 4);
+    phys_addr_t root = arena_root(&A), pdpt = arena_root(&A), pd = arena_root(&A), pt = arena_root(&A);
+    uint64_t n[PG_MAX_LEVELS + 1];
+    struct pg_memo_slot memo[32];
+
+    cr_assert_eq(pg_count_tables(&c, root, memo, 32, n), 0);
+    cr_assert_eq(n[4], 1);
+    cr_assert_eq(n[3] + n[2] + n[1], 0);
+
+    arena_set64(&A, root, 0, pdpt | _PAGE_TABLE);
+    arena_set64(&A, pdpt, 0, pd | _PAGE_TABLE);
+    for (unsigned i = 0; i < 64; i++)
+        arena_set64(&A, pd, i, pt | _PAGE_TABLE);           /* one PT, 64 references */
+    arena_set64(&A, root, 510, root | PTE_P | PTE_W);        /* a recursive slot */
+    cr_assert_eq(pg_count_tables(&c, root, memo, 32, n), 0);
+    cr_assert_eq(n[0], 0);
+    cr_assert_eq(n[4], 1);
+    cr_assert_eq(n[3], 1);
+    cr_assert_eq(n[2], 1);
+    cr_assert_eq(n[1], 1, "a shared table counts once");
+
+    /* A map of 1 GiB + 2 MiB + 4 KiB needs exactly one new table per level below. */
+    phys_addr_t root2 = arena_root(&A);
+    t_map(&c, root2, 0x40000000, 0x40000000 + 0x200000 + 0x1000, 0x40000000, __PAGE_KERNEL, PG_MASK_1G);
+    cr_assert_eq(pg_count_tables(&c, root2, memo, 32, n), 0);
+    cr_assert_eq(n[4] + n[3] + n[2] + n[1], 1 + 1 + 1 + 1);
+
+    cr_assert_eq(pg_count_tables(&c, root, memo, 2, n), -PG_ENOSPC);
+    cr_assert_eq(pg_count_tables(&c, root, NULL, 32, n), -PG_EINVAL);
+}

@@ -77,11 +77,15 @@ exception_stubs:
 
 /*
  * long copy_from_kernel_nofault(void *dst, const void *src, size_t n)
- * A fault on either side resumes at the fixup, which returns -EFAULT.
+ * long copy_to_kernel_nofault(void *dst, const void *src, size_t n)
+ * One routine for both directions: a fault on either side resumes at the
+ * fixup, which returns -EFAULT.
  */
 	.text
 	.globl	copy_from_kernel_nofault
+	.globl	copy_to_kernel_nofault
 copy_from_kernel_nofault:
+copy_to_kernel_nofault:
 	movq	%rdx, %rcx
 1:	rep movsb
 	xorl	%eax, %eax

@@ -10,6 +10,19 @@
 
 bool stage_quiet;
 
+#ifdef KERNEL
+#define STAGE_LOG_SIZE 32768
+char stage_log[STAGE_LOG_SIZE];
+unsigned int stage_log_len;
+
+static void log_putc(void *arg, char c)
+{
+	(void)arg;
+	if (stage_log_len < STAGE_LOG_SIZE - 1)
+		stage_log[stage_log_len++] = c;
+}
+#endif
+
 static void console_putc(void *arg, char c)
 {
 	(void)arg;
@@ -39,6 +52,11 @@ int stage_printk(const char *fmt, ...)
 	va_list ap;
 	int n = 0;
 
+#ifdef KERNEL
+	va_start(ap, fmt);
+	vcbprintf(log_putc, 0, fmt, ap);
+	va_end(ap);
+#endif
 	if (stage_quiet)
 		return 0;
 	va_start(ap, fmt);

@@ -15,6 +15,7 @@
 #define UART_LSR 5 /* line status */
 #define UART_DLL 0 /* divisor latch, with LCR.DLAB */
 #define UART_DLM 1
+#define UART_LSR_DR   0x01 /* data ready */
 #define UART_LSR_THRE 0x20
 
 void serial_init(void)
@@ -34,4 +35,19 @@ void serial_putc(char c)
 		if (inb(COM1_PORT + UART_LSR) & UART_LSR_THRE)
 			break;
 	outb((uint8_t)c, COM1_PORT + UART_THR);
+}
+
+int serial_getc_nonblock(void)
+{
+	if (!(inb(COM1_PORT + UART_LSR) & UART_LSR_DR))
+		return -1;
+	return inb(COM1_PORT + UART_THR);
+}
+
+char serial_getc(void)
+{
+	int c;
+	while ((c = serial_getc_nonblock()) < 0)
+		__asm__ volatile("pause");
+	return (char)c;
 }

@@ -1,0 +1,17 @@
+/*
+ * shell.h: the serial-console shell that explores the live page tables
+ * (commands and formats: docs/shell.md).
+ */
+#ifndef LINUX_SHELL_H
+#define LINUX_SHELL_H
+
+#include <stdbool.h>
+
+/* Run one command line. returns: 0, or nonzero when the command failed. */
+int shell_execute(char *line);
+/* Run the `run="a;b"` script of the command line. returns: false if a command failed. */
+bool shell_run_script(const char *script);
+/* The interactive loop: prompt "ptlab> ", never returns (exit leaves QEMU). */
+__attribute__((noreturn)) void shell_loop(void);
+
+#endif /* LINUX_SHELL_H */

@@ -1,0 +1,627 @@
+/*
+ * shell.c: the serial-console shell (see docs/shell.md for every command,
+ * with examples). Commands read and change the live page tables through
+ * lib/paging; memory is touched only through the fault-safe copies, so a bad
+ * address prints a decoded page-fault report and the shell goes on.
+ */
+#include <asm/console.h>
+#include <asm/cpufeature.h>
+#include <asm/page.h>
+#include <asm/pgtable.h>
+#include <asm/processor.h>
+#include <asm/sections.h>
+#include <asm/setup.h>
+#include <asm/traps.h>
+#include <lib/cmdline.h>
+#include <lib/vsprintf.h>
+#include <linux/memblock.h>
+#include <linux/mm.h>
+#include <linux/readline.h>
+#include <linux/shell.h>
+#include <paging/pg_format.h>
+
+#define MAX_ARGS 8
+#define PROMPT "ptlab> "
+
+struct command {
+	const char *name;
+	const char *args;
+	const char *help;
+	int (*fn)(int argc, char **argv);
+};
+
+static const struct command commands[];
+
+/* ------------------------------------------------------------ helpers */
+
+static void sink_write(void *arg, const char *s, size_t n)
+{
+	(void)arg;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\n')
+			serial_putc('\r');
+		serial_putc(s[i]);
+	}
+}
+
+static const struct pg_sink console_sink = { sink_write, 0 };
+
+static int usage(const char *name)
+{
+	for (const struct command *c = commands; c->name; c++)
+		if (strlen(c->name) == strlen(name) && memcmp(c->name, name, strlen(name)) == 0)
+			printk("usage: %s %s\n", c->name, c->args);
+	return 1;
+}
+
+/* Parse a number argument; prints the error. returns: false if malformed. */
+static bool arg_u64(const char *s, uint64_t *v)
+{
+	if (parse_u64(s, v))
+		return true;
+	printk("error: '%s' is not a number (use decimal or 0x-prefixed hex)\n", s);
+	return false;
+}
+
+static bool streq(const char *a, const char *b)
+{
+	return strlen(a) == strlen(b) && memcmp(a, b, strlen(a)) == 0;
+}
+
+/* Print names of the set bits of v: names[i] names bit i (NULL: unnamed). */
+static void print_bits(uint64_t v, const char *const *names, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if ((v >> i) & 1)
+			printk(" %s", names[i] ? names[i] : "?");
+	printk("\n");
+}
+
+static void print_last_fault(const char *what)
+{
+	if (last_fault.vector == X86_TRAP_PF) {
+		printk("%s: page fault\n", what);
+		show_fault_report(last_fault.cr2, last_fault.error_code, last_fault.rip);
+	} else if (last_fault.vector == X86_TRAP_GP) {
+		printk("%s: general protection fault (a non-canonical address?)\n", what);
+	} else {
+		printk("%s: %s\n", what, exception_name(last_fault.vector));
+	}
+}
+
+static const char *paging_mode_name(void)
+{
+	if (!(read_cr0() & X86_CR0_PG))
+		return "none";
+	if (!(read_cr4() & X86_CR4_PAE))
+		return "32-bit";
+	if (!(read_efer_safe() & EFER_LMA))
+		return "PAE";
+	return (read_cr4() & X86_CR4_LA57) ? "5-level (57-bit linear)" : "4-level (48-bit linear)";
+}
+
+/* ------------------------------------------------------------ commands */
+
+static int cmd_help(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	for (const struct command *c = commands; c->name; c++) {
+		char left[40];
+		int n = ksnprintf(left, sizeof(left), "%s %s", c->name, c->args);
+		printk("  %s%*s %s\n", left, n < 28 ? 28 - n : 1, "", c->help);
+	}
+	return 0;
+}
+
+static const char *const cr0_bits[32] = { [0] = "PE", [1] = "MP", [2] = "EM", [3] = "TS", [4] = "ET",
+	[5] = "NE", [16] = "WP", [18] = "AM", [29] = "NW", [30] = "CD", [31] = "PG" };
+static const char *const cr4_bits[32] = { [0] = "VME", [1] = "PVI", [2] = "TSD", [3] = "DE", [4] = "PSE",
+	[5] = "PAE", [6] = "MCE", [7] = "PGE", [8] = "PCE", [9] = "OSFXSR", [10] = "OSXMMEXCPT", [11] = "UMIP",
+	[12] = "LA57", [13] = "VMXE", [14] = "SMXE", [16] = "FSGSBASE", [17] = "PCIDE", [18] = "OSXSAVE",
+	[20] = "SMEP", [21] = "SMAP", [22] = "PKE", [23] = "CET", [24] = "PKS" };
+static const char *const efer_bits[16] = { [0] = "SCE", [8] = "LME", [10] = "LMA", [11] = "NXE",
+	[12] = "SVME", [13] = "LMSLE", [14] = "FFXSR", [15] = "TCE" };
+
+static int cmd_regs(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	uint64_t cr3 = read_cr3(), cr4 = read_cr4();
+	printk("CR0  0x%016llx ", (unsigned long long)read_cr0());
+	print_bits(read_cr0(), cr0_bits, 32);
+	printk("CR2  0x%016llx\n", (unsigned long long)read_cr2());
+	printk("CR3  0x%016llx  table 0x%llx\n", (unsigned long long)cr3, (unsigned long long)(cr3 & PTE_PFN_MASK));
+	printk("CR4  0x%016llx ", (unsigned long long)cr4);
+	print_bits(cr4, cr4_bits, 32);
+	printk("EFER 0x%016llx ", (unsigned long long)read_efer_safe());
+	print_bits(read_efer_safe(), efer_bits, 16);
+	printk("paging: %s\n", paging_mode_name());
+	printk("PCID: %s\n", (cr4 & X86_CR4_PCIDE) ? "in use (CR4.PCIDE=1)"
+				: boot_cpu_data.pcid ? "not in use (CR4.PCIDE=0; the CPU has PCID)"
+						     : "not in use (the CPU has no PCID)");
+	return 0;
+}
+
+static int cmd_cr3(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	uint64_t cr3 = read_cr3();
+	printk("CR3 0x%016llx\n", (unsigned long long)cr3);
+	printk("  table  0x%llx (bits 51:12)\n", (unsigned long long)(cr3 & PTE_PFN_MASK));
+	if (read_cr4() & X86_CR4_PCIDE) {
+		printk("  PCID   0x%03llx (bits 11:0, CR4.PCIDE=1)\n", (unsigned long long)(cr3 & 0xfff));
+	} else {
+		printk("  PCID   none (CR4.PCIDE=0: bits 11:0 are flags)\n");
+		printk("  PWT    %d (bit 3)\n  PCD    %d (bit 4)\n", (int)((cr3 >> 3) & 1), (int)((cr3 >> 4) & 1));
+	}
+	return 0;
+}
+
+static int cmd_stages(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	const uint64_t *boot = boot_pgtable_pa ? __va(boot_pgtable_pa) : 0;
+	printk("[setup], [startup_32] and [decompressor] ran before the kernel; their table is kept:\n");
+	if (boot) {
+		printk("  boot pgtable at 0x%llx: PML4[0] = 0x%016llx\n", (unsigned long long)boot_pgtable_pa,
+		       (unsigned long long)boot[0]);
+		for (int i = 0; i < 4; i++)
+			printk("  PDPT[%d]    = 0x%016llx\n", i, (unsigned long long)boot[512 + i]);
+		printk("  PD[0]      = 0x%016llx\n  PD[1]      = 0x%016llx\n  PD[2047]   = 0x%016llx\n",
+		       (unsigned long long)boot[1024], (unsigned long long)boot[1025],
+		       (unsigned long long)boot[1024 + 2047]);
+	}
+	for (unsigned int i = 0; i < stage_log_len; i++) {
+		if (stage_log[i] == '\n')
+			serial_putc('\r');
+		serial_putc(stage_log[i]);
+	}
+	return 0;
+}
+
+/* The kernel's ptdump markers, for its PAGE_OFFSET. */
+static const struct pg_marker *kernel_markers(void)
+{
+	static struct pg_marker m[] = {
+		{ 0, "User Space", 0 },
+		{ 0xffff800000000000ULL, "Kernel Space", 0 },
+		{ 0, "Low Kernel Mapping", 0 },
+		{ 0xffffc90000000000ULL, "vmalloc() Area", 0 },
+		{ 0xffffea0000000000ULL, "Vmemmap", 0 },
+		{ __START_KERNEL_map, "High Kernel Mapping", 0 },
+		{ 0xffffffffa0000000ULL, "Modules", 0 },
+		{ 0xffffffffff000000ULL, "End Modules", 0 },
+		{ 0xffffffffff400000ULL, "Fixmap Area", 0 },
+		{ 0, 0, 0 },
+	};
+	m[2].start = PAGE_OFFSET;
+	return m;
+}
+
+static int ptdump(phys_addr_t root, const char *name)
+{
+	struct pg_ptdump_opts opts = { .markers = kernel_markers() };
+	int err = pg_fmt_ptdump(&kernel_ctx, root, &opts, &console_sink);
+	if (err) {
+		printk("error: ptdump %s: %s\n", name, pg_strerror(err));
+		return 1;
+	}
+	return 0;
+}
+
+static int cmd_ptdump(int argc, char **argv)
+{
+	const char *which = argc > 1 ? argv[1] : "kernel";
+	if (streq(which, "kernel"))
+		return ptdump(__pa_symbol(init_top_pgt), which);
+	if (streq(which, "early"))
+		return ptdump(__pa_symbol(early_top_pgt), which);
+	if (streq(which, "boot")) {
+		if (!boot_pgtable_pa) {
+			printk("error: the boot table was not recorded\n");
+			return 1;
+		}
+		return ptdump(boot_pgtable_pa, which);
+	}
+	if (streq(which, "current"))
+		return ptdump(current_root(), which);
+	printk("error: ptdump: unknown table '%s' (kernel, boot, early, current)\n", which);
+	return 1;
+}
+
+/* Seed 003's table: how much of the address is offset for each page size. */
+static void print_offset_split(uint64_t va, uint64_t page_size)
+{
+	static const struct { uint64_t size; const char *name, *bits; } sizes[] = {
+		{ 4096, "4K", "12 bits" }, { PMD_SIZE, "2M", "12 bits + 9 bits PT" },
+		{ PUD_SIZE, "1G", "12 bits + 9 bits PT + 9 bits PD" },
+	};
+	printk("offset within the page (seed 003):\n");
+	for (unsigned int i = 0; i < 3; i++)
+		printk("  %s page: offset = VA & 0x%llx = 0x%llx (%s)%s\n", sizes[i].name,
+		       (unsigned long long)(sizes[i].size - 1), (unsigned long long)(va & (sizes[i].size - 1)),
+		       sizes[i].bits, sizes[i].size == page_size ? "   <- this mapping" : "");
+}
+
+static int cmd_vtop(int argc, char **argv)
+{
+	uint64_t va;
+	if (argc < 2)
+		return usage(argv[0]);
+	if (!arg_u64(argv[1], &va))
+		return 1;
+	phys_addr_t root = current_root();
+	struct pg_vtop_opts opts = {
+		.pgd_va = root == __pa_symbol(init_top_pgt) ? (uint64_t)(uintptr_t)init_top_pgt
+							     : (uint64_t)(uintptr_t)__va(root),
+		.phys_bits = kernel_ctx.phys_bits > 46 ? 52 : 46,
+	};
+	int err = pg_fmt_vtop(&kernel_ctx, root, va, &opts, &console_sink);
+	if (err) {
+		printk("error: vtop 0x%llx: %s\n", (unsigned long long)va, pg_strerror(err));
+		return 1;
+	}
+	struct pg_walk w;
+	pg_walk(&kernel_ctx, root, va, &w);
+	printk("\n");
+	print_offset_split(va, w.status == 0 ? w.page_size : 0);
+	return 0;
+}
+
+static int cmd_pa(int argc, char **argv)
+{
+	uint64_t x;
+	if (argc != 2)
+		return usage(argv[0]);
+	if (!arg_u64(argv[1], &x))
+		return 1;
+	printk("__pa(0x%016llx) = 0x%llx\n", (unsigned long long)x, (unsigned long long)__pa(x));
+	if (phys_addr_is_kernel_image(x))
+		printk("  x >= __START_KERNEL_map (0x%016llx): the kernel image mapping,\n"
+		       "  x - __START_KERNEL_map + phys_base (phys_base = 0x%llx)\n",
+		       (unsigned long long)__START_KERNEL_map, (unsigned long long)phys_base);
+	else
+		printk("  x < __START_KERNEL_map: the direct mapping, x - PAGE_OFFSET (0x%016llx)\n",
+		       (unsigned long long)PAGE_OFFSET);
+	return 0;
+}
+
+static int cmd_va(int argc, char **argv)
+{
+	uint64_t pa;
+	if (argc != 2)
+		return usage(argv[0]);
+	if (!arg_u64(argv[1], &pa))
+		return 1;
+	printk("__va(0x%llx) = 0x%016llx\n", (unsigned long long)pa, (unsigned long long)(uintptr_t)__va(pa));
+	printk("  PA + PAGE_OFFSET (0x%016llx)%s\n", (unsigned long long)PAGE_OFFSET,
+	       memblock_is_memory(pa) ? "" : "; not RAM: the direct map does not map it");
+	return 0;
+}
+
+static int cmd_peek(int argc, char **argv)
+{
+	uint64_t va, len = 64;
+	unsigned char buf[16];
+	if (argc < 2 || argc > 3)
+		return usage(argv[0]);
+	if (!arg_u64(argv[1], &va) || (argc == 3 && !arg_u64(argv[2], &len)))
+		return 1;
+	if (len == 0 || len > 4096) {
+		printk("error: peek: LEN must be 1..4096\n");
+		return 1;
+	}
+	for (uint64_t off = 0; off < len; off += 16) {
+		size_t n = len - off < 16 ? (size_t)(len - off) : 16;
+		fault_record_clear();
+		if (copy_from_kernel_nofault(buf, (const void *)(uintptr_t)(va + off), n)) {
+			print_last_fault("peek");
+			return 1;
+		}
+		printk("%016llx:", (unsigned long long)(va + off));
+		for (size_t i = 0; i < 16; i++)
+			printk(i < n ? " %02x" : "   ", buf[i]);
+		printk("  ");
+		for (size_t i = 0; i < n; i++)
+			printk("%c", buf[i] >= 0x20 && buf[i] < 0x7f ? buf[i] : '.');
+		printk("\n");
+	}
+	return 0;
+}
+
+static int cmd_poke(int argc, char **argv)
+{
+	uint64_t va, value;
+	if (argc != 3)
+		return usage(argv[0]);
+	if (!arg_u64(argv[1], &va) || !arg_u64(argv[2], &value))
+		return 1;
+	fault_record_clear();
+	if (copy_to_kernel_nofault((void *)(uintptr_t)va, &value, sizeof(value))) {
+		print_last_fault("poke");
+		return 1;
+	}
+	printk("0x%016llx <- 0x%016llx\n", (unsigned long long)va, (unsigned long long)value);
+	return 0;
+}
+
+static void explain_mode(unsigned int levels, uint64_t va)
+{
+	printk("%u-level: ", levels);
+	if (!pg_is_canonical(levels, va)) {
+		printk("not canonical (bits 63:%u must equal bit %u)\n", levels == 5 ? 57 : 48,
+		       levels == 5 ? 56 : 47);
+		return;
+	}
+	for (int level = (int)levels; level >= 1; level--)
+		printk("%s(%s) %d  ", pg_level_linux_name(levels, level), pg_level_intel_name(levels, level),
+		       pg_va_index(levels, level, va));
+	printk("offset 0x%03llx\n", (unsigned long long)(va & 0xfff));
+}
+
+static int cmd_explain(int argc, char **argv)
+{
+	uint64_t va;
+	if (argc != 2)
+		return usage(argv[0]);
+	if (!arg_u64(argv[1], &va))
+		return 1;
+	printk("VA 0x%016llx\n", (unsigned long long)va);
+	explain_mode(4, va);
+	explain_mode(5, va);
+	print_offset_split(va, 0);
+	return 0;
+}
+
+static int cmd_mem(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	uint64_t free = nr_free_pages();
+	printk("RAM:          %llu MiB in %u ranges (memblock.memory)\n",
+	       (unsigned long long)(memblock_phys_mem_size() >> 20), memblock.memory.cnt);
+	printk("free pages:   %llu (%llu MiB) of %llu managed\n", (unsigned long long)free,
+	       (unsigned long long)(free >> 8), (unsigned long long)totalram_pages);
+	printk("struct page:  %llu of %llu sections of 128 MiB initialised\n",
+	       (unsigned long long)sections_initialised, (unsigned long long)nr_sections);
+	static struct pg_memo_slot memo[8192];
+	uint64_t per_level[PG_MAX_LEVELS + 1];
+	int err = pg_count_tables(&kernel_ctx, current_root(), memo, sizeof(memo) / sizeof(memo[0]), per_level);
+	if (err) {
+		printk("page tables:  error: %s\n", pg_strerror(err));
+	} else {
+		printk("page tables:  under CR3:");
+		for (int l = (int)kernel_ctx.levels; l >= 1; l--)
+			printk(" %s %llu", pg_level_linux_name(kernel_ctx.levels, l), (unsigned long long)per_level[l]);
+		printk("; %llu pages allocated by the kernel in all\n", (unsigned long long)kernel_table_pages);
+	}
+	printk("direct map:   DirectMap4k %llu kB, DirectMap2M %llu kB, DirectMap1G %llu kB\n",
+	       (unsigned long long)(direct_pages_bytes[1] >> 10), (unsigned long long)(direct_pages_bytes[2] >> 10),
+	       (unsigned long long)(direct_pages_bytes[3] >> 10));
+	return 0;
+}
+
+static int cmd_tlb(int argc, char **argv)
+{
+	uint64_t va;
+	if (argc == 1) {
+		write_cr3(read_cr3());
+		printk("CR3 reloaded: non-global TLB entries flushed\n");
+		return 0;
+	}
+	if (streq(argv[1], "all")) {
+		__flush_tlb_all();
+		printk("CR4.PGE toggled: all TLB entries flushed, global ones too\n");
+		return 0;
+	}
+	if (!arg_u64(argv[1], &va))
+		return 1;
+	if (!pg_is_canonical(kernel_ctx.levels, va)) {
+		printk("error: 0x%llx is not canonical\n", (unsigned long long)va);
+		return 1;
+	}
+	flush_tlb_one(va);
+	printk("invlpg 0x%016llx\n", (unsigned long long)va);
+	return 0;
+}
+
+static int recursive_slot = -1;
+
+static int recursive_show(uint64_t va)
+{
+	phys_addr_t root = current_root();
+	struct pg_walk w;
+	unsigned int levels = kernel_ctx.levels;
+
+	pg_walk(&kernel_ctx, root, va, &w);
+	printk("VA 0x%016llx through slot %d:\n", (unsigned long long)va, recursive_slot);
+	for (unsigned int i = 0; i < w.nsteps; i++) {
+		const struct pg_walk_step *s = &w.step[i];
+		virt_addr_t table_va, entry_va;
+		uint64_t through_window;
+		pg_recursive_table_va(levels, (unsigned int)recursive_slot, va, s->level, &table_va);
+		pg_recursive_entry_va(levels, (unsigned int)recursive_slot, va, s->level, &entry_va);
+		fault_record_clear();
+		if (copy_from_kernel_nofault(&through_window, (const void *)(uintptr_t)entry_va, 8)) {
+			printk("  %-4s at 0x%016llx: ", pg_level_intel_name(levels, s->level),
+			       (unsigned long long)table_va);
+			print_last_fault("read through the window");
+			return 1;
+		}
+		bool same = through_window == s->entry;
+		printk("  %-4s at 0x%016llx  [%3u] = 0x%016llx  direct map: 0x%016llx %s\n",
+		       pg_level_intel_name(levels, s->level), (unsigned long long)table_va, s->index,
+		       (unsigned long long)through_window, (unsigned long long)s->entry, same ? "same" : "DIFFERENT");
+		if (!same)
+			return 1;
+		if (s->dec.leaf && s->level > 1) {
+			printk("  (a %s page at this level: there is no table below it)\n",
+			       s->level == 3 ? "1G" : "2M");
+			break;
+		}
+	}
+	if (w.status != 0)
+		printk("  (the walk stops: %s)\n", pg_strerror(w.status));
+	return 0;
+}
+
+static int cmd_recursive(int argc, char **argv)
+{
+	uint64_t *top = kernel_ctx.phys_to_virt(kernel_ctx.arg, current_root());
+	uint64_t v;
+
+	if (argc < 2)
+		return usage(argv[0]);
+	if (streq(argv[1], "on") && argc == 3) {
+		if (!arg_u64(argv[2], &v))
+			return 1;
+		if (v > 511) {
+			printk("error: SLOT must be 0..511\n");
+			return 1;
+		}
+		if (recursive_slot >= 0) {
+			printk("error: slot %d is already recursive (recursive off first)\n", recursive_slot);
+			return 1;
+		}
+		if (top[v]) {
+			printk("error: slot %llu is in use (0x%016llx); pick a free one\n", (unsigned long long)v,
+			       (unsigned long long)top[v]);
+			return 1;
+		}
+		top[v] = current_root() | _KERNPG_TABLE; /* P RW A D, no US: supervisor only */
+		recursive_slot = (int)v;
+		virt_addr_t start, end;
+		pg_recursive_window(kernel_ctx.levels, (unsigned int)v, &start, &end);
+		printk("slot %llu -> the top table itself (0x%llx); it uses up [0x%016llx-0x%016llx%s\n",
+		       (unsigned long long)v, (unsigned long long)current_root(), (unsigned long long)start,
+		       (unsigned long long)(end ? end : ~0ULL), end ? ")" : "]");
+		return 0;
+	}
+	if (streq(argv[1], "off") && argc == 2) {
+		if (recursive_slot < 0) {
+			printk("error: no recursive slot is installed\n");
+			return 1;
+		}
+		top[recursive_slot] = 0;
+		__flush_tlb_all();
+		printk("slot %d cleared, TLB flushed\n", recursive_slot);
+		recursive_slot = -1;
+		return 0;
+	}
+	if (streq(argv[1], "show") && argc == 3) {
+		if (recursive_slot < 0) {
+			printk("error: no recursive slot is installed (recursive on SLOT)\n");
+			return 1;
+		}
+		if (!arg_u64(argv[2], &v))
+			return 1;
+		if (!pg_is_canonical(kernel_ctx.levels, v)) {
+			printk("error: 0x%llx is not canonical\n", (unsigned long long)v);
+			return 1;
+		}
+		return recursive_show(v);
+	}
+	return usage(argv[0]);
+}
+
+static int cmd_exit(int argc, char **argv)
+{
+	uint64_t code = QEMU_EXIT_SUCCESS;
+	if (argc > 2)
+		return usage(argv[0]);
+	if (argc == 2 && !arg_u64(argv[1], &code))
+		return 1;
+	if (code > 0xff) {
+		printk("error: CODE must be 0..255\n");
+		return 1;
+	}
+	printk("ptlab: exit 0x%llx (QEMU status %llu)\n", (unsigned long long)code,
+	       (unsigned long long)((code << 1) | 1));
+	qemu_exit((uint8_t)code);
+}
+
+static const struct command commands[] = {
+	{ "help", "", "this list", cmd_help },
+	{ "regs", "", "CR0, CR2, CR3, CR4, EFER with their bits; paging mode; PCID", cmd_regs },
+	{ "cr3", "", "CR3 split into table address, PCID and flags", cmd_cr3 },
+	{ "stages", "", "reprint the boot stage reports", cmd_stages },
+	{ "ptdump", "[kernel|boot|early|current]", "a page table in Linux ptdump format", cmd_ptdump },
+	{ "vtop", "VA", "crash-style walk of VA in the current table", cmd_vtop },
+	{ "pa", "VA", "__pa(VA), and which branch of __phys_addr applied", cmd_pa },
+	{ "va", "PA", "__va(PA)", cmd_va },
+	{ "peek", "VA [LEN]", "hex dump LEN bytes at VA (fault-safe; default 64)", cmd_peek },
+	{ "poke", "VA VALUE", "write the 8-byte VALUE at VA (fault-safe)", cmd_poke },
+	{ "explain", "VA", "VA's indices and offset in 4-level and 5-level paging", cmd_explain },
+	{ "mem", "", "free pages, page-table pages, direct-map page sizes", cmd_mem },
+	{ "tlb", "[VA|all]", "invlpg VA; no argument: reload CR3; all: global flush", cmd_tlb },
+	{ "recursive", "on SLOT|off|show VA", "seed 003's self-referencing top-level entry", cmd_recursive },
+	{ "exit", "[CODE]", "leave QEMU with status (CODE << 1) | 1 (default 0x10: 33)", cmd_exit },
+	{ 0, 0, 0, 0 },
+};
+
+int shell_execute(char *line)
+{
+	char *argv[MAX_ARGS];
+	int argc = 0;
+	char *p = line;
+
+	while (*p) {
+		while (*p == ' ' || *p == '\t')
+			*p++ = '\0';
+		if (!*p)
+			break;
+		if (argc == MAX_ARGS) {
+			printk("error: too many arguments (at most %d)\n", MAX_ARGS - 1);
+			return 1;
+		}
+		argv[argc++] = p;
+		while (*p && *p != ' ' && *p != '\t')
+			p++;
+	}
+	if (argc == 0)
+		return 0;
+	for (const struct command *c = commands; c->name; c++)
+		if (streq(c->name, argv[0]))
+			return c->fn(argc, argv);
+	printk("error: unknown command '%s' (type help)\n", argv[0]);
+	return 1;
+}
+
+bool shell_run_script(const char *script)
+{
+	char line[READLINE_MAX];
+	bool ok = true;
+
+	while (*script) {
+		size_t n = 0;
+		while (script[n] && script[n] != ';')
+			n++;
+		if (n >= sizeof(line)) {
+			printk("error: a run= command is longer than %u characters\n", READLINE_MAX - 1);
+			return false;
+		}
+		memcpy(line, script, n);
+		line[n] = '\0';
+		script += n + (script[n] == ';');
+		printk(PROMPT "%s\n", line);
+		ok &= shell_execute(line) == 0;
+	}
+	return ok;
+}
+
+void shell_loop(void)
+{
+	char line[READLINE_MAX];
+
+	printk("ptlab shell: type help\n");
+	for (;;) {
+		int n = readline(PROMPT, line);
+		if (n == -1)
+			printk("error: line too long (at most %u characters)\n", READLINE_MAX - 1);
+		else if (n > 0)
+			shell_execute(line);
+	}
+}
