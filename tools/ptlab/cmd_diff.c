@@ -24,7 +24,8 @@ static const char diff_help[] =
     "Compare the mappings of dump A with those of dump B, or of A under another\n"
     "CR3 or vCPU, and print what was added (+), removed (-) and changed (~).\n"
     "The input options apply to both sides; these change side B only:\n"
-    "  --cr3-b VALUE    walk B (or A again) from this CR3\n"
+    "  --cr3-b VALUE    walk B (or A again) from exactly this CR3 (PCID bits\n"
+    "                   masked; --user-pgd/--kernel-pgd do not apply to it)\n"
     "  --cpu-b N        walk B (or A again) from vCPU N's CR3\n"
     "Accessed and dirty bits are not compared.\n"
     "Exit status 1 if the mappings differ, 0 if they are the same.\n\n";
@@ -261,6 +262,7 @@ int cmd_diff(int argc, char **argv)
     if (have_cr3_b) {
         inb.cr3 = cr3_b;
         inb.have_cr3 = true;
+        inb.pgd = PTL_PGD_AS_STORED;    /* exactly this CR3 */
     }
     struct ptl_target ta, tb;
     int rc = ptl_target_open(&ta, argv[optind], &in);

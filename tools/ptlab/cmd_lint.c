@@ -125,8 +125,8 @@ static int lint_ranges(void *arg, const struct pg_range *r)
         break;
     case PG_RANGE_CYCLE:
         finding(s, "cycle", "%016" PRIx64 "-%016" PRIx64 " entry %016" PRIx64 " points back to "
-                "the %s table %016" PRIx64 " on its own walk", r->start, end, r->entry, lvl,
-                r->pa);
+                "table %016" PRIx64 " on its own walk (there used as a %s table)", r->start, end,
+                r->entry, r->pa, lvl);
         break;
     default:
         break;

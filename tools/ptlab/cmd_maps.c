@@ -66,6 +66,8 @@ static bool maps_wanted(const struct maps_state *s, const struct pg_range *r)
     uint64_t have = r->eff & (PTE_P | PTE_W | PTE_U);
     if (!(r->eff & PTE_NX))
         have |= PTE_NX;     /* "x" is the absence of NX */
+    if ((s->user_only || s->kernel_only || s->need || s->forbid) && r->kind != PG_RANGE_MAPPED)
+        return false;       /* filters select mappings; summary lines have no final rights */
     if (s->user_only && !(r->eff & PTE_U))
         return false;
     if (s->kernel_only && (r->eff & PTE_U))
@@ -112,8 +114,9 @@ static void print_range(struct maps_state *s, const struct pg_range *r, bool sca
                    "in all (--expand lists them)\n", lvl, r->pa, r->count,
                    r->count == 1 ? "y" : "ies", r->refs);
         } else if (r->kind == PG_RANGE_CYCLE) {
-            printf("cycle: %" PRIu64 " entr%s pointing back to the %s table %016" PRIx64
-                   " on the walk's own path\n", r->count, r->count == 1 ? "y" : "ies", lvl, r->pa);
+            printf("cycle: %" PRIu64 " entr%s pointing back to table %016" PRIx64 " (already on "
+                   "the walk's path), here as a %s table\n", r->count, r->count == 1 ? "y" : "ies",
+                   r->pa, lvl);
         } else if (r->kind == PG_RANGE_UNREADABLE) {
             printf("unreadable: %s table %016" PRIx64 " is outside the dump's memory\n", lvl,
                    r->pa);
@@ -304,6 +307,14 @@ int cmd_maps(int argc, char **argv)
         return ptl_usage_error("maps", "--range: not canonical %s addresses", t.mode->name);
     }
 
+    /* QEMU's and Linux's walks expand every reference; so does --expand. */
+    if ((s.fmt == FMT_QEMU_MEM || s.fmt == FMT_QEMU_TLB || s.fmt == FMT_PTDUMP || expand) &&
+        ptl_check_expansion(&t, rstart, rend, PG_ITER_EXPAND_SHARED |
+                            (s.fmt == FMT_QEMU_MEM || s.fmt == FMT_QEMU_TLB || s.fmt == FMT_PTDUMP
+                                 ? PG_ITER_EXPAND_CYCLES : 0), "maps")) {
+        ptl_target_close(&t);
+        return PTL_EXIT_FAIL;
+    }
     switch (s.fmt) {
     case FMT_QEMU_MEM:
         r = pg_fmt_info_mem(&t.ctx, t.root, &ptl_stdout_sink);

@@ -29,6 +29,7 @@ struct ptov_state {
     unsigned long limit;
     unsigned long found;
     bool stopped;
+    bool failed;
     /* a sub-search inside one shared-table span */
     unsigned long sub_found;
     virt_addr_t sub_first;
@@ -38,7 +39,7 @@ static void print_hit(struct ptov_state *s, virt_addr_t va, const struct pg_rang
                       const char *note)
 {
     char rights[8], psz[32];
-    printf("%016" PRIx64 "  %s %c %4s %-4s%s\n", va, ptl_rights_str(r->eff, rights),
+    printf("%016" PRIx64 "  %s %c %4s %s%s\n", va, ptl_rights_str(r->eff, rights),
            (r->prot & PTE_G) ? 'G' : '-', ptl_page_size_str(r->page_size, psz),
            pg_level_linux_name(s->t->mode->levels, r->level), note ? note : "");
 }
@@ -80,6 +81,10 @@ static int ptov_range(void *arg, const struct pg_range *r)
     struct pg_iter_opts o = { .start = r->start, .end = r->start + span, .merge = PG_MERGE_RAW,
                               .flags = PG_ITER_PHYS_CONTIG | PG_ITER_EXPAND_SHARED };
     s->sub_found = 0;
+    if (ptl_check_expansion(s->t, o.start, o.end, o.flags, "ptov")) {
+        s->failed = true;
+        return 1;
+    }
     int rc = pg_iterate(&s->t->ctx, s->t->root, &o, ptov_sub, s);
     if (rc > 0)
         return 1;
@@ -142,11 +147,17 @@ int cmd_ptov(int argc, char **argv)
     int r;
     if (s.expand) {
         o.flags |= PG_ITER_EXPAND_SHARED;
+        if (ptl_check_expansion(&t, 0, 0, o.flags, "ptov")) {
+            ptl_target_close(&t);
+            return PTL_EXIT_FAIL;
+        }
         r = pg_iterate(&t.ctx, t.root, &o, ptov_range, &s);
     } else {
         r = ptl_iterate(&t, &o, ptov_range, &s);
     }
-    if (r < 0) {
+    if (s.failed) {
+        rc = PTL_EXIT_FAIL;
+    } else if (r < 0) {
         ptl_error("ptov", "%s: %s", t.path, pg_strerror(r));
         rc = PTL_EXIT_FAIL;
     } else if (!s.found) {

@@ -108,7 +108,7 @@ static void print_step(const struct ptl_target *t, const char *what, const struc
 
 static void print_pfec(unsigned ec)
 {
-    printf("  #PF error code %#x (%s%s%s%s%s)\n", ec, (ec & PFEC_P) ? "P" : "not-present",
+    printf("  #PF error code 0x%x (%s%s%s%s%s)\n", ec, (ec & PFEC_P) ? "P" : "not-present",
            (ec & PFEC_W) ? " W" : " R", (ec & PFEC_U) ? " U" : " S",
            (ec & PFEC_RSVD) ? " RSVD" : "", (ec & PFEC_ID) ? " I/D" : "");
 }
@@ -306,6 +306,8 @@ int cmd_vtop(int argc, char **argv)
                 ptl_error("vtop", "%016" PRIx64 ": %s", vas[i], r == -PG_ERANGE
                           ? "not a canonical address" : pg_strerror(r));
                 rc = PTL_EXIT_FAIL;
+                if (access)
+                    access_verdict(&t, &w, access, user);
                 continue;
             }
         } else {

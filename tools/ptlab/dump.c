@@ -296,6 +296,12 @@ static int parse_elf_(struct ptl_dump *d, char *err, size_t errlen)
         return -1;
     }
     qsort(d->segs, d->nsegs, sizeof(*d->segs), seg_cmp_);
+    uint64_t cover = 0;
+    for (size_t i = 0; i < d->nsegs; i++) {
+        uint64_t end = d->segs[i].pa + d->segs[i].memsz;
+        cover = end > cover ? end : cover;
+        d->segs[i].cover_end = cover;
+    }
     return 0;
 }
 
@@ -336,7 +342,8 @@ int ptl_dump_parse(struct ptl_dump *d, const uint8_t *buf, size_t size, bool raw
         ptl_dump_close(d);
         return -1;
     }
-    d->segs[0] = (struct ptl_segment){ .pa = 0, .memsz = size, .filesz = size, .data = buf };
+    d->segs[0] = (struct ptl_segment){ .pa = 0, .memsz = size, .filesz = size, .data = buf,
+                                       .cover_end = size };
     d->nsegs = 1;
     d->phys_end = size;
     return 0;
@@ -420,8 +427,9 @@ static const struct ptl_segment *find_seg_(struct ptl_dump *d, uint64_t pa)
             d->last_seg = lo - 1;
             return s;
         }
-        /* An earlier, longer segment may still cover pa (overlapping PT_LOADs). */
-        for (size_t i = lo - 1; i-- > 0;) {
+        /* An earlier, longer segment may still cover pa (overlapping PT_LOADs of a
+         * paging dump); cover_end stops the search as soon as none can. */
+        for (size_t i = lo - 1; i-- > 0 && d->segs[i].cover_end > pa;) {
             s = &d->segs[i];
             if (pa - s->pa < s->memsz) {
                 d->last_seg = i;

@@ -26,6 +26,7 @@ struct ptl_segment {
     uint64_t memsz;
     uint64_t filesz;
     const uint8_t *data;    /* file bytes of pa; NULL when filesz == 0 */
+    uint64_t cover_end;     /* max(pa + memsz) over this and all earlier segments (sorted) */
 };
 
 /* The state of one vCPU from its "QEMU" note (fields absent from a short note stay 0). */

@@ -21,6 +21,8 @@ const char ptl_input_help[] =
     "  --user-pgd       walk the user PGD of a Linux PTI pair (CR3 with bit 12 set)\n"
     "  --kernel-pgd     walk the kernel PGD of a PTI pair (CR3 with bit 12 clear)\n"
     "  --phys-bits N    MAXPHYADDR for reserved-bit checks (default 52)\n"
+    "  --max-entries N  give up on walks that expand shared or recursive tables to\n"
+    "                   more than N entries (default 67108864; 0: no limit)\n"
     "  --help           this help\n";
 
 void ptl_input_defaults(struct ptl_input_opts *o)
@@ -28,6 +30,7 @@ void ptl_input_defaults(struct ptl_input_opts *o)
     memset(o, 0, sizeof(*o));
     o->cpu = 0;
     o->pgd = PTL_PGD_AS_STORED;
+    o->max_entries = PTL_DEFAULT_MAX_ENTRIES;
 }
 
 void ptl_error(const char *cmd, const char *fmt, ...)
@@ -169,6 +172,13 @@ int ptl_input_option(int c, const char *arg, struct ptl_input_opts *o)
             return -1;
         }
         o->phys_bits = (unsigned)n;
+        return 1;
+    case OPT_MAX_ENTRIES:
+        if (ptl_parse_dec(arg, ~0UL, &n)) {
+            fprintf(stderr, "ptlab: --max-entries: '%s' is not a number\n", arg);
+            return -1;
+        }
+        o->max_entries = n;
         return 1;
     default:
         return 0;

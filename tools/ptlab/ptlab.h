@@ -43,7 +43,7 @@ int cmd_explain(int argc, char **argv);
 enum {
     OPT_CPU = 0x100, OPT_CR3, OPT_MODE, OPT_RAW, OPT_USER_PGD, OPT_KERNEL_PGD, OPT_PHYS_BITS,
     OPT_HELP, OPT_FORMAT, OPT_RANGE, OPT_USER, OPT_KERNEL, OPT_PERM, OPT_EXPAND, OPT_ACCESS,
-    OPT_PAT, OPT_CR3_B, OPT_CPU_B, OPT_ALL, OPT_LIMIT,
+    OPT_PAT, OPT_CR3_B, OPT_CPU_B, OPT_ALL, OPT_LIMIT, OPT_MAX_ENTRIES,
 };
 
 /* The struct option rows of the input options (to splice into a command's table). */
@@ -55,6 +55,7 @@ enum {
     { "user-pgd", no_argument, NULL, OPT_USER_PGD },                    \
     { "kernel-pgd", no_argument, NULL, OPT_KERNEL_PGD },                \
     { "phys-bits", required_argument, NULL, OPT_PHYS_BITS },            \
+    { "max-entries", required_argument, NULL, OPT_MAX_ENTRIES },        \
     { "help", no_argument, NULL, OPT_HELP }
 
 /* The help text lines describing the input options. */

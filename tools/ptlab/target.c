@@ -80,8 +80,9 @@ int ptl_target_open(struct ptl_target *t, const char *path, const struct ptl_inp
                     "file; give --cr3 and --mode\n", path);
         else
             fprintf(stderr, "ptlab: %s: a raw memory image needs --cr3 and --mode\n", path);
+        int rc = d->is_elf ? 1 : 2;
         ptl_target_close(t);
-        return d->is_elf ? 1 : 2;
+        return rc;
     }
 
     /* The paging mode. */
@@ -119,6 +120,7 @@ int ptl_target_open(struct ptl_target *t, const char *path, const struct ptl_inp
             t->root &= ~PTI_USER_PGD_BIT;
     }
 
+    t->max_entries = o->max_entries;
     t->ctx.phys_to_virt = target_phys_to_virt;
     t->ctx.arg = d;
     t->ctx.levels = levels;
@@ -161,4 +163,34 @@ int ptl_iterate(struct ptl_target *t, struct pg_iter_opts *opts, pg_range_fn fn,
             return r;
         slots *= 4;
     }
+}
+
+struct expansion_count {
+    uint64_t n, budget;
+};
+
+static int count_entry(void *arg, const struct pg_range *r)
+{
+    struct expansion_count *c = arg;
+    (void)r;
+    return ++c->n > c->budget;
+}
+
+int ptl_check_expansion(struct ptl_target *t, virt_addr_t start, virt_addr_t end, unsigned flags,
+                        const char *cmd)
+{
+    if (!t->max_entries)
+        return 0;
+    struct expansion_count c = { 0, t->max_entries };
+    struct pg_iter_opts o = { .start = start, .end = end, .merge = PG_MERGE_NONE,
+                              .flags = flags | PG_ITER_HOLES };
+    int r = pg_iterate(&t->ctx, t->root, &o, count_entry, &c);
+    if (r > 0) {
+        fflush(stdout);
+        fprintf(stderr, "ptlab %s: %s: the tables expand to more than %llu entries (tables "
+                "referenced many times, or recursive slots); give --max-entries 0 to walk them "
+                "all anyway\n", cmd, t->path, (unsigned long long)t->max_entries);
+        return -1;
+    }
+    return 0;
 }

@@ -32,7 +32,11 @@ struct ptl_input_opts {
     bool raw;                   /* --raw: the file is a raw physical image */
     enum ptl_pgd_select pgd;
     unsigned phys_bits;         /* --phys-bits: MAXPHYADDR for reserved-bit checks (0 = 52) */
+    uint64_t max_entries;       /* --max-entries: budget of an expanding walk (0 = none) */
 };
+
+/* Default budget of an expanding walk: entries visited (about 1 s of walking). */
+#define PTL_DEFAULT_MAX_ENTRIES (1ULL << 26)
 
 /*
  * struct ptl_target - an open dump ready for lib/paging.
@@ -50,6 +54,7 @@ struct ptl_target {
     int cpu_index;
     uint64_t cr3;
     phys_addr_t root;
+    uint64_t max_entries;
 };
 
 /* The mode names accepted by --mode: "4", "5", "pae", "32"; returns 0 if unknown. */
@@ -80,5 +85,18 @@ phys_addr_t ptl_root_from_cr3(unsigned levels, uint64_t cr3);
  * returns: what pg_iterate returns; -PG_ENOMEM if no memo could be allocated.
  */
 int ptl_iterate(struct ptl_target *t, struct pg_iter_opts *opts, pg_range_fn fn, void *arg);
+
+/*
+ * ptl_check_expansion - make sure a walk that expands shared tables (and,
+ * with PG_ITER_EXPAND_CYCLES, walks through recursive slots) stays within
+ * t->max_entries visited entries. Needed before lib/paging's formatters and
+ * --expand walks: a few table pages that point at each other can expand to
+ * 512^4 entries, which would never finish. Counts with one pg_iterate pass
+ * (no merging, holes included) that stops at the budget.
+ * @cmd: the command name for the message
+ * returns: 0 within budget (or no budget); -1 after printing why not.
+ */
+int ptl_check_expansion(struct ptl_target *t, virt_addr_t start, virt_addr_t end, unsigned flags,
+                        const char *cmd);
 
 #endif /* PTLAB_TARGET_H */
