@@ -8,6 +8,7 @@ tests compare the kernel's own reports with.
 import os
 import re
 import socket
+import subprocess
 import time
 
 import pexpect
@@ -143,3 +144,20 @@ class Monitor:
         except pexpect.TIMEOUT:
             self.child.terminate(force=True)
         self.child.close()
+
+
+def make_iso(directory, cmdline="", kernel=BZIMAGE):
+    """A GRUB rescue ISO (as `make iso` builds) that boots kernel with cmdline at once
+    through GRUB's `linux` command; returns its path."""
+    root = os.path.join(str(directory), "iso")
+    os.makedirs(os.path.join(root, "boot", "grub"), exist_ok=True)
+    with open(kernel, "rb") as src, open(os.path.join(root, "boot", "bzImage"), "wb") as dst:
+        dst.write(src.read())
+    with open(os.path.join(ROOT, "scripts", "grub.cfg")) as f:
+        cfg = f.read()
+    cfg = cfg.replace("linux /boot/bzImage loader=grub", "linux /boot/bzImage loader=grub " + cmdline)
+    with open(os.path.join(root, "boot", "grub", "grub.cfg"), "w") as f:
+        f.write(cfg)
+    iso = os.path.join(str(directory), "ptlab.iso")
+    subprocess.run(["grub-mkrescue", "-o", iso, root], check=True, capture_output=True)
+    return iso

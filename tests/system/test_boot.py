@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from ptlab_qemu import (BUILD, BZIMAGE, EXIT_FAILURE, EXIT_SUCCESS, ISO, BOOT_DEADLINE, Monitor,
-                        boot)
+                        boot, make_iso)
 
 STAGES = ["setup", "startup_32", "startup_32:paging", "decompressor", "head_64", "start_kernel",
           "memblock", "init_mem_mapping", "mark_rodata_ro", "mem_init"]
@@ -157,8 +157,9 @@ def test_qemu_monitor_agrees(tmp_path, phys):
     assert va == sections["data"][1]
 
 
-def test_grub_iso_boots_through_the_32bit_entry():
-    b = boot(iso=ISO, mem="512M")
+def test_grub_iso_boots_through_the_32bit_entry(tmp_path):
+    assert os.path.exists(ISO), "make iso builds it"
+    b = boot(iso=make_iso(tmp_path, 'run="regs;exit"'), mem="512M")
     check_boot(b, with_setup=False)
     check_identity_map(b)
     assert "loader=grub" in b.block("start_kernel")
