@@ -165,8 +165,13 @@ static int cmd_stages(int argc, char **argv)
 	(void)argv;
 	const uint64_t *boot = boot_pgtable_pa ? __va(boot_pgtable_pa) : 0;
 	printk("[setup], [startup_32] and [decompressor] ran before the kernel; their table is kept:\n");
+	if (boot && kernel_ctx.levels == PG_MODE_5LEVEL) {
+		printk("  boot pgtable_l5 at 0x%llx: PML5[0] = 0x%016llx\n", (unsigned long long)boot_pgtable_pa,
+		       (unsigned long long)boot[0]);
+		boot = (boot[0] & PTE_P) ? __va(boot[0] & PTE_PFN_MASK) : 0;
+	}
 	if (boot) {
-		printk("  boot pgtable at 0x%llx: PML4[0] = 0x%016llx\n", (unsigned long long)boot_pgtable_pa,
+		printk("  boot pgtable at 0x%llx: PML4[0] = 0x%016llx\n", (unsigned long long)__pa(boot),
 		       (unsigned long long)boot[0]);
 		for (int i = 0; i < 4; i++)
 			printk("  PDPT[%d]    = 0x%016llx\n", i, (unsigned long long)boot[512 + i]);
@@ -182,10 +187,10 @@ static int cmd_stages(int argc, char **argv)
 	return 0;
 }
 
-/* The kernel's ptdump markers, for its PAGE_OFFSET. */
+/* The kernel's ptdump markers: Linux's regions for the paging mode, at ptlab's PAGE_OFFSET. */
 static const struct pg_marker *kernel_markers(void)
 {
-	static struct pg_marker m[] = {
+	static struct pg_marker l4[] = {
 		{ 0, "User Space", 0 },
 		{ 0xffff800000000000ULL, "Kernel Space", 0 },
 		{ 0, "Low Kernel Mapping", 0 },
@@ -197,6 +202,19 @@ static const struct pg_marker *kernel_markers(void)
 		{ 0xffffffffff400000ULL, "Fixmap Area", 0 },
 		{ 0, 0, 0 },
 	};
+	static struct pg_marker l5[] = {
+		{ 0, "User Space", 0 },
+		{ 0xff00000000000000ULL, "Kernel Space", 0 },
+		{ 0, "Low Kernel Mapping", 0 },
+		{ 0xffa0000000000000ULL, "vmalloc() Area", 0 },
+		{ 0xffd4000000000000ULL, "Vmemmap", 0 },
+		{ __START_KERNEL_map, "High Kernel Mapping", 0 },
+		{ 0xffffffffa0000000ULL, "Modules", 0 },
+		{ 0xffffffffff000000ULL, "End Modules", 0 },
+		{ 0xffffffffff400000ULL, "Fixmap Area", 0 },
+		{ 0, 0, 0 },
+	};
+	struct pg_marker *m = kernel_ctx.levels == PG_MODE_5LEVEL ? l5 : l4;
 	m[2].start = PAGE_OFFSET;
 	return m;
 }

@@ -13,8 +13,9 @@ BOOT_COMMON := arch/x86/lib/serial.c arch/x86/lib/printk.c arch/x86/lib/string.c
 
 SETUP_SRCS  := arch/x86/boot/header.S arch/x86/boot/main.c arch/x86/boot/memory.c \
                arch/x86/boot/a20.c arch/x86/boot/pm.c arch/x86/boot/pmjump.S $(BOOT_COMMON)
-BLOB32_SRCS := arch/x86/boot/compressed/report32.c $(BOOT_COMMON)
+BLOB32_SRCS := arch/x86/boot/compressed/report32.c arch/x86/boot/compressed/la57.c $(BOOT_COMMON)
 ZO_SRCS     := arch/x86/boot/compressed/head_64.S arch/x86/boot/compressed/misc.c \
+               arch/x86/boot/compressed/la57.c \
                lib/decompress_unlz4.c lib/crc32.c $(BOOT_COMMON)
 KERNEL_SRCS := arch/x86/kernel/head_64.S arch/x86/kernel/head64.c init/main.c \
                arch/x86/kernel/entry_64.S arch/x86/kernel/traps.c arch/x86/kernel/cpu.c \
@@ -44,10 +45,10 @@ $(B)/setup-stub/%.o: %.S
 	$(CC) $(SETUP_CFLAGS) -DBENCH_STUB $(DEPFLAGS) -c $< -o $@
 $(B)/blob32/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BLOB32_CFLAGS) $(HIDDEN) $(DEPFLAGS) -c $< -o $@
+	$(CC) $(BLOB32_CFLAGS) $(HIDDEN) $(DEPFLAGS) -Iarch/x86/boot/compressed -c $< -o $@
 $(B)/zo/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ZO_CFLAGS) $(HIDDEN) $(DEPFLAGS) -c $< -o $@
+	$(CC) $(ZO_CFLAGS) $(HIDDEN) $(DEPFLAGS) -Iarch/x86/boot/compressed -c $< -o $@
 $(B)/zo/%.o: %.S
 	@mkdir -p $(dir $@)
 	$(CC) $(ZO_CFLAGS) $(DEPFLAGS) -DREPORT32_BIN='"$(B)/zo/report32.bin"' -Iarch/x86/boot/compressed -c $< -o $@

@@ -3,7 +3,7 @@
  *
  * page_offset_base is where the direct map starts: 0xffff888000000000 (pgd
  * 273, Linux 4.20+), or 0xffff880000000000 (pgd 272, Linux 4.7) with
- * `layout=4.7`. __pa() is __phys_addr_nodebug (seed 003): an address at or
+ * `layout=4.7`; with 5-level paging 0xff11000000000000 (PML5 273). __pa() is __phys_addr_nodebug (seed 003): an address at or
  * above __START_KERNEL_map is in the kernel image (phys_base applies), any
  * other in the direct map.
  */
@@ -12,11 +12,17 @@
 
 #include <asm/page_64_types.h>
 #include <paging/pgtable.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #define PAGE_OFFSET_L4     0xffff888000000000ULL
 #define PAGE_OFFSET_L4_OLD 0xffff880000000000ULL /* layout=4.7 */
-#define MAXMEM             (1ULL << MAX_PHYSMEM_BITS)
+#define PAGE_OFFSET_L5     0xff11000000000000ULL /* pgd (PML5) 273 */
+
+/* 5-level paging in use (CR4.LA57), as Linux's __pgtable_l5_enabled. */
+extern bool pgtable_l5_enabled;
+/* The most physical memory the direct map can hold: 2^46 (4-level), 2^52 (5-level). */
+#define MAXMEM (pgtable_l5_enabled ? (1ULL << 52) : (1ULL << MAX_PHYSMEM_BITS))
 
 extern uint64_t page_offset_base;
 extern uint64_t phys_base;

@@ -14,6 +14,7 @@ extern char _text[], _etext[], __end_rodata[], _sdata[], _edata[], __bss_start[]
 extern uint64_t early_top_pgt[512];
 extern uint64_t early_dynamic_pgts[EARLY_DYNAMIC_PAGE_TABLES][512];
 extern uint64_t init_top_pgt[512];
+extern uint64_t level4_kernel_pgt[512];
 extern uint64_t level3_kernel_pgt[512];
 extern uint64_t level2_kernel_pgt[512];
 extern uint64_t level2_fixmap_pgt[512];

@@ -41,15 +41,22 @@ def check_identity_map(b):
     assert b.value("startup_32", r"PD\[0\]      = 0x([0-9a-f]+)") == 0x183
     assert b.value("startup_32", r"PD\[1\]      = 0x([0-9a-f]+)") == 0x200183
     assert b.value("startup_32", r"PD\[2047\]   = 0x([0-9a-f]+)") == 2047 * 0x200000 + 0x183
-    # CR3 points at the table, CR4.PAE, EFER.LME, paging still off.
-    assert b.value("startup_32", r"CR3=([0-9a-f]+)") == pgtable
+    # CR3 points at the table (or, 5-level, at a PML5 above it), CR4.PAE, EFER.LME, paging still off.
+    cr3 = b.value("startup_32", r"CR3=([0-9a-f]+)")
+    if "5-level" in blk:
+        assert b.value("startup_32", r"pgtable_l5 at 0x([0-9a-f]+)") == cr3
+        assert b.value("startup_32", r"PML5\[0\]    = 0x([0-9a-f]+)") == pgtable + 0x007
+        assert b.value("startup_32", r"CR4=([0-9a-f]+)") & 0x1000, "LA57 set before paging"
+    else:
+        assert cr3 == pgtable
+        assert not b.value("startup_32", r"CR4=([0-9a-f]+)") & 0x1000
     assert b.value("startup_32", r"CR4=([0-9a-f]+)") & 0x20
     assert b.value("startup_32", r"EFER=([0-9a-f]+)") & 0x100
     assert not b.value("startup_32", r"CR0=([0-9a-f]+)") & 0x80000000
     assert "IA-32e" not in blk
     # After CR0.PG: LMA set, same CR3.
     assert b.value("startup_32:paging", r"EFER=([0-9a-f]+)") & 0x400
-    assert b.value("startup_32:paging", r"CR3=([0-9a-f]+)") == pgtable
+    assert b.value("startup_32:paging", r"CR3=([0-9a-f]+)") == cr3
 
 
 def check_kernel_head(b, phys):
@@ -60,6 +67,10 @@ def check_kernel_head(b, phys):
     assert b.value("head_64", r"loaded at physical 0x([0-9a-f]+)") == phys
     top = b.value("head_64", r"early_top_pgt +at 0x([0-9a-f]+)")
     assert b.value("head_64", r"CR3=([0-9a-f]+)") == top
+    if "paging: 5-level" in b.block("head_64"):
+        # early_top_pgt (a PML5)[511] -> level4_kernel_pgt, whose [511] -> level3_kernel_pgt
+        top511 = b.value("head_64", r"\(CR3\): \[511\] = 0x([0-9a-f]+) -> level4_kernel_pgt")
+        assert top511 & 0xfff == 0x067 and phys <= top511 & ~0xfff < phys + 0x200000 * 8
     e511 = b.value("head_64", r"\[511\] = 0x([0-9a-f]+) -> level3_kernel_pgt")
     l3_510 = b.value("head_64", r"\[510\] = 0x([0-9a-f]+) -> level2_kernel_pgt")
     l3_511 = b.value("head_64", r"\[511\] = 0x([0-9a-f]+) -> level2_fixmap_pgt")
@@ -101,6 +112,11 @@ def check_boot(b, with_setup=True):
 def test_boot_stage_blocks(cpu, mem):
     b = boot(append="", mem=mem, cpu=cpu)
     check_boot(b)
+    # -cpu max has LA57: the whole chain runs 5-level; qemu64 has not.
+    levels = "5-level" if cpu == "max" else "4-level"
+    assert "paging: " + levels in b.block("decompressor")
+    assert "paging: " + levels in b.block("head_64")
+    assert "paging: " + levels in b.block("init_mem_mapping")
     check_identity_map(b)
     check_kernel_head(b, LOAD_PHYSICAL_ADDR)
     assert "usable" in b.block("setup")
@@ -224,3 +240,21 @@ def test_corrupt_payload(tmp_path, where, what):
     assert b.status == EXIT_FAILURE, b.output
     assert "the compressed kernel is corrupt" in b.output, what
     assert "[head_64]" not in b.output
+
+
+@pytest.mark.parametrize("append,levels", [("no5lvl", 4), ("", 5), ("boot_path=64", 5),
+                                           ("boot_path=64 no5lvl", 4)])
+def test_5level_choice_and_the_64bit_entry_trampoline(append, levels):
+    """With LA57 the kernel runs 5-level unless no5lvl; boot_path=64 enters long mode
+    4-level (as a 64-bit loader would) and the 64-bit entry must switch through the
+    32-bit trampoline, since LA57 cannot change while paging is on."""
+    b = boot(append=append + " test=direct_map,wx,pa_va", mem="1G", cpu="max")
+    assert b.status == EXIT_SUCCESS, b.output
+    assert "ALL TESTS PASSED" in b.output
+    assert "paging: %d-level" % levels in b.block("init_mem_mapping")
+    trampoline = "switched at the 64-bit entry through the 32-bit trampoline" in b.block("decompressor")
+    assert trampoline == (append == "boot_path=64")
+    if "boot_path=64" in append:
+        assert "pgtable_l5" not in b.block("startup_32"), "startup_32 itself stays 4-level"
+    offset = "0xff11000000000000" if levels == 5 else "0xffff888000000000"
+    assert "PAGE_OFFSET = %s (pgd index 273)" % offset in b.block("init_mem_mapping")

@@ -12,6 +12,7 @@ from ptlab_qemu import EXIT_FAILURE, EXIT_SUCCESS, Monitor, boot
 
 PAGE_OFFSET = 0xffff888000000000
 PAGE_OFFSET_47 = 0xffff880000000000
+PAGE_OFFSET_L5 = 0xff11000000000000
 GiB, MiB = 1 << 30, 1 << 20
 
 
@@ -28,17 +29,22 @@ def pieces(b):
             re.findall(r"\[mem 0x([0-9a-f]+)-0x([0-9a-f]+)\] page (4k|2M|1G)", b.output)]
 
 
-def min_table_pages(ranges, offset):
+def min_table_pages(ranges, offset, levels):
     """The fewest tables a direct map of these pieces can use, below the top-level table."""
-    puds, pmds, ptes = set(), set(), set()
+    p4ds, puds, pmds, ptes = set(), set(), set(), set()
     for start, end, size in ranges:
         for va in range(offset + start, offset + end, size):
+            p4ds.add(va >> 48)
             puds.add(va >> 39)
             if size < GiB:
                 pmds.add(va >> 30)
             if size < 2 * MiB:
                 ptes.add(va >> 21)
-    return len(puds) + len(pmds) + len(ptes)
+    return (len(p4ds) if levels == 5 else 0) + len(puds) + len(pmds) + len(ptes)
+
+
+def levels_of(b):
+    return int(re.search(r"paging: (\d)-level", b.block("init_mem_mapping")).group(1))
 
 
 def e820_ram(b):
@@ -74,7 +80,9 @@ def test_selftests_and_direct_map(cpu, mem):
         assert "1G pages no" in b.block("init_mem_mapping")
     # The table pages are the minimum for those pieces.
     tables = int(re.search(r"; (\d+) table pages", b.block("init_mem_mapping")).group(1))
-    assert tables == min_table_pages(ps, PAGE_OFFSET)
+    levels = levels_of(b)
+    assert levels == (5 if cpu == "max" else 4)
+    assert tables == min_table_pages(ps, PAGE_OFFSET_L5 if levels == 5 else PAGE_OFFSET, levels)
     assert "Checked W+X mappings: passed, no W+X pages found." in b.output
 
 
@@ -104,10 +112,20 @@ def test_seed_002_experiment_with_layout_4_7():
     assert [int(v, 16) & 0xfff for _, v in puds] == [0x067, 0x067, 0x063, 0x067]
 
 
-def test_default_layout_is_pgd_273():
-    b = boot(mem="512M")
-    assert "PAGE_OFFSET = 0xffff888000000000 (pgd index 273)" in b.block("init_mem_mapping")
+@pytest.mark.parametrize("cpu,offset", [("qemu64", "0xffff888000000000"), ("max", "0xff11000000000000")])
+def test_default_layout_is_pgd_273(cpu, offset):
+    """4-level: PAGE_OFFSET 0xffff888000000000; 5-level: 0xff11000000000000. Both pgd 273."""
+    b = boot(mem="512M", cpu=cpu)
+    assert "PAGE_OFFSET = %s (pgd index 273)" % offset in b.block("init_mem_mapping")
     assert re.search(r"init_top_pgt\[273\] 0x[0-9a-f]+067", b.output)
+    nxt = "p4d" if cpu == "max" else "pud"
+    assert re.search(r"\t %s\[0\] = [0-9a-f]+067" % nxt, b.output), "seed 002's printout names the next level"
+
+
+def test_layout_4_7_needs_4_level():
+    b = boot(append="layout=4.7 quiet", cpu="max")
+    assert b.status == EXIT_FAILURE
+    assert "layout=4.7 is a 4-level layout: add no5lvl" in b.output
 
 
 def parse_info_mem(text):
@@ -118,8 +136,9 @@ def parse_info_mem(text):
 @pytest.mark.parametrize("cpu,mem", [("max", "4G"), ("qemu64", "1G")])
 def test_qemu_info_mem_and_tlb_agree(tmp_path, cpu, mem):
     """QEMU's walk of the live init_top_pgt: the direct map is E820 RAM, read-write,
-    supervisor; the kernel image is split by section; nothing else is mapped."""
-    m = Monitor(tmp_path, append="halt", mem=mem, cpu=cpu)
+    supervisor; the kernel image is split by section; nothing else is mapped.
+    (no5lvl: QEMU 7.2's info mem prints nothing for 5-level guests.)"""
+    m = Monitor(tmp_path, append="halt no5lvl", mem=mem, cpu=cpu)
     try:
         info_mem = parse_info_mem(m.command("info mem"))
         tlb = m.command("info tlb").splitlines()
@@ -152,17 +171,22 @@ def test_qemu_info_mem_and_tlb_agree(tmp_path, cpu, mem):
     assert has_1g == (cpu == "max")
 
 
-def test_write_to_rodata_faults_with_decoded_report():
-    b = boot(append="quiet fault_test=rodata")
+@pytest.mark.parametrize("cpu", ["qemu64", "max"])
+def test_write_to_rodata_faults_with_decoded_report(cpu):
+    b = boot(append="quiet fault_test=rodata", cpu=cpu)
     assert b.status == EXIT_FAILURE, b.output
     cr2 = int(re.search(r"writing to \.rodata at 0x([0-9a-f]+)", b.output).group(1), 16)
     assert "#PF: CR2 0x%016x, error code 0x3 [P=1 protection W/R=1 write U/S=0 supervisor]" % cr2 in b.output
     walk = re.findall(r"#PF: walk: (\w+) +table 0x[0-9a-f]+ \[ *(\d+)\] = 0x([0-9a-f]+)(.*)", b.output)
-    assert [w[0] for w in walk] == ["pgd", "pud", "pmd", "pte"]
-    assert [int(w[1]) for w in walk[:3]] == [511, 510, 8]
-    leaf = int(walk[3][2], 16)
+    if cpu == "max":   # 5-level
+        assert [w[0] for w in walk] == ["pgd", "p4d", "pud", "pmd", "pte"]
+        assert [int(w[1]) for w in walk[:4]] == [511, 511, 510, 8]
+    else:
+        assert [w[0] for w in walk] == ["pgd", "pud", "pmd", "pte"]
+        assert [int(w[1]) for w in walk[:3]] == [511, 510, 8]
+    leaf = int(walk[-1][2], 16)
     assert leaf & 1 and not leaf & 2 and leaf >> 63, "present, read-only, NX"
-    assert "denied: R/W=0" in walk[3][3]
+    assert "denied: R/W=0" in walk[-1][3]
     assert "ptlab: panic: page fault at 0x%016x" % cr2 in b.output
 
 

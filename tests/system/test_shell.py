@@ -284,3 +284,25 @@ def test_docs_cover_every_command(session):
     assert names == COMMANDS
     for name in names:
         assert re.search(r"^### (.*, )?%s\b" % name, doc, re.M), name
+
+
+def test_shell_in_5_level_mode(tmp_path):
+    m = Monitor(tmp_path, append="quiet", mem="512M", cpu="max", marker=PROMPT)
+    try:
+        assert "paging: 5-level (57-bit linear)" in m.shell("regs")
+        dump = m.shell("ptdump kernel")
+        assert "---[ Low Kernel Mapping ]---\n0xff11000000000000-" in dump
+        assert re.search(r" p4d$", dump, re.M)
+        out = m.shell("vtop 0xffffffff81000000")
+        assert re.search(r"^   P4D: [0-9a-f]+ => [0-9a-f]+$", out, re.M)
+        pa = int(re.search(r"^ffffffff81000000 +([0-9a-f]+)", out, re.M).group(1), 16)
+        assert m.command("gva2gpa 0xffffffff81000000") == "gpa: %#x" % pa
+        out = m.shell("recursive on 510")
+        assert "uses up [0xfffe000000000000-0xffff000000000000)" in out
+        for va in (0xffffffff81000000, 0xff11000000001000):
+            out = m.shell("recursive show %#x" % va)
+            assert [l.split()[0] for l in out.splitlines()[1:]] == ["PML5", "PML4", "PDPT", "PD", "PT"]
+            assert out.count(" same") == 5 and "DIFFERENT" not in out
+        assert "slot 510 cleared" in m.shell("recursive off")
+    finally:
+        m.close()

@@ -35,8 +35,8 @@ uint64_t boot_params_pa __attribute__((section(".data")));
 
 /* The identity mapping __startup_64 added, kept for the report. */
 static struct {
-	unsigned int pgd_index, pud_index, pmd_first, pmd_count;
-	uint64_t pgd, pud, pmd;
+	unsigned int pgd_index, p4d_index, pud_index, pmd_first, pmd_count;
+	uint64_t pgd, p4d, pud, pmd;
 } early_ident __attribute__((section(".data")));
 
 /* Before the jump nothing but port I/O is safe: say why and stop. */
@@ -62,6 +62,7 @@ void __startup_64(uint64_t physaddr, uint64_t text_va, const struct boot_params 
 	uint64_t image_size = (uint64_t)(_end - _text);
 	uint64_t *pud, *pmd, pmd_entry;
 	unsigned int i;
+	bool la57 = (read_cr4() & X86_CR4_LA57) != 0;
 
 	if (load_delta & ~PMD_MASK)
 		early_die("the kernel is not 2 MiB aligned in physical memory");
@@ -69,19 +70,38 @@ void __startup_64(uint64_t physaddr, uint64_t text_va, const struct boot_params 
 		early_die("the kernel is above the 46-bit physical limit");
 
 	/* Fix up the compile-time tables: they assumed _text at LOAD_PHYSICAL_ADDR. */
-	early_top_pgt[511] += load_delta;
+	if (la57) {
+		/* 5-level: early_top_pgt is a PML5; its [511] goes through level4_kernel_pgt */
+		level4_kernel_pgt[511] += load_delta;
+		early_top_pgt[511] = (uint64_t)(uintptr_t)level4_kernel_pgt + _PAGE_TABLE;
+	} else {
+		early_top_pgt[511] += load_delta;
+	}
 	level3_kernel_pgt[510] += load_delta;
 	level3_kernel_pgt[511] += load_delta;
 	level2_fixmap_pgt[506] += load_delta;
 	level2_fixmap_pgt[507] += load_delta;
 
-	/* The temporary identity mapping of the image (no G: it must flush away). */
-	pud = early_dynamic_pgts[0]; /* the pool is reset after the jump: fault.c owns it from then on */
+	/* The temporary identity mapping of the image (no G: it must flush away).
+	 * The pool is reset after the jump: fault.c owns it from then on. */
+	pud = early_dynamic_pgts[0];
 	pmd = early_dynamic_pgts[1];
-	i = (unsigned int)(physaddr >> PGDIR_SHIFT) % 512;
-	early_top_pgt[i] = (uint64_t)(uintptr_t)pud + _KERNPG_TABLE;
-	early_ident.pgd_index = i;
-	early_ident.pgd = early_top_pgt[i];
+	if (la57) {
+		uint64_t *p4d = early_dynamic_pgts[2];
+		i = (unsigned int)(physaddr >> PGDIR_SHIFT_L5) % 512;
+		early_top_pgt[i] = (uint64_t)(uintptr_t)p4d + _KERNPG_TABLE;
+		early_ident.pgd_index = i;
+		early_ident.pgd = early_top_pgt[i];
+		i = (unsigned int)(physaddr >> P4D_SHIFT) % 512;
+		p4d[i] = (uint64_t)(uintptr_t)pud + _KERNPG_TABLE;
+		early_ident.p4d_index = i;
+		early_ident.p4d = p4d[i];
+	} else {
+		i = (unsigned int)(physaddr >> PGDIR_SHIFT) % 512;
+		early_top_pgt[i] = (uint64_t)(uintptr_t)pud + _KERNPG_TABLE;
+		early_ident.pgd_index = i;
+		early_ident.pgd = early_top_pgt[i];
+	}
 	i = (unsigned int)(physaddr >> PUD_SHIFT) % 512;
 	pud[i] = (uint64_t)(uintptr_t)pmd + _KERNPG_TABLE;
 	early_ident.pud_index = i;
@@ -140,8 +160,17 @@ static void report_head64(void)
 		     (unsigned long long)((uintptr_t)_text - __START_KERNEL_map + phys_base));
 	stage_printk("  load_delta = 0x%llx, phys_base = 0x%llx\n", (unsigned long long)early_load_delta,
 		     (unsigned long long)phys_base);
-	stage_printk("  early_top_pgt     at 0x%llx (CR3): [511] = 0x%016llx -> level3_kernel_pgt\n",
-		     (unsigned long long)pa_top, (unsigned long long)early_top_pgt[511]);
+	if (read_cr4() & X86_CR4_LA57) {
+		stage_printk("  paging: 5-level (CR4.LA57 = 1): early_top_pgt is a PML5\n");
+		stage_printk("  early_top_pgt     at 0x%llx (CR3): [511] = 0x%016llx -> level4_kernel_pgt\n",
+			     (unsigned long long)pa_top, (unsigned long long)early_top_pgt[511]);
+		stage_printk("  level4_kernel_pgt: [511] = 0x%016llx -> level3_kernel_pgt\n",
+			     (unsigned long long)level4_kernel_pgt[511]);
+	} else {
+		stage_printk("  paging: 4-level\n");
+		stage_printk("  early_top_pgt     at 0x%llx (CR3): [511] = 0x%016llx -> level3_kernel_pgt\n",
+			     (unsigned long long)pa_top, (unsigned long long)early_top_pgt[511]);
+	}
 	stage_printk("  level3_kernel_pgt: [510] = 0x%016llx -> level2_kernel_pgt\n",
 		     (unsigned long long)level3_kernel_pgt[510]);
 	stage_printk("                     [511] = 0x%016llx -> level2_fixmap_pgt\n",
@@ -154,6 +183,8 @@ static void report_head64(void)
 		     (unsigned long long)(__START_KERNEL_map + ((uint64_t)last << PMD_SHIFT)));
 	stage_printk("  identity map of the image (removed now): early_top_pgt[%u] = 0x%016llx,\n",
 		     early_ident.pgd_index, (unsigned long long)early_ident.pgd);
+	if (read_cr4() & X86_CR4_LA57)
+		stage_printk("    p4d[%u] = 0x%016llx,\n", early_ident.p4d_index, (unsigned long long)early_ident.p4d);
 	stage_printk("    pud[%u] = 0x%016llx, pmd[%u..%u] from 0x%016llx\n", early_ident.pud_index,
 		     (unsigned long long)early_ident.pud, early_ident.pmd_first,
 		     early_ident.pmd_first + early_ident.pmd_count - 1, (unsigned long long)early_ident.pmd);

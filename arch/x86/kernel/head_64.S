@@ -2,13 +2,14 @@
  * head_64.S: the kernel's entry and its compile-time page tables (stage 2,
  * seed 000).
  *
- * startup_64 is entered by the decompressor in 64-bit mode on its 4 GiB
- * identity map, at whatever 2 MiB-aligned physical address the kernel was
+ * startup_64 is entered by the decompressor in 64-bit mode (4- or 5-level
+ * paging, CR4.LA57 says which) on its 4 GiB identity map, at whatever 2 MiB-aligned physical address the kernel was
  * placed, with RSI = boot_params. __startup_64() (head64.c) relocates the
  * tables by load_delta and adds a temporary identity map of the image; then
  * CR3 = early_top_pgt and the jump to the virtual address, as seed 000 shows.
  *
- * The tables: early_top_pgt[511] -> level3_kernel_pgt, whose [510] ->
+ * The tables: early_top_pgt[511] -> level3_kernel_pgt (5-level: ->
+ * level4_kernel_pgt, whose [511] -> level3_kernel_pgt), whose [510] ->
  * level2_kernel_pgt (2 MiB pages over the 512 MiB kernel image window) and
  * [511] -> level2_fixmap_pgt. Entry values are link-time physical addresses
  * (symbol - __START_KERNEL_map) plus flags.
@@ -99,6 +100,12 @@ early_dynamic_pgts:
 	.globl	init_top_pgt
 init_top_pgt:
 	.fill	512, 8, 0
+
+	/* 5-level only: early_top_pgt[511] is pointed here by __startup_64 */
+	.globl	level4_kernel_pgt
+level4_kernel_pgt:
+	.fill	511, 8, 0
+	.quad	level3_kernel_pgt - __START_KERNEL_map + _PAGE_TABLE
 
 	.globl	level3_kernel_pgt
 level3_kernel_pgt:

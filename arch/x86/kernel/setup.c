@@ -64,8 +64,17 @@ static void e820__memblock_setup(void)
 
 	reserve(0, 0x100000, "low 1 MiB: BIOS data, EBDA, real-mode setup");
 	reserve(__pa_symbol(_text), __pa_symbol(_end), "kernel image");
-	if (boot_pgtable_pa)
-		reserve(boot_pgtable_pa, boot_pgtable_pa + 6 * PAGE_SIZE, "boot tables (decompressor's identity map, kept for ptdump boot)");
+	if (boot_pgtable_pa && pgtable_l5_enabled) {
+		/* the decompressor's PML5 page, then seed 001's six pages it points at */
+		const uint64_t *pml5 = __va(boot_pgtable_pa);
+		reserve(boot_pgtable_pa, boot_pgtable_pa + PAGE_SIZE, "boot PML5 (decompressor's pgtable_l5)");
+		if (pml5[0] & PTE_P)
+			reserve(pml5[0] & PTE_PFN_MASK, (pml5[0] & PTE_PFN_MASK) + 6 * PAGE_SIZE,
+				"boot tables (decompressor's identity map, kept for ptdump boot)");
+	} else if (boot_pgtable_pa) {
+		reserve(boot_pgtable_pa, boot_pgtable_pa + 6 * PAGE_SIZE,
+			"boot tables (decompressor's identity map, kept for ptdump boot)");
+	}
 	reserve(boot_params_pa, boot_params_pa + sizeof(boot_params), "boot_params");
 	if (boot_params.hdr.cmd_line_ptr)
 		reserve(boot_cmdline_pa(&boot_params), boot_cmdline_pa(&boot_params) + COMMAND_LINE_SIZE, "command line");
@@ -84,12 +93,15 @@ static void parse_layout(void)
 	char layout[8];
 	int n = cmdline_get_option(boot_command_line, "layout", layout, sizeof(layout));
 
+	page_offset_base = pgtable_l5_enabled ? PAGE_OFFSET_L5 : PAGE_OFFSET_L4;
 	if (n < 0)
 		return;
+	if (n == 3 && memcmp(layout, "4.7", 3) == 0 && pgtable_l5_enabled)
+		panic("layout=4.7 is a 4-level layout: add no5lvl");
 	if (n == 3 && memcmp(layout, "4.7", 3) == 0)
 		page_offset_base = PAGE_OFFSET_L4_OLD;
 	else if (n == 3 && memcmp(layout, "6.x", 3) == 0)
-		page_offset_base = PAGE_OFFSET_L4;
+		; /* the default */
 	else
 		panic("layout=%s: unknown (use layout=4.7 or layout=6.x)", layout);
 }

@@ -21,6 +21,7 @@
 #include <linux/mm.h>
 
 uint64_t page_offset_base __attribute__((section(".data"))) = PAGE_OFFSET_L4;
+bool pgtable_l5_enabled;
 bool direct_map_ready;
 unsigned int page_size_mask;
 uint64_t kernel_table_pages;
@@ -40,6 +41,8 @@ struct pg_ctx kernel_ctx = {
 
 void kernel_ctx_init(void)
 {
+	pgtable_l5_enabled = (read_cr4() & X86_CR4_LA57) != 0;
+	kernel_ctx.levels = pgtable_l5_enabled ? PG_MODE_5LEVEL : PG_MODE_4LEVEL;
 	kernel_ctx.phys_bits = boot_cpu_data.phys_bits;
 	kernel_ctx.disabled = (boot_cpu_data.nx ? 0 : PG_NO_NX) | (boot_cpu_data.gbpages ? 0 : PG_NO_1G);
 }
@@ -171,10 +174,11 @@ static void print_top_entries(void)
 		stage_printk("  init_top_pgt[%u] 0x%llx\n", i, (unsigned long long)e);
 		if (!(e & PTE_P))
 			continue;
-		const uint64_t *pud = kernel_phys_to_virt(0, e & PTE_PFN_MASK);
-		for (unsigned int j = 0; pud && j < 512; j++)
-			if (pud[j])
-				stage_printk("  \t pud[%u] = %llx\n", j, (unsigned long long)pud[j]);
+		const char *next = pg_level_linux_name(kernel_ctx.levels, (int)kernel_ctx.levels - 1);
+		const uint64_t *t = kernel_phys_to_virt(0, e & PTE_PFN_MASK);
+		for (unsigned int j = 0; t && j < 512; j++)
+			if (t[j])
+				stage_printk("  \t %s[%u] = %llx\n", next, j, (unsigned long long)t[j]);
 	}
 }
 
@@ -187,8 +191,10 @@ void init_mem_mapping(void)
 {
 	stage_begin("init_mem_mapping", "the direct map at PAGE_OFFSET and the switch to swapper_pg_dir (seed 002)");
 	probe_page_size_mask();
-	stage_printk("  PAGE_OFFSET = 0x%016llx (pgd index %u%s)\n", (unsigned long long)PAGE_OFFSET,
-		     pgd_index(PAGE_OFFSET), PAGE_OFFSET == PAGE_OFFSET_L4_OLD ? ", layout=4.7" : "");
+	stage_printk("  paging: %u-level\n", kernel_ctx.levels);
+	stage_printk("  PAGE_OFFSET = 0x%016llx (pgd index %d%s)\n", (unsigned long long)PAGE_OFFSET,
+		     pg_va_index(kernel_ctx.levels, (int)kernel_ctx.levels, PAGE_OFFSET),
+		     PAGE_OFFSET == PAGE_OFFSET_L4_OLD ? ", layout=4.7" : "");
 
 	/* The low 1 MiB first, then the rest of RAM from the top down, as Linux. */
 	const struct memblock_type *mem = &memblock.memory;

@@ -19,6 +19,7 @@
 #define MSR_EFER     0xc0000080
 #define EFER_LME     8
 #define X86_CR4_PAE  0x20
+#define X86_CR4_LA57 0x1000
 #define CR0_STATE    0x80050033	/* PE MP ET NE WP AM PG, as Linux */
 
 	.code32
@@ -71,6 +72,8 @@ startup_64:
 	movl	%eax, %gs
 	leaq	boot_stack_end(%rip), %rsp
 	movl	%esi, %r15d			/* boot_params, zero-extended */
+	movq	%r15, %rdi
+	call	configure_5level_paging		/* LA57 as wanted; a trampoline if it must change */
 	movq	%r15, %rdi
 	leaq	startup_32(%rip), %rsi		/* where the decompressor runs */
 	call	extract_kernel			/* -> kernel entry (physical) */
@@ -143,9 +146,32 @@ startup_32_long_mode:
 	decl	%ecx
 	jnz	1b
 
+	/*
+	 * 5-level paging (LA57) if the CPU has it and the command line does not
+	 * say no5lvl: a PML5 page above seed 001's table, CR4.LA57 set now,
+	 * while paging is still off (it cannot change once long mode is active).
+	 */
+	pushl	$REPORT_WANT_LA57
+	pushl	$0
+	pushl	%esi
+	call	report32
+	addl	$12, %esp
+	leal	pgtable(%ebp), %edx		/* the top table: seed 001's PML4 ... */
+	testl	%eax, %eax
+	jz	1f
+	leal	pgtable_l5(%ebp), %edi
+	xorl	%eax, %eax
+	movl	$1024, %ecx
+	rep	stosl
+	leal	0x007(%edx), %eax
+	movl	%eax, pgtable_l5(%ebp)		/* PML5[0] -> PML4, P|RW|US */
+	leal	pgtable_l5(%ebp), %edx		/* ... or the PML5 above it */
+	movl	%cr4, %eax
+	orl	$X86_CR4_LA57, %eax
+	movl	%eax, %cr4
+1:
 	/* Enable the boot page tables */
-	leal	pgtable(%ebp), %eax
-	movl	%eax, %cr3
+	movl	%edx, %cr3
 
 	/* Enable long mode in EFER (paging still off) */
 	movl	$MSR_EFER, %ecx
@@ -187,6 +213,50 @@ no_long_mode:
 	jmp	1b
 
 /*
+ * void la57_toggle(uint64_t new_cr3)
+ * Flip CR4.LA57 from 64-bit mode, which the CPU only allows with paging off:
+ * far return to 32-bit compatibility mode (__KERNEL32_CS), clear CR0.PG (long
+ * mode becomes inactive), flip CR4.LA57 and load CR3 with new_cr3 (a top table
+ * of the new depth that identity-maps this code), set CR0.PG (long mode is
+ * active again: EFER.LME stays set), far return to 64-bit mode (__KERNEL_CS).
+ * The code, its stack and new_cr3 must be below 4 GiB; the decompressor is.
+ */
+	.code64
+	.globl	la57_toggle
+la57_toggle:
+	pushq	%rbx
+	pushq	%rbp
+	movq	%rsp, %rbp
+	movl	%edi, %ebx
+	leaq	1f(%rip), %rax
+	pushq	$__KERNEL32_CS
+	pushq	%rax
+	lretq
+	.code32
+1:	movl	%cr0, %eax
+	btrl	$31, %eax
+	movl	%eax, %cr0			/* paging off: EFER.LMA = 0 */
+	movl	%ebx, %cr3
+	movl	%cr4, %eax
+	btcl	$12, %eax			/* CR4.LA57 */
+	movl	%eax, %cr4
+	movl	%cr0, %eax
+	btsl	$31, %eax
+	movl	%eax, %cr0			/* paging on: EFER.LMA = 1 */
+	call	2f
+2:	popl	%eax
+	addl	$(3f - 2b), %eax
+	pushl	$__KERNEL_CS
+	pushl	%eax
+	lret
+	.code64
+3:	movq	%rbp, %rsp
+	popq	%rbp
+	popq	%rbx
+	ret
+
+	.code32
+/*
  * report32: the stage reports of startup_32, C compiled for 32-bit and linked
  * into a flat position-independent blob (report32.c); its entry is byte 0.
  */
@@ -211,6 +281,9 @@ gdt_end:
 	.globl	pgtable
 pgtable:
 	.fill	BOOT_INIT_PGT_SIZE, 1, 0
+	.globl	pgtable_l5
+pgtable_l5:					/* the PML5 above pgtable, with LA57 */
+	.fill	4096, 1, 0
 	.balign	16
 boot_stack:
 	.fill	BOOT_STACK_SIZE, 1, 0

@@ -21,6 +21,7 @@
 #define SZ_4G 0x100000000ULL
 
 extern char _end[];
+static bool la57_switched;
 
 static uint64_t align_up(uint64_t x, uint64_t a)
 {
@@ -101,10 +102,47 @@ static uint64_t choose_output(const struct boot_params *bp, const char *cmdline,
 	return out;
 }
 
-uint64_t extract_kernel(struct boot_params *bp, uint64_t run_base)
+static const char *boot_cmdline(const struct boot_params *bp)
 {
 	uint64_t cl_pa = boot_cmdline_pa(bp);
-	const char *cmdline = (cl_pa && cl_pa < SZ_4G) ? (const char *)(uintptr_t)cl_pa : "";
+	return (cl_pa && cl_pa < SZ_4G) ? (const char *)(uintptr_t)cl_pa : "";
+}
+
+/*
+ * The 64-bit entry's half of LA57 (Linux's configure_5level_paging): make
+ * CR4.LA57 what la57_wanted() says. Reached from startup_32 it normally is
+ * already; entered in long mode by a loader (or with boot_path=64) it may
+ * not be, and LA57 only changes with paging off: la57_toggle's trampoline.
+ * 4 -> 5: pgtable_l5[0] points at the current top (CR3); 5 -> 4: the new top
+ * is the table PML5[0] points at. Either must be below 4 GiB.
+ */
+void configure_5level_paging(struct boot_params *bp)
+{
+	const char *cmdline = boot_cmdline(bp);
+	bool want = la57_wanted(cmdline), have = (read_cr4() & X86_CR4_LA57) != 0;
+	uint64_t cr3 = read_cr3() & 0x000ffffffffff000ULL, new_cr3;
+
+	la57_switched = false;
+	if (want == have)
+		return;
+	if (want) {
+		memset(pgtable_l5, 0, 4096);
+		pgtable_l5[0] = cr3 | 0x007;
+		new_cr3 = (uint64_t)(uintptr_t)pgtable_l5;
+	} else {
+		new_cr3 = ((const uint64_t *)(uintptr_t)cr3)[0] & 0x000ffffffffff000ULL;
+	}
+	if (new_cr3 >= SZ_4G || (uint64_t)(uintptr_t)la57_toggle >= SZ_4G) {
+		serial_init();
+		panic("configure_5level_paging: the trampoline and its tables must be below 4 GiB");
+	}
+	la57_toggle(new_cr3);
+	la57_switched = true;
+}
+
+uint64_t extract_kernel(struct boot_params *bp, uint64_t run_base)
+{
+	const char *cmdline = boot_cmdline(bp);
 	uint64_t run_end = (uint64_t)(uintptr_t)_end;
 	size_t out_len = 0;
 
@@ -114,6 +152,8 @@ uint64_t extract_kernel(struct boot_params *bp, uint64_t run_base)
 	stage_printk("  decompressor at [0x%llx-0x%llx), boot_params at 0x%llx\n",
 		     (unsigned long long)run_base, (unsigned long long)run_end,
 		     (unsigned long long)(uintptr_t)bp);
+	stage_printk("  paging: %s%s\n", (read_cr4() & X86_CR4_LA57) ? "5-level" : "4-level",
+		     la57_switched ? " (switched at the 64-bit entry through the 32-bit trampoline)" : "");
 
 	if (bp->e820_entries == 0)
 		panic("the boot loader passed no E820 memory map");

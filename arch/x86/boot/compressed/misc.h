@@ -16,9 +16,11 @@
 #define REPORT_PAGING_OFF   1 /* tables built, CR3/PAE/LME set, paging still off */
 #define REPORT_COMPAT       2 /* CR0.PG set: IA-32e compatibility mode */
 #define REPORT_NO_LONG_MODE 3 /* CPUID says no x86-64: print why and leave */
+#define REPORT_WANT_LA57    4 /* returns 1 if startup_32 should enable 5-level paging */
 
 #ifndef __ASSEMBLER__
 #include <asm/bootparam.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Written by mkpiggy next to the compressed kernel (piggy.S). */
@@ -32,8 +34,14 @@ struct piggy_info {
 extern const struct piggy_info piggy_info;
 extern const uint8_t input_data[];
 
-void report32(struct boot_params *bp, const uint64_t *pgtable, int what);
+int report32(struct boot_params *bp, const uint64_t *pgtable, int what);
 uint64_t extract_kernel(struct boot_params *bp, uint64_t run_base);
+void configure_5level_paging(struct boot_params *bp);
+void la57_toggle(uint64_t new_cr3);
+extern uint64_t pgtable[], pgtable_l5[];
+
+/* Whether 5-level paging is wanted: CPUID.(EAX=7,ECX=0):ECX[16] and no `no5lvl`. */
+bool la57_wanted(const char *cmdline);
 #endif
 
 #endif /* COMPRESSED_MISC_H */

@@ -16,12 +16,20 @@
 
 #define PD_ENTRIES 2048
 
+/* pgtable: seed 001's six pages; the top table CR3 points at may be a PML5 above them. */
 static void report_identity_map(const uint64_t *pgtable)
 {
 	const uint64_t *pml4 = pgtable, *pdpt = pgtable + 512, *pd = pgtable + 1024;
+	uint64_t cr3 = read_cr3();
 
 	stage_printk("  pgtable at 0x%08lx: 6 pages (1 PML4, 1 PDPT, 4 PDs), identity map of [0, 4 GiB)\n",
 		     (unsigned long)(uintptr_t)pgtable);
+	if (read_cr4() & X86_CR4_LA57) {
+		const uint64_t *pml5 = (const uint64_t *)(uintptr_t)cr3;
+		stage_printk("  5-level: pgtable_l5 at 0x%08lx above it, CR4.LA57 set before paging\n",
+			     (unsigned long)cr3);
+		stage_printk("  PML5[0]    = 0x%016llx\n", (unsigned long long)pml5[0]);
+	}
 	stage_printk("  PML4[0]    = 0x%016llx\n", (unsigned long long)pml4[0]);
 	for (int i = 0; i < 4; i++)
 		stage_printk("  PDPT[%d]    = 0x%016llx\n", i, (unsigned long long)pdpt[i]);
@@ -30,13 +38,23 @@ static void report_identity_map(const uint64_t *pgtable)
 	stage_printk("  PD[%d]   = 0x%016llx\n", PD_ENTRIES - 1, (unsigned long long)pd[PD_ENTRIES - 1]);
 }
 
-__attribute__((section(".text.entry"))) void report32(struct boot_params *bp, const uint64_t *pgtable,
-						     int what)
+__attribute__((section(".text.entry"))) int report32(struct boot_params *bp, const uint64_t *pgtable,
+						    int what)
 {
 	const char *cmdline = (const char *)(uintptr_t)bp->hdr.cmd_line_ptr;
+	char path[4];
 
-	stage_quiet = cmdline && cmdline_has_word(cmdline, "quiet");
+	if (!cmdline)
+		cmdline = "";
+	stage_quiet = cmdline_has_word(cmdline, "quiet");
 	switch (what) {
+	case REPORT_WANT_LA57:
+		/* boot_path=64: enter long mode 4-level, as a 64-bit boot loader would,
+		 * and let the 64-bit entry switch through its trampoline. */
+		if (cmdline_get_option(cmdline, "boot_path", path, sizeof(path)) == 2 && path[0] == '6' &&
+		    path[1] == '4')
+			return 0;
+		return la57_wanted(cmdline);
 	case REPORT_NO_LONG_MODE:
 		serial_init();
 		printk("\nptlab: this CPU does not support long mode (x86-64): "
@@ -53,8 +71,10 @@ __attribute__((section(".text.entry"))) void report32(struct boot_params *bp, co
 		break;
 	case REPORT_COMPAT:
 		stage_begin("startup_32:paging", "CR0.PG set: long mode active, running 32-bit code");
-		stage_printk("  EFER.LMA=%d CR0.PG=%d; next: far return through __KERNEL_CS (L=1) to startup_64\n",
-			     (int)((read_efer_safe() >> 10) & 1), (int)((read_cr0() >> 31) & 1));
+		stage_printk("  EFER.LMA=%d CR0.PG=%d CR4.LA57=%d; next: far return through __KERNEL_CS (L=1) to startup_64\n",
+			     (int)((read_efer_safe() >> 10) & 1), (int)((read_cr0() >> 31) & 1),
+			     (int)((read_cr4() >> 12) & 1));
 		break;
 	}
+	return 0;
 }
