@@ -299,6 +299,8 @@ static int parse_elf_(struct ptl_dump *d, char *err, size_t errlen)
     uint64_t cover = 0;
     for (size_t i = 0; i < d->nsegs; i++) {
         uint64_t end = d->segs[i].pa + d->segs[i].memsz;
+        if (i && d->segs[i].pa < cover)
+            d->overlapping = true;
         cover = end > cover ? end : cover;
         d->segs[i].cover_end = cover;
     }
@@ -398,20 +400,29 @@ void ptl_dump_close(struct ptl_dump *d)
         munmap((void *)d->map, d->size);
     free(d->segs);
     free(d->cpus);
-    for (size_t i = 0; i < d->ncopies; i++)
+    for (size_t i = 0; i < d->copies_cap; i++)
         free(d->copies[i].data);
     free(d->copies);
     free(d->zero_page);
     memset(d, 0, sizeof(*d));
 }
 
-/* The segment holding pa, or NULL. Sorted segments; overlaps (paging dumps) handled. */
-static const struct ptl_segment *find_seg_(struct ptl_dump *d, uint64_t pa)
+/*
+ * find_seg_ - the segment holding pa, or NULL. With overlapping PT_LOADs (a
+ * paging dump) the segment that starts last at or below pa and contains it
+ * wins. *run_end receives the end of the stretch from pa on that resolves to
+ * the same segment: min(segment end, start of the next segment), 0 meaning 2^64.
+ */
+static const struct ptl_segment *find_seg_(struct ptl_dump *d, uint64_t pa, uint64_t *run_end)
 {
-    if (d->last_seg < d->nsegs) {
+    /* The one-entry cache only when segments are disjoint: with overlaps the
+     * answer must not depend on the previous lookup. */
+    if (!d->overlapping && d->last_seg < d->nsegs) {
         const struct ptl_segment *s = &d->segs[d->last_seg];
-        if (pa >= s->pa && pa - s->pa < s->memsz)
+        if (pa >= s->pa && pa - s->pa < s->memsz) {
+            *run_end = s->pa + s->memsz;
             return s;
+        }
     }
     size_t lo = 0, hi = d->nsegs;   /* find the last segment with s->pa <= pa */
     while (lo < hi) {
@@ -421,40 +432,53 @@ static const struct ptl_segment *find_seg_(struct ptl_dump *d, uint64_t pa)
         else
             hi = mid;
     }
-    if (lo > 0) {
-        const struct ptl_segment *s = &d->segs[lo - 1];
-        if (pa - s->pa < s->memsz) {
-            d->last_seg = lo - 1;
-            return s;
-        }
-        /* An earlier, longer segment may still cover pa (overlapping PT_LOADs of a
-         * paging dump); cover_end stops the search as soon as none can. */
-        for (size_t i = lo - 1; i-- > 0 && d->segs[i].cover_end > pa;) {
-            s = &d->segs[i];
-            if (pa - s->pa < s->memsz) {
-                d->last_seg = i;
-                return s;
+    uint64_t next_start = lo < d->nsegs ? d->segs[lo].pa : 0;
+    if (lo == 0)
+        return NULL;
+    const struct ptl_segment *s = &d->segs[lo - 1];
+    size_t i = lo - 1;
+    if (pa - s->pa >= s->memsz) {
+        /* An earlier, longer segment may still cover pa (overlapping PT_LOADs);
+         * cover_end stops the search as soon as none can. */
+        s = NULL;
+        while (i-- > 0 && d->segs[i].cover_end > pa) {
+            if (pa - d->segs[i].pa < d->segs[i].memsz) {
+                s = &d->segs[i];
+                break;
             }
         }
+        if (!s)
+            return NULL;
     }
-    return NULL;
+    uint64_t end = s->pa + s->memsz;
+    *run_end = (next_start && (end == 0 || next_start < end)) ? next_start : end;
+    d->last_seg = i;
+    return s;
+}
+
+/* Bytes from pa to run_end (0 = 2^64), capped at cap. */
+static uint64_t run_len_(uint64_t pa, uint64_t run_end, uint64_t cap)
+{
+    uint64_t avail = run_end - pa;     /* wraps correctly for run_end == 0 */
+    return avail < cap && avail != 0 ? avail : cap;
 }
 
 bool ptl_dump_in_ram(const struct ptl_dump *d, uint64_t pa)
 {
-    return find_seg_((struct ptl_dump *)d, pa) != NULL;
+    uint64_t run_end;
+    return find_seg_((struct ptl_dump *)d, pa, &run_end) != NULL;
 }
 
 int ptl_dump_read(struct ptl_dump *d, uint64_t pa, void *buf, size_t n)
 {
     uint8_t *out = buf;
     while (n) {
-        const struct ptl_segment *s = find_seg_(d, pa);
+        uint64_t run_end;
+        const struct ptl_segment *s = find_seg_(d, pa, &run_end);
         if (!s)
             return -1;
+        size_t chunk = (size_t)run_len_(pa, run_end, n);
         uint64_t off = pa - s->pa;
-        uint64_t avail = s->memsz - off;
-        size_t chunk = avail < n ? (size_t)avail : n;
         for (size_t done = 0; done < chunk;) {
             uint64_t o = off + done;
             if (o < s->filesz) {
@@ -475,44 +499,98 @@ int ptl_dump_read(struct ptl_dump *d, uint64_t pa, void *buf, size_t n)
     return 0;
 }
 
-const void *ptl_dump_phys(struct ptl_dump *d, uint64_t pa)
+/* True if every byte of [pa, pa + len) lies in some segment. */
+static bool span_in_dump_(struct ptl_dump *d, uint64_t pa, uint64_t len)
 {
-    uint64_t len = PAGE_SIZE_ - (pa & (PAGE_SIZE_ - 1));
-    const struct ptl_segment *s = find_seg_(d, pa);
-    if (!s)
-        return NULL;
-    uint64_t off = pa - s->pa;
-    if (off < s->filesz && len <= s->filesz - off)
-        return s->data + off;   /* the common case: wholly backed by the file */
-    if (off >= s->filesz && len <= s->memsz - off)
-        return d->zero_page;    /* inside the zero tail of a segment */
-    /* Partly backed, or crossing into the next segment: a private copy that
-     * stays valid until the dump is closed (walkers keep pointers to upper
-     * tables while they read lower ones). There are at most a few such pages
-     * per segment boundary. */
-    uint64_t page = pa & ~(uint64_t)(PAGE_SIZE_ - 1);
-    for (size_t i = 0; i < d->ncopies; i++)
-        if (d->copies[i].pa == page)
-            return d->copies[i].data + (pa - page);
-    if (d->ncopies == d->copies_cap) {
-        size_t cap = d->copies_cap ? d->copies_cap * 2 : 8;
-        struct ptl_page_copy *n = realloc(d->copies, cap * sizeof(*n));
+    while (len) {
+        uint64_t run_end;
+        if (!find_seg_(d, pa, &run_end))
+            return false;
+        uint64_t step = run_len_(pa, run_end, len);
+        pa += step;
+        len -= step;
+        if (len && pa == 0)
+            return false;
+    }
+    return true;
+}
+
+/* Fill a private copy of the page at `page`: the dump's bytes, zero where it has none. */
+static void fill_page_(struct ptl_dump *d, uint64_t page, uint8_t *out)
+{
+    for (uint64_t off = 0; off < PAGE_SIZE_;) {
+        uint64_t run_end;
+        const struct ptl_segment *s = find_seg_(d, page + off, &run_end);
+        if (!s) {
+            out[off++] = 0;
+            continue;
+        }
+        uint64_t so = page + off - s->pa;
+        uint64_t n = run_len_(page + off, run_end, PAGE_SIZE_ - off);
+        for (uint64_t i = 0; i < n; i++)
+            out[off + i] = so + i < s->filesz ? s->data[so + i] : 0;
+        off += n;
+    }
+}
+
+/* The cached private copy of `page`, made on first use; NULL if out of memory. */
+static uint8_t *page_copy_(struct ptl_dump *d, uint64_t page)
+{
+    /* Open addressing on the page number; grown at half load. */
+    if (d->ncopies * 2 >= d->copies_cap) {
+        size_t cap = d->copies_cap ? d->copies_cap * 2 : 64;
+        struct ptl_page_copy *n = calloc(cap, sizeof(*n));
         if (!n)
             return NULL;
+        for (size_t i = 0; i < d->copies_cap; i++) {
+            if (!d->copies[i].data)
+                continue;
+            size_t h = (size_t)((d->copies[i].pa >> 12) * 0x9E3779B97F4A7C15ULL >> 20) % cap;
+            while (n[h].data)
+                h = (h + 1) % cap;
+            n[h] = d->copies[i];
+        }
+        free(d->copies);
         d->copies = n;
         d->copies_cap = cap;
+    }
+    size_t h = (size_t)((page >> 12) * 0x9E3779B97F4A7C15ULL >> 20) % d->copies_cap;
+    while (d->copies[h].data) {
+        if (d->copies[h].pa == page)
+            return d->copies[h].data;
+        h = (h + 1) % d->copies_cap;
     }
     uint8_t *data = malloc(PAGE_SIZE_);
     if (!data)
         return NULL;
-    /* Bytes of the page outside the dump read as zero; the span asked for must exist. */
-    if (ptl_dump_read(d, pa, data + (pa - page), (size_t)len)) {
-        free(data);
-        return NULL;
-    }
-    memset(data, 0, (size_t)(pa - page));
-    d->copies[d->ncopies].pa = page;
-    d->copies[d->ncopies].data = data;
+    fill_page_(d, page, data);
+    d->copies[h].pa = page;
+    d->copies[h].data = data;
     d->ncopies++;
-    return data + (pa - page);
+    return data;
+}
+
+const void *ptl_dump_phys(struct ptl_dump *d, uint64_t pa)
+{
+    uint64_t len = PAGE_SIZE_ - (pa & (PAGE_SIZE_ - 1));
+    uint64_t run_end;
+    const struct ptl_segment *s = find_seg_(d, pa, &run_end);
+    if (!s)
+        return NULL;
+    uint64_t off = pa - s->pa;
+    bool one_run = run_len_(pa, run_end, len) == len;
+    if (one_run && off < s->filesz && len <= s->filesz - off &&
+        !((uintptr_t)(s->data + off) & 7))
+        return s->data + off;   /* the common case: wholly backed by the file, aligned */
+    if (one_run && off >= s->filesz)
+        return d->zero_page + (pa & (PAGE_SIZE_ - 1));  /* in the zero tail of a segment */
+    /* Partly backed, crossing into the next segment, or at a file offset that is
+     * not 8-byte aligned (entries must be read aligned): a private copy of the page
+     * that stays valid until the dump is closed (walkers keep pointers to upper
+     * tables while they read lower ones). */
+    if (!span_in_dump_(d, pa, len))
+        return NULL;
+    uint64_t page = pa & ~(uint64_t)(PAGE_SIZE_ - 1);
+    uint8_t *copy = page_copy_(d, page);
+    return copy ? copy + (pa - page) : NULL;
 }

@@ -74,8 +74,10 @@ struct ptl_dump {
     size_t nprstatus;
     uint64_t phys_end;
     size_t last_seg;        /* lookup cache */
+    bool overlapping;       /* some PT_LOADs overlap (paging dumps): no cache */
     uint8_t *zero_page;     /* served for pages in a segment's zero tail */
-    struct ptl_page_copy *copies;   /* partly backed pages, copied once */
+    struct ptl_page_copy *copies;   /* hash table of pages copied once (partly backed,
+                                     * crossing segments, or misaligned in the file) */
     size_t ncopies, copies_cap;
 };
 
@@ -103,9 +105,10 @@ void ptl_dump_close(struct ptl_dump *d);
 /*
  * ptl_dump_phys - a pointer to guest-physical pa through which the bytes
  * from pa to the end of its 4 KiB page can be read.
- * returns: the pointer, valid until ptl_dump_close (a page the file backs
- *          only in part is copied once and kept); NULL if any byte of that
- *          span lies outside the dump's memory.
+ * returns: the pointer, 8-byte aligned whenever pa is, valid until
+ *          ptl_dump_close (a page the file backs only in part, or at a
+ *          misaligned file offset, is copied once and kept); NULL if any byte
+ *          of that span lies outside the dump's memory.
  */
 const void *ptl_dump_phys(struct ptl_dump *d, uint64_t pa);
 

@@ -4,6 +4,7 @@
  */
 #include "target.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,30 +46,51 @@ static void *target_phys_to_virt(void *arg, phys_addr_t pa)
     return (void *)ptl_dump_phys(arg, pa);
 }
 
+/* An error message of target setup, unless the caller asked for silence (the fuzzer). */
+static void target_msg(const struct ptl_input_opts *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void target_msg(const struct ptl_input_opts *o, const char *fmt, ...)
+{
+    if (o->quiet)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("ptlab: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
 int ptl_target_open(struct ptl_target *t, const char *path, const struct ptl_input_opts *o)
 {
     char err[600];
     memset(t, 0, sizeof(*t));
-    t->path = path;
     if (ptl_dump_open(&t->dump, path, o->raw, err, sizeof(err))) {
-        fprintf(stderr, "ptlab: %s\n", err);
+        target_msg(o, "%s", err);
         /* A non-ELF file without the raw-image options is a usage problem. */
         return (!o->raw && strstr(err, "no ELF magic")) ? 2 : 1;
     }
+    return ptl_target_init(t, path, o);
+}
+
+int ptl_target_init(struct ptl_target *t, const char *path, const struct ptl_input_opts *o)
+{
+    t->path = path;
     struct ptl_dump *d = &t->dump;
     t->cpu_index = o->cpu;
 
     if (d->is_elf && d->ncpus > 0) {
         if (o->cpu < 0 || (size_t)o->cpu >= d->ncpus) {
-            fprintf(stderr, "ptlab: %s: --cpu %d: the dump has %zu vCPU%s (0..%zu)\n", path,
+            target_msg(o, "%s: --cpu %d: the dump has %zu vCPU%s (0..%zu)", path,
                     o->cpu, d->ncpus, d->ncpus == 1 ? "" : "s", d->ncpus - 1);
             ptl_target_close(t);
             return 2;
         }
         t->cpu = &d->cpus[o->cpu];
         if (!t->cpu->have_cr && !o->have_cr3) {
-            fprintf(stderr, "ptlab: %s: the QEMU note of vCPU %d is too short to hold CR3 "
-                    "(size %u); give --cr3 and --mode\n", path, o->cpu, t->cpu->state_size);
+            target_msg(o, "%s: the QEMU note of vCPU %d is too short to hold CR3 "
+                    "(size %u); give --cr3 and --mode", path, o->cpu, t->cpu->state_size);
             ptl_target_close(t);
             return 1;
         }
@@ -76,10 +98,10 @@ int ptl_target_open(struct ptl_target *t, const char *path, const struct ptl_inp
             t->cpu = NULL;
     } else if (!o->have_cr3) {
         if (d->is_elf)
-            fprintf(stderr, "ptlab: %s: no QEMU note with the vCPU state (CR3, CR4) in this ELF "
-                    "file; give --cr3 and --mode\n", path);
+            target_msg(o, "%s: no QEMU note with the vCPU state (CR3, CR4) in this ELF "
+                    "file; give --cr3 and --mode", path);
         else
-            fprintf(stderr, "ptlab: %s: a raw memory image needs --cr3 and --mode\n", path);
+            target_msg(o, "%s: a raw memory image needs --cr3 and --mode", path);
         int rc = d->is_elf ? 1 : 2;
         ptl_target_close(t);
         return rc;
@@ -90,8 +112,8 @@ int ptl_target_open(struct ptl_target *t, const char *path, const struct ptl_inp
     if (!levels) {
         if (t->cpu) {
             if (!(t->cpu->cr0 & CR0_PG)) {
-                fprintf(stderr, "ptlab: %s: vCPU %d has paging disabled (CR0 = %#llx); "
-                        "give --mode to walk a table anyway\n", path, o->cpu,
+                target_msg(o, "%s: vCPU %d has paging disabled (CR0 = %#llx); "
+                        "give --mode to walk a table anyway", path, o->cpu,
                         (unsigned long long)t->cpu->cr0);
                 ptl_target_close(t);
                 return 1;
@@ -103,8 +125,8 @@ int ptl_target_open(struct ptl_target *t, const char *path, const struct ptl_inp
         } else if (d->is_elf && d->machine == PTL_EM_X86_64) {
             levels = PG_MODE_4LEVEL;
         } else {
-            fprintf(stderr, "ptlab: %s: cannot tell the paging mode without CPU state; give "
-                    "--mode 4|5|pae|32\n", path);
+            target_msg(o, "%s: cannot tell the paging mode without CPU state; give "
+                    "--mode 4|5|pae|32", path);
             ptl_target_close(t);
             return 2;
         }
@@ -129,8 +151,8 @@ int ptl_target_open(struct ptl_target *t, const char *path, const struct ptl_inp
         t->ctx.disabled |= PG_NO_PSE;
 
     if (!ptl_dump_phys(d, t->root)) {
-        fprintf(stderr, "ptlab: %s: the page-table root %#llx (CR3 %#llx) is outside the dump's "
-                "memory (%zu segment%s, highest address %#llx)\n", path,
+        target_msg(o, "%s: the page-table root %#llx (CR3 %#llx) is outside the dump's "
+                "memory (%zu segment%s, highest address %#llx)", path,
                 (unsigned long long)t->root, (unsigned long long)t->cr3, d->nsegs,
                 d->nsegs == 1 ? "" : "s", (unsigned long long)(d->phys_end - 1));
         ptl_target_close(t);
@@ -176,16 +198,21 @@ static int count_entry(void *arg, const struct pg_range *r)
     return ++c->n > c->budget;
 }
 
-int ptl_check_expansion(struct ptl_target *t, virt_addr_t start, virt_addr_t end, unsigned flags,
-                        const char *cmd)
+bool ptl_expansion_within(struct ptl_target *t, virt_addr_t start, virt_addr_t end,
+                          unsigned flags)
 {
     if (!t->max_entries)
-        return 0;
+        return true;
     struct expansion_count c = { 0, t->max_entries };
     struct pg_iter_opts o = { .start = start, .end = end, .merge = PG_MERGE_NONE,
                               .flags = flags | PG_ITER_HOLES };
-    int r = pg_iterate(&t->ctx, t->root, &o, count_entry, &c);
-    if (r > 0) {
+    return pg_iterate(&t->ctx, t->root, &o, count_entry, &c) <= 0;
+}
+
+int ptl_check_expansion(struct ptl_target *t, virt_addr_t start, virt_addr_t end, unsigned flags,
+                        const char *cmd)
+{
+    if (!ptl_expansion_within(t, start, end, flags)) {
         fflush(stdout);
         fprintf(stderr, "ptlab %s: %s: the tables expand to more than %llu entries (tables "
                 "referenced many times, or recursive slots); give --max-entries 0 to walk them "

@@ -33,6 +33,7 @@ struct ptl_input_opts {
     enum ptl_pgd_select pgd;
     unsigned phys_bits;         /* --phys-bits: MAXPHYADDR for reserved-bit checks (0 = 52) */
     uint64_t max_entries;       /* --max-entries: budget of an expanding walk (0 = none) */
+    bool quiet;                 /* no messages on stderr (the fuzz harness) */
 };
 
 /* Default budget of an expanding walk: entries visited (about 1 s of walking). */
@@ -69,6 +70,14 @@ unsigned ptl_parse_mode(const char *s);
  */
 int ptl_target_open(struct ptl_target *t, const char *path, const struct ptl_input_opts *o);
 
+/*
+ * ptl_target_init - the second half of ptl_target_open, for a dump already
+ * parsed into t->dump (the fuzz harness parses from memory). On failure the
+ * dump is closed.
+ * returns: as ptl_target_open.
+ */
+int ptl_target_init(struct ptl_target *t, const char *path, const struct ptl_input_opts *o);
+
 /* ptl_target_close - release the dump. */
 void ptl_target_close(struct ptl_target *t);
 
@@ -98,5 +107,9 @@ int ptl_iterate(struct ptl_target *t, struct pg_iter_opts *opts, pg_range_fn fn,
  */
 int ptl_check_expansion(struct ptl_target *t, virt_addr_t start, virt_addr_t end, unsigned flags,
                         const char *cmd);
+
+/* ptl_expansion_within - the same test without a message: true if within budget. */
+bool ptl_expansion_within(struct ptl_target *t, virt_addr_t start, virt_addr_t end,
+                          unsigned flags);
 
 #endif /* PTLAB_TARGET_H */
