@@ -65,6 +65,11 @@ enum pg_error {
     PG_ERSVD,
     /* PG_ENOSPC: a caller-supplied buffer (iteration memo) is too small. */
     PG_ENOSPC,
+    /* PG_EGP: the MMU model's CPU refuses the operation with #GP(0) (a
+     * control-register write, INVLPG or INVPCID; mmu.h). */
+    PG_EGP,
+    /* PG_EUD: the MMU model's CPU raises #UD (INVPCID without CPUID support). */
+    PG_EUD,
     PG_NERRORS_
 };
 
@@ -344,6 +349,22 @@ struct pg_walk {
  *          -PG_EINVAL (bad mode; w->status is set too).
  */
 int pg_walk(const struct pg_ctx *ctx, phys_addr_t root, virt_addr_t va, struct pg_walk *w);
+
+/*
+ * pg_walk_begin / pg_walk_levels - pg_walk in two parts, for callers that
+ * supply the upper levels themselves (the MMU model's PAE PDPTE registers).
+ * pg_walk_begin zeroes w for va with the rights all granted (writable = user
+ * = true, nx = false). pg_walk_levels then walks from level `top` down,
+ * starting with the table at `table`, appending to w->step[] and ANDing/ORing
+ * into w->writable/user/nx (which therefore hold the rights of the steps so
+ * far, also when the walk stops early). No canonical check: va's bits above
+ * the mode's linear width are ignored.
+ * @top: 1 .. ctx->levels; w->nsteps + top must not exceed PG_MAX_LEVELS
+ * returns: w->status as for pg_walk (0, -PG_ENOTMAPPED, -PG_ERSVD, -PG_EIO),
+ *          or -PG_EINVAL for a bad mode or level.
+ */
+void pg_walk_begin(struct pg_walk *w, virt_addr_t va);
+int pg_walk_levels(const struct pg_ctx *ctx, phys_addr_t table, int top, struct pg_walk *w);
 
 /*
  * pg_translate - the fast path: va to pa without per-level records.

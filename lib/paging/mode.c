@@ -61,6 +61,8 @@ static const char *const errors_[PG_NERRORS_] = {
     [PG_EINVAL] = "invalid argument",
     [PG_ERSVD] = "reserved bit set in a page-table entry",
     [PG_ENOSPC] = "buffer too small",
+    [PG_EGP] = "general-protection fault (#GP)",
+    [PG_EUD] = "invalid opcode (#UD)",
 };
 
 const char *pg_strerror(int err)

@@ -2,9 +2,10 @@
  * walk.c: translating one virtual address: the recording walk (pg_walk),
  * the fast path (pg_translate) and entry lookup (pg_entry_lookup).
  *
- * One level-generic loop driven by the mode's level descriptors; every
- * outcome (not present, reserved bits, non-canonical, unreadable table) is
- * returned as data.
+ * One level-generic loop (pg_walk_levels) driven by the mode's level
+ * descriptors; every outcome (not present, reserved bits, non-canonical,
+ * unreadable table) is returned as data. The MMU model (mmu.c) reuses the
+ * loop below its PAE PDPTE registers.
  * Depends on: paging.h, pg_internal.h.
  */
 #include "pg_internal.h"
@@ -17,22 +18,24 @@ static bool va_ok_(const struct pg_mode_desc *m, virt_addr_t va)
     return canon_(m, linear_(m, va)) == va;
 }
 
-int pg_walk(const struct pg_ctx *ctx, phys_addr_t root, virt_addr_t va, struct pg_walk *w)
+void pg_walk_begin(struct pg_walk *w, virt_addr_t va)
 {
     memset(w, 0, sizeof(*w));
     w->va = va;
+    w->writable = true;
+    w->user = true;
+}
+
+int pg_walk_levels(const struct pg_ctx *ctx, phys_addr_t table, int top, struct pg_walk *w)
+{
     const struct pg_mode_desc *m = ctx_mode_(ctx);
-    if (!m)
+    if (!m || top < 1 || top > (int)m->levels || w->nsteps + (unsigned)top > PG_MAX_LEVELS)
         return w->status = -PG_EINVAL;
-    if (!va_ok_(m, va))
-        return w->status = -PG_ERANGE;
 
     bool nx_on = nx_enabled_(ctx, m);
-    bool writable = true, user = true, nx = false;
-    uint64_t lin = linear_(m, va);
-    phys_addr_t table = root;
+    uint64_t lin = linear_(m, w->va);
 
-    for (int level = (int)m->levels; level >= 1; level--) {
+    for (int level = top; level >= 1; level--) {
         const struct pg_level_desc *d = &m->level[level];
         unsigned index = (unsigned)(lin >> d->shift) & ((1u << d->index_bits) - 1);
         const void *t = ctx->phys_to_virt(ctx->arg, table);
@@ -61,24 +64,35 @@ int pg_walk(const struct pg_ctx *ctx, phys_addr_t root, virt_addr_t va, struct p
         }
         /* PAE PDPTEs take no part in access rights. */
         if (!(m->levels == PG_MODE_PAE && level == 3)) {
-            writable = writable && (e & PTE_W);
-            user = user && (e & PTE_U);
+            w->writable = w->writable && (e & PTE_W);
+            w->user = w->user && (e & PTE_U);
             if (nx_on && (e & PTE_NX))
-                nx = true;
+                w->nx = true;
         }
         if (s->dec.leaf) {
             w->leaf_level = level;
             w->page_size = s->dec.page_size;
             w->pa = s->dec.addr + (lin & (s->dec.page_size - 1));
             w->leaf_prot = s->dec.prot;
-            w->writable = writable;
-            w->user = user;
-            w->nx = nx;
             return w->status = 0;
         }
         table = s->dec.addr;
     }
     return w->status = -PG_EINVAL;  /* not reached: level 1 entries are leaves */
+}
+
+int pg_walk(const struct pg_ctx *ctx, phys_addr_t root, virt_addr_t va, struct pg_walk *w)
+{
+    pg_walk_begin(w, va);
+    const struct pg_mode_desc *m = ctx_mode_(ctx);
+    if (!m)
+        return w->status = -PG_EINVAL;
+    if (!va_ok_(m, va))
+        return w->status = -PG_ERANGE;
+    pg_walk_levels(ctx, root, (int)m->levels, w);
+    if (w->status != 0)
+        w->writable = w->user = w->nx = false;  /* rights are only reported for a mapping */
+    return w->status;
 }
 
 int pg_translate(const struct pg_ctx *ctx, phys_addr_t root, virt_addr_t va,
