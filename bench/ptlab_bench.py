@@ -1,0 +1,114 @@
+"""ptlab_bench: how fast build/ptlab reads a 2 GiB Linux guest dump, next to
+QEMU's own `info tlb` on the same guest (issue: host tool, "Speed").
+
+Boots Debian's kernel with the busybox initramfs (the fixtures of
+tests/system/test_ptlab_qemu.py, cached in ${XDG_CACHE_HOME:-~/.cache}/ptlab)
+with -m 2G, stops it, times the HMP round trip of `info tlb` a few times,
+writes the dump, reads it once so it is in the page cache, then times
+`ptlab maps` (target <= 5 ms) and `ptlab maps --format qemu-tlb` (target
+<= 30 ms) as whole processes, and prints medians and the ratio to QEMU.
+Figures only: nothing here asserts a time.
+
+Usage: /usr/bin/python3 bench/ptlab_bench.py [--runs N] [--cpu qemu64|max] [--keep]
+"""
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(ROOT, "tests", "system"))
+
+import test_ptlab_qemu as guests  # noqa: E402  (the fixture helpers)
+
+PTLAB = os.path.join(ROOT, "build", "ptlab")
+TARGETS = {"maps": 5.0, "qemu-tlb": 30.0}
+
+
+def time_process(args, runs):
+    """Median and minimum wall time (ms) of running args to completion, output discarded."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        r = subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        times.append((time.perf_counter() - start) * 1000)
+        if r.returncode != 0:
+            raise RuntimeError("%s: exit %d: %s" % (" ".join(args), r.returncode, r.stderr))
+    return statistics.median(times), min(times)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", type=int, default=21)
+    ap.add_argument("--qemu-runs", type=int, default=5)
+    ap.add_argument("--cpu", default="qemu64")
+    ap.add_argument("--mem", default="2G")
+    ap.add_argument("--keep", action="store_true", help="keep the dump (printed path)")
+    a = ap.parse_args()
+    if not os.path.exists(PTLAB):
+        sys.exit("ptlab_bench: build/ptlab missing (make build/ptlab)")
+
+    work = tempfile.mkdtemp(prefix="ptlab-bench-", dir=os.path.join(ROOT, "build"))
+    dump = os.path.join(work, "linux-%s-%s.elf" % (a.cpu, a.mem))
+    print("ptlab_bench: booting Debian Linux (-cpu %s -m %s) ..." % (a.cpu, a.mem), flush=True)
+    t0 = time.perf_counter()
+    g = guests.Guest(work, guests.debian_kernel(), "console=ttyS0 quiet panic=-1",
+                     initrd=guests.busybox_initramfs(), mem=a.mem, cpu=a.cpu)
+    try:
+        boot_s = time.perf_counter() - t0
+        g.command("stop")
+        qemu_times = []
+        tlb = None
+        for _ in range(a.qemu_runs):
+            tlb, secs = g.timed_command("info tlb")
+            qemu_times.append(secs * 1000)
+        g.command("dump-guest-memory %s" % dump)
+    finally:
+        g.close()
+    with open(dump, "rb") as f:                 # into the page cache
+        while f.read(1 << 24):
+            pass
+    size_mib = os.path.getsize(dump) >> 20
+
+    out = subprocess.run([PTLAB, "maps", "--format", "qemu-tlb", dump], capture_output=True,
+                         text=True).stdout
+    same = out == tlb
+    maps_lines = subprocess.run([PTLAB, "maps", dump], capture_output=True,
+                                text=True).stdout.count("\n")
+    results = {
+        "maps": time_process([PTLAB, "maps", dump], a.runs),
+        "qemu-tlb": time_process([PTLAB, "maps", "--format", "qemu-tlb", dump], a.runs),
+        "qemu-mem": time_process([PTLAB, "maps", "--format", "qemu-mem", dump], a.runs),
+        "ptdump": time_process([PTLAB, "maps", "--format", "ptdump", dump], a.runs),
+        "json": time_process([PTLAB, "maps", "--format", "json", dump], a.runs),
+        "lint": time_process([PTLAB, "lint", dump], max(5, a.runs // 4)),
+    }
+    qemu_med = statistics.median(qemu_times)
+
+    print("guest: Debian %s, -cpu %s, -m %s (booted in %.1f s); dump %d MiB, in the page cache"
+          % (os.path.basename(str(guests.debian_kernel())), a.cpu, a.mem, boot_s, size_mib))
+    print("QEMU HMP `info tlb` round trip: median %.1f ms over %d runs (%d lines)"
+          % (qemu_med, len(qemu_times), tlb.count("\n")))
+    print("ptlab --format qemu-tlb identical to QEMU's output: %s" % ("yes" if same else "NO"))
+    print("ptlab `maps`: %d lines" % maps_lines)
+    print("%-22s %10s %10s %10s %12s" % ("command (whole process)", "median ms", "min ms",
+                                         "target ms", "QEMU/ptlab"))
+    for name, (med, mn) in results.items():
+        target = TARGETS.get(name)
+        print("%-22s %10.2f %10.2f %10s %11.1fx%s" % (
+            "maps" if name == "maps" else ("lint" if name == "lint" else "maps --format " + name),
+            med, mn, "%.0f" % target if target else "-", qemu_med / med,
+            "" if not target else ("  (met)" if med <= target else "  (MISSED)")))
+    if a.keep:
+        print("dump kept: %s" % dump)
+    else:
+        os.unlink(dump)
+        os.rmdir(work)
+
+
+if __name__ == "__main__":
+    main()
