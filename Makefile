@@ -98,7 +98,8 @@ $(B)/bench/%: bench/%.c $(B)/host/libptlab.a
 # ---------------------------------------------------------------------------
 PTLAB_SRCS := $(sort $(wildcard tools/ptlab/*.c))
 ifneq ($(PTLAB_SRCS),)
-PTLAB_BIN  := $(B)/ptlab
+# Both builds: the tests run the sanitizer one on bad input.
+PTLAB_BIN  := $(B)/ptlab $(B)/san/ptlab
 $(B)/ptlab: $(PTLAB_SRCS) $(B)/host/libptlab.a
 	$(CC) $(HOST_CFLAGS) $(DEPFLAGS) -Itools/ptlab $(PTLAB_SRCS) $(B)/host/libptlab.a -o $@
 $(B)/san/ptlab: $(PTLAB_SRCS) $(B)/san/libptlab.a
