@@ -11,6 +11,7 @@ The Debian kernel (apt-get download + dpkg-deb) and the initramfs are cached
 in ${XDG_CACHE_HOME:-~/.cache}/ptlab; dumps live in pytest's temporary
 directory. The helpers at the top are shared with bench/ptlab_bench.py.
 """
+import bisect
 import gzip
 import io
 import json
@@ -352,3 +353,70 @@ def test_linux_5level_has_la57(snapshots):
     s4 = snapshots("linux-qemu64")
     assert mode_of(s4) == "4-level"
     assert not int(re.search(r"CR4=([0-9a-f]+)", s4.info).group(1), 16) & (1 << 12)
+
+
+# ---------------------------------------------------------------------------
+# The other commands on the real dumps: consistent with each other and with QEMU.
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("guest", ["linux-qemu64", "linux-max"])
+def test_linux_maps_summarises_espfix(snapshots, guest):
+    s = snapshots(guest)
+    text = run_ptlab("maps", s.dump).stdout
+    shared = [l for l in text.splitlines() if " shared " in l]
+    assert shared and all(l.startswith("ffffff") for l in shared), text
+    # Expanded, the ESPfix area alone has as many 4K lines as QEMU prints for it.
+    espfix_tlb = sum(1 for l in s.tlb.splitlines()
+                     if 0xffffff0000000000 <= int(l.split(":")[0], 16) < 0xffffff8000000000)
+    assert espfix_tlb >= 4096
+    exp = run_ptlab("maps", "--expand", "--format", "json", "--range",
+                    "ffffff0000000000-ffffff8000000000", s.dump).stdout
+    pages = sum(r["size"] // 4096 for r in json.loads(exp)["ranges"] if r["kind"] == "mapped")
+    assert pages == espfix_tlb
+
+
+@pytest.mark.parametrize("guest", ["linux-qemu64", "linux-max", "kernel-qemu64"])
+def test_maps_agree_with_info_tlb(snapshots, guest):
+    """Every page QEMU lists is inside a `maps --expand` range with the same frame."""
+    s = snapshots(guest)
+    ranges = json.loads(run_ptlab("maps", "--expand", "--format", "json", s.dump).stdout)["ranges"]
+    mapped = [(int(r["start"], 16), r["size"], r) for r in ranges if r["kind"] == "mapped"]
+    starts = [m[0] for m in mapped]
+    rng = random.Random(3)
+    lines = s.tlb.splitlines()
+    for ln in rng.sample(lines, min(300, len(lines))):
+        va_s, rest = ln.split(": ")
+        va, pa, flags = int(va_s, 16), int(rest.split()[0], 16), rest.split()[1]
+        i = bisect.bisect_right(starts, va) - 1
+        start, size, r = mapped[i]
+        assert start <= va < start + size, ln
+        if flags[8] == "-":                      # effective W is at most the leaf's
+            assert not r["w"], ln
+        if not r["scattered"]:
+            page = r["page_size"]
+            assert (int(r["pa"], 16) + (va - start)) & ~(page - 1) & 0xFFFFFFFFFF000 == \
+                pa & ~(page - 1), ln
+        assert r["global"] == (flags[1] == "G"), ln
+
+
+@pytest.mark.parametrize("guest", ["linux-qemu64", "linux-max"])
+def test_linux_ptov_vtop_lint(snapshots, guest):
+    s = snapshots(guest)
+    # Kernel text: a VA from QEMU's list, its PA back through ptov.
+    line = next(l for l in s.tlb.splitlines()
+                if int(l.split(":")[0], 16) >= 0xffffffff80000000 and l.split()[2][0] == "-")
+    va, pa = int(line.split(":")[0], 16), int(line.split()[1], 16)
+    out = run_ptlab("ptov", s.dump, "%x" % pa).stdout
+    assert "%016x" % va in out.split(), out
+    r = run_ptlab("vtop", "--access", "x", s.dump, "%x" % va, check=False)
+    assert r.stdout.split("\n")[1].split()[1] == "%x" % pa
+    # The kernel is W^X clean and uses no reserved bits (QEMU's TCG CPUs have 40 physical bits).
+    r = run_ptlab("lint", "--phys-bits", "40", s.dump, check=False)
+    assert r.returncode == 0, r.stdout
+    # A dump compared with itself: no differences.
+    r = run_ptlab("diff", s.dump, s.dump, check=False)
+    assert r.returncode == 0 and r.stdout == ""
+    # ptdump: markers of Linux's layout, ends at address 0.
+    pt = run_ptlab("maps", "--format", "ptdump", s.dump).stdout
+    assert "---[ High Kernel Mapping ]---" in pt
+    assert pt.splitlines()[-1].split()[0].endswith("-0x0000000000000000")
