@@ -77,6 +77,21 @@ static bool maps_wanted(const struct maps_state *s, const struct pg_range *r)
     return true;
 }
 
+/* v as a JSON string literal (quotes, backslashes and control characters escaped). */
+static void json_literal(const char *v)
+{
+    putchar('"');
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            printf("\\%c", *p);
+        else if (*p < 0x20)
+            printf("\\u%04x", *p);
+        else
+            putchar(*p);
+    }
+    putchar('"');
+}
+
 static void json_str(const char *key, const char *v, bool comma)
 {
     printf("\"%s\":\"%s\"%s", key, v, comma ? "," : "");
@@ -337,12 +352,15 @@ int cmd_maps(int argc, char **argv)
             .start = rstart, .end = rend, .merge = PG_MERGE_RAW,
             .flags = PG_ITER_PHYS_CONTIG | (expand ? PG_ITER_EXPAND_SHARED : 0),
         };
-        if (s.fmt == FMT_JSON)
-            printf("{\"file\":\"%s\",\"mode\":\"%s\",\"cr3\":\"0x%" PRIx64 "\",\"root\":\"0x%"
-                   PRIx64 "\",\"ranges\":[", t.path, t.mode->name, t.cr3, t.root);
-        else if (s.fmt == FMT_CSV)
+        if (s.fmt == FMT_JSON) {
+            printf("{\"file\":");
+            json_literal(t.path);
+            printf(",\"mode\":\"%s\",\"cr3\":\"0x%" PRIx64 "\",\"root\":\"0x%" PRIx64
+                   "\",\"ranges\":[", t.mode->name, t.cr3, t.root);
+        } else if (s.fmt == FMT_CSV) {
             printf("start,end,size,kind,pa,table,r,w,x,u,g,memtype,pkey,page_size,level,count,"
                    "refs,entry\n");
+        }
         if (expand)
             r = pg_iterate(&t.ctx, t.root, &io, maps_range, &s);
         else
