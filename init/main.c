@@ -46,10 +46,13 @@ void start_kernel(void)
 	mem_init();                 /* [mem_init]: struct pages, buddy allocator */
 	fault_test();               /* test-only faults (fault_test=) */
 
+	bool tests_ok = true, scripted = cmdline_get_option(boot_command_line, "run", run_script,
+							     sizeof(run_script)) >= 0;
 	if (selftest_requested()) {
-		bool ok = selftest_run(false);
-		printk(ok ? "ALL TESTS PASSED\n" : "SOME TESTS FAILED\n");
-		qemu_exit(ok ? QEMU_EXIT_SUCCESS : QEMU_EXIT_FAILURE);
+		tests_ok = selftest_run(false);
+		printk(tests_ok ? "ALL TESTS PASSED\n" : "SOME TESTS FAILED\n");
+		if (!scripted)
+			qemu_exit(tests_ok ? QEMU_EXIT_SUCCESS : QEMU_EXIT_FAILURE);
 	}
 	printk("ptlab: boot complete: %llu MiB free\n", (unsigned long long)(nr_free_pages() >> 8));
 	if (cmdline_has_word(boot_command_line, "halt")) {
@@ -57,9 +60,9 @@ void start_kernel(void)
 		printk("ptlab: halted (`halt` on the command line)\n");
 		halt_forever();
 	}
-	if (cmdline_get_option(boot_command_line, "run", run_script, sizeof(run_script)) >= 0) {
+	if (scripted) {
 		bool ok = shell_run_script(run_script); /* run="cmd1;cmd2": no prompt, then leave */
-		qemu_exit(ok ? QEMU_EXIT_SUCCESS : QEMU_EXIT_FAILURE);
+		qemu_exit(ok && tests_ok ? QEMU_EXIT_SUCCESS : QEMU_EXIT_FAILURE);
 	}
 	shell_loop();               /* the interactive shell on the serial console */
 }

@@ -3,7 +3,8 @@
 #   setup.bin          16-bit real-mode setup (arch/x86/boot), linked at 0
 #   zo/report32.bin    32-bit report blob that startup_32 calls
 #   vmlinux            the kernel, linked at 0xffffffff81000000
-#   vmlinux.bin.lz4    its flat image, compressed by Debian's lz4 (legacy format)
+#   vmlinux.bin.all    its flat image, then its relocation table (for KASLR)
+#   vmlinux.bin.lz4    that, compressed by Debian's lz4 (legacy format)
 #   zo/vmlinux.bin     the decompressor with the compressed kernel inside
 #   bzImage            setup.bin + zo/vmlinux.bin, header patched by tools/build
 
@@ -15,7 +16,7 @@ SETUP_SRCS  := arch/x86/boot/header.S arch/x86/boot/main.c arch/x86/boot/memory.
                arch/x86/boot/a20.c arch/x86/boot/pm.c arch/x86/boot/pmjump.S $(BOOT_COMMON)
 BLOB32_SRCS := arch/x86/boot/compressed/report32.c arch/x86/boot/compressed/la57.c $(BOOT_COMMON)
 ZO_SRCS     := arch/x86/boot/compressed/head_64.S arch/x86/boot/compressed/misc.c \
-               arch/x86/boot/compressed/la57.c \
+               arch/x86/boot/compressed/la57.c arch/x86/boot/compressed/kaslr.c \
                lib/decompress_unlz4.c lib/crc32.c $(BOOT_COMMON)
 KERNEL_SRCS := arch/x86/kernel/head_64.S arch/x86/kernel/head64.c init/main.c \
                arch/x86/kernel/entry_64.S arch/x86/kernel/traps.c arch/x86/kernel/cpu.c \
@@ -78,11 +79,16 @@ $(B)/%.bin: $(B)/%.elf
 
 # --- the kernel ---
 $(B)/vmlinux: $(KERNEL_OBJS) arch/x86/kernel/vmlinux.lds
-	$(LD) -m elf_x86_64 -nostdlib -static -z max-page-size=0x1000 -z noexecstack \
+	$(LD) -m elf_x86_64 -nostdlib -static -z max-page-size=0x1000 -z noexecstack --emit-relocs \
 		-T arch/x86/kernel/vmlinux.lds $(KERNEL_OBJS) -o $@
 $(B)/vmlinux.bin: $(B)/vmlinux
-	$(OBJCOPY) -O binary $< $@
-$(B)/vmlinux.bin.lz4: $(B)/vmlinux.bin
+	$(OBJCOPY) -O binary -R '.rela*' $< $@
+# The relocation table KASLR needs, after the image (arch/x86/tools/relocs).
+$(B)/vmlinux.relocs: $(B)/vmlinux $(B)/tools/relocs
+	$(B)/tools/relocs $< $@
+$(B)/vmlinux.bin.all: $(B)/vmlinux.bin $(B)/vmlinux.relocs
+	cat $^ > $@
+$(B)/vmlinux.bin.lz4: $(B)/vmlinux.bin.all
 	lz4 -l -9 -q -f $< $@
 
 # --- the decompressor ---
@@ -99,11 +105,15 @@ $(B)/tools/mkpiggy: arch/x86/boot/compressed/mkpiggy.c lib/crc32.c
 $(B)/tools/build: arch/x86/boot/tools/build.c
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) $^ -o $@
+$(B)/tools/relocs: arch/x86/tools/relocs.c
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) $^ -o $@
 
 nm_value = $$(nm $(1) | awk '$$3 == "$(2)" { print "0x" $$1 }')
 
-$(B)/zo/piggy.S: $(B)/vmlinux.bin $(B)/vmlinux.bin.lz4 $(B)/tools/mkpiggy
-	$(B)/tools/mkpiggy $(B)/vmlinux.bin $(B)/vmlinux.bin.lz4 $(call nm_value,$(B)/vmlinux,_kernel_mem_size) > $@
+$(B)/zo/piggy.S: $(B)/vmlinux.bin.all $(B)/vmlinux.bin.lz4 $(B)/tools/mkpiggy
+	$(B)/tools/mkpiggy $(B)/vmlinux.bin.all $(B)/vmlinux.bin.lz4 \
+		$(call nm_value,$(B)/vmlinux,_kernel_mem_size) $$(stat -c %s $(B)/vmlinux.bin) > $@
 $(B)/zo/piggy.o: $(B)/zo/piggy.S
 	$(CC) $(ZO_CFLAGS) -c $< -o $@
 

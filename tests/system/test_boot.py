@@ -59,9 +59,17 @@ def check_identity_map(b):
     assert b.value("startup_32:paging", r"CR3=([0-9a-f]+)") == cr3
 
 
+def kernel_virt(b):
+    """Where _text runs (0xffffffff81000000 without KASLR)."""
+    return b.value("head_64", r"running at 0x([0-9a-f]+)")
+
+
 def check_kernel_head(b, phys):
-    """Seed 000: early_top_pgt[511] -> level3_kernel_pgt, [510] -> level2_kernel_pgt, [511] -> fixmap."""
-    delta = phys - LOAD_PHYSICAL_ADDR
+    """Seed 000: early_top_pgt[511] -> level3_kernel_pgt, [510] -> level2_kernel_pgt, [511] -> fixmap,
+    relocated to wherever the kernel runs (physical phys, virtual kernel_virt(b))."""
+    virt = kernel_virt(b)
+    assert virt % 0x200000 == 0 and 0xffffffff81000000 <= virt < 0xffffffffa0000000
+    delta = (phys - (virt - START_KERNEL_MAP)) & (2**64 - 1)
     assert b.value("head_64", r"load_delta = 0x([0-9a-f]+)") == delta
     assert b.value("head_64", r"phys_base = 0x([0-9a-f]+)") == delta
     assert b.value("head_64", r"loaded at physical 0x([0-9a-f]+)") == phys
@@ -78,22 +86,23 @@ def check_kernel_head(b, phys):
     for entry, flags in ((e511, 0x067), (l3_510, 0x063), (l3_511, 0x067)):
         assert entry & 0xfff == flags
         assert phys <= entry & ~0xfff < mem_end, "the tables live inside the relocated image"
+    # The first present level2_kernel_pgt entry maps _text: index (virt - __START_KERNEL_map) / 2 MiB.
     first_idx = int(re.search(r"first present \[(\d+)\]", b.block("head_64")).group(1))
-    assert first_idx == 8, "0xffffffff81000000 is level2_kernel_pgt[8]"
-    assert b.value("head_64", r"first present \[8\] = 0x([0-9a-f]+)") == phys + 0x1e3
+    assert first_idx == (virt - START_KERNEL_MAP) >> 21, "0xffffffff81000000 is level2_kernel_pgt[8]"
+    assert b.value("head_64", r"first present \[\d+\] = 0x([0-9a-f]+)") == phys + 0x1e3
     # The last present entry covers _end - 1: the rest of the 512 MiB window lost P.
     kernel_end = b.value("decompressor", r"kernel occupies \[0x[0-9a-f]+-0x([0-9a-f]+)\)")
     last_idx = int(re.search(r"last present  \[(\d+)\]", b.block("head_64")).group(1))
-    assert last_idx == 8 + (kernel_end - 1 - phys) // 0x200000
-    assert b.value("head_64", r"last present  \[\d+\] = 0x([0-9a-f]+)") == phys + (last_idx - 8) * 0x200000 + 0x1e3
+    assert last_idx == first_idx + (kernel_end - 1 - phys) // 0x200000
+    assert b.value("head_64", r"last present  \[\d+\] = 0x([0-9a-f]+)") == phys + (last_idx - first_idx) * 0x200000 + 0x1e3
     before = b.value("head_64", r"RIP before the jump: 0x([0-9a-f]+)")
     after = b.value("head_64", r"RIP after the jump:  0x([0-9a-f]+)")
     assert phys <= before < phys + 0x200000
-    assert 0xffffffff81000000 <= after < 0xffffffff81200000
-    # The jump lands in the same 2 MiB of code, now through the high mapping.
-    assert after - 0xffffffff81000000 > before - phys
+    assert virt <= after < virt + 0x200000
+    # The jump lands just after the recorded RIP in the same code, now through the high mapping.
+    assert 0 < (after - virt) - (before - phys) < 64
     sk = b.value("start_kernel", r"start_kernel at 0x([0-9a-f]+)")
-    assert sk >= START_KERNEL_MAP
+    assert virt <= sk < virt + 0x200000
 
 
 def check_boot(b, with_setup=True):
@@ -104,13 +113,13 @@ def check_boot(b, with_setup=True):
     assert names == expected, names
     for name in expected:
         assert "mode: " + MODES[name] in b.block(name)
-    assert re.search(r"ptlab: start_kernel reached at 0xffffffff8[0-9a-f]{7}", b.output)
+    assert re.search(r"ptlab: start_kernel reached at 0xffffffff[89][0-9a-f]{7}", b.output)
 
 
 @pytest.mark.parametrize("cpu", ["qemu64", "max"])
 @pytest.mark.parametrize("mem", ["128M", "4G"])
 def test_boot_stage_blocks(cpu, mem):
-    b = boot(append="", mem=mem, cpu=cpu)
+    b = boot(append="nokaslr", mem=mem, cpu=cpu)
     check_boot(b)
     # -cpu max has LA57: the whole chain runs 5-level; qemu64 has not.
     levels = "5-level" if cpu == "max" else "4-level"
@@ -119,12 +128,14 @@ def test_boot_stage_blocks(cpu, mem):
     assert "paging: " + levels in b.block("init_mem_mapping")
     check_identity_map(b)
     check_kernel_head(b, LOAD_PHYSICAL_ADDR)
+    assert kernel_virt(b) == 0xffffffff81000000
+    assert "KASLR: off (nokaslr)" in b.block("decompressor")
     assert "usable" in b.block("setup")
 
 
 @pytest.mark.parametrize("phys", [0x2000000, 0x4000000, 0x10000000])
 def test_moved_kernel(phys):
-    b = boot(append="kernel_phys=%#x" % phys, mem="512M", cpu="qemu64")
+    b = boot(append="kernel_phys=%#x nokaslr" % phys, mem="512M", cpu="qemu64")
     check_boot(b)
     check_kernel_head(b, phys)
     assert b.value("decompressor", r"bytes at 0x([0-9a-f]+)") == phys
@@ -147,7 +158,7 @@ def test_command_line_reaches_the_kernel():
 def test_qemu_monitor_agrees(tmp_path, phys):
     """QEMU's own walk of the live CR3 sees the kernel where the kernel says it is, with the
     rights mark_rodata_ro gave each section, and no identity mapping."""
-    m = Monitor(tmp_path, append="halt kernel_phys=%#x" % phys)
+    m = Monitor(tmp_path, append="halt nokaslr kernel_phys=%#x" % phys)
     try:
         assert m.command("gva2gpa 0xffffffff81000000") == "gpa: %#x" % phys
         assert m.command("gva2gpa 0x1000") == "Unmapped", "the identity map is gone"
@@ -175,7 +186,7 @@ def test_qemu_monitor_agrees(tmp_path, phys):
 
 def test_grub_iso_boots_through_the_32bit_entry(tmp_path):
     assert os.path.exists(ISO), "make iso builds it"
-    b = boot(iso=make_iso(tmp_path, 'run="regs;exit"'), mem="512M")
+    b = boot(iso=make_iso(tmp_path, 'nokaslr run="regs;exit"'), mem="512M")
     check_boot(b, with_setup=False)
     check_identity_map(b)
     assert "loader=grub" in b.block("start_kernel")
@@ -258,3 +269,53 @@ def test_5level_choice_and_the_64bit_entry_trampoline(append, levels):
         assert "pgtable_l5" not in b.block("startup_32"), "startup_32 itself stays 4-level"
     offset = "0xff11000000000000" if levels == 5 else "0xffff888000000000"
     assert "PAGE_OFFSET = %s (pgd index 273)" % offset in b.block("init_mem_mapping")
+
+
+def kaslr_boot(seed, mem="512M", cpu="max"):
+    b = boot(append="kaslr_seed=%d test=direct_map,wx,pa_va,nofault,buddy" % seed, mem=mem, cpu=cpu)
+    assert b.status == EXIT_SUCCESS, b.output
+    assert "ALL TESTS PASSED" in b.output
+    phys = b.value("decompressor", r"KASLR physical: 0x([0-9a-f]+)")
+    virt = b.value("decompressor", r"KASLR virtual: 0x([0-9a-f]+)")
+    assert kernel_virt(b) == virt
+    check_kernel_head(b, phys)
+    return phys, virt
+
+
+def test_kaslr_places_the_kernel_at_random_and_seeds_reproduce():
+    seen = {seed: kaslr_boot(seed) for seed in (1, 2, 3, 4)}
+    assert len({p for p, _ in seen.values()}) > 1, "the physical address varies with the seed"
+    assert len({v for _, v in seen.values()}) > 1, "the virtual address varies with the seed"
+    assert kaslr_boot(3) == seen[3], "kaslr_seed=N is reproducible"
+    for phys, virt in seen.values():
+        assert phys % 0x200000 == 0 and 0x1000000 <= phys < 512 << 20
+        assert virt % 0x200000 == 0 and 0xffffffff81000000 <= virt < 0xffffffffa0000000
+
+
+def test_kaslr_without_a_seed_uses_the_cpu(tmp_path):
+    b = boot(append="quiet test=wx", cpu="max")
+    assert b.status == EXIT_SUCCESS
+    b = boot(append="", cpu="max")
+    assert "entropy: RDRAND and RDTSC" in b.block("decompressor")
+    b = boot(append="", cpu="qemu64")
+    assert "entropy: RDTSC and the i8254" in b.block("decompressor")
+    check_kernel_head(b, b.value("decompressor", r"KASLR physical: 0x([0-9a-f]+)"))
+
+
+def test_kaslr_kernel_seen_by_qemu(tmp_path):
+    """QEMU's own translation of the randomised kernel's _text."""
+    m = Monitor(tmp_path, append="halt kaslr_seed=99")
+    try:
+        from ptlab_qemu import Boot
+        b = Boot(m.output, None, 0)
+        phys = b.value("decompressor", r"KASLR physical: 0x([0-9a-f]+)")
+        virt = b.value("decompressor", r"KASLR virtual: 0x([0-9a-f]+)")
+        assert m.command("gva2gpa %#x" % virt) == "gpa: %#x" % phys
+        assert m.command("gva2gpa 0xffffffff81000000") == "Unmapped" or virt == 0xffffffff81000000
+    finally:
+        m.close()
+
+
+def test_bad_kaslr_seed():
+    b = boot(append="kaslr_seed=banana quiet")
+    assert b.status == EXIT_FAILURE and "kaslr_seed=banana: not a number" in b.output

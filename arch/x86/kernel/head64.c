@@ -155,8 +155,10 @@ static void report_head64(void)
 		}
 	}
 	stage_begin("head_64", "kernel head: the compile-time high mapping and the jump to virtual addresses (seed 000)");
-	stage_printk("  _text linked at 0x%016llx, loaded at physical 0x%llx\n",
-		     (unsigned long long)(uintptr_t)_text,
+	stage_printk("  _text linked at 0x%016llx, running at 0x%016llx (KASLR virtual offset 0x%llx)\n",
+		     (unsigned long long)__START_KERNEL, (unsigned long long)(uintptr_t)_text,
+		     (unsigned long long)((uintptr_t)_text - __START_KERNEL));
+	stage_printk("  _text loaded at physical 0x%llx\n",
 		     (unsigned long long)((uintptr_t)_text - __START_KERNEL_map + phys_base));
 	stage_printk("  load_delta = 0x%llx, phys_base = 0x%llx\n", (unsigned long long)early_load_delta,
 		     (unsigned long long)phys_base);

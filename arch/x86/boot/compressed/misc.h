@@ -11,6 +11,8 @@
 #define KERNEL_ALIGN       0x200000    /* CONFIG_PHYSICAL_ALIGN: 2 MiB */
 #define BOOT_INIT_PGT_SIZE (6 * 4096)  /* seed 001: PML4 + PDPT + 4 PDs */
 #define BOOT_STACK_SIZE    0x4000
+#define START_KERNEL_MAP    0xffffffff80000000ULL /* __START_KERNEL_map */
+#define KERNEL_IMAGE_WINDOW 0x20000000ULL         /* level2_kernel_pgt's 512 MiB; modules above */
 
 /* What report32() is asked to print (startup_32). */
 #define REPORT_PAGING_OFF   1 /* tables built, CR3/PAE/LME set, paging still off */
@@ -28,8 +30,27 @@ struct piggy_info {
 	uint64_t input_len;   /* bytes of the LZ4 legacy stream at input_data */
 	uint64_t output_len;  /* bytes of vmlinux.bin it decompresses to */
 	uint64_t kernel_mem;  /* bytes the kernel occupies in memory, .bss included */
-	uint64_t crc32;       /* crc32_le of vmlinux.bin */
+	uint64_t crc32;       /* crc32_le of the decompressed output */
+	uint64_t relocs_offset; /* where the relocation table (arch/x86/tools/relocs) starts */
 };
+
+/* KASLR (kaslr.c). */
+struct kaslr_rng {
+	bool seeded, rdrand;
+	uint64_t state;
+	const char *source;
+};
+struct kaslr_avoid {
+	uint64_t start, end;
+};
+void kaslr_init(struct kaslr_rng *rng, const char *cmdline, const struct boot_params *bp);
+uint64_t kaslr_get_random_long(struct kaslr_rng *rng);
+/* A random 2 MiB slot of E820 RAM in [16 MiB, 4 GiB) for size bytes clear of
+ * avoid[]; *slots receives how many there were. returns: 0 if none. */
+uint64_t kaslr_find_physical(const struct boot_params *bp, struct kaslr_rng *rng, uint64_t size,
+			     const struct kaslr_avoid *avoid, unsigned int navoid, uint64_t *slots);
+/* A random 2 MiB-aligned offset in [16 MiB, 512 MiB - size) of the kernel image window. */
+uint64_t kaslr_find_virtual(struct kaslr_rng *rng, uint64_t size, uint64_t *slots);
 
 extern const struct piggy_info piggy_info;
 extern const uint8_t input_data[];

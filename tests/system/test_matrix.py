@@ -1,0 +1,63 @@
+"""The boot matrix (issue: 5-level, KASLR): the kernel's self-test (selftests
+for every stage, then shell commands on the live tables) across CPUs x memory
+sizes x KASLR (off, and seeded). `make check` runs a reduced matrix; `make
+matrix` (PTLAB_MATRIX=full) the whole of it: 4 CPUs x 3 sizes x 9 = 108 boots.
+"""
+import itertools
+import os
+import re
+
+import pytest
+
+from ptlab_qemu import EXIT_SUCCESS, boot
+
+CPUS = ["qemu64", "max", "max,la57=off", "max,pdpe1gb=off"]
+MEMS = ["128M", "2G", "16G"]
+SEEDS = [None] + list(range(1, 9))  # None: nokaslr
+SCRIPT = ("regs;cr3;mem;ptdump kernel;vtop 0xffffffff80000000;explain 0xffffffff81000000;"
+          "recursive on 510;recursive show 0xffffffff80000000;recursive off;tlb all")
+
+
+def cells():
+    if os.environ.get("PTLAB_MATRIX") == "full":
+        return list(itertools.product(CPUS, MEMS, SEEDS))
+    # Reduced: every CPU and every size, KASLR off once per CPU, a different seed per cell.
+    reduced = []
+    for i, (cpu, mem) in enumerate(itertools.product(CPUS, MEMS)):
+        reduced.append((cpu, mem, None if i % 3 == 0 else 1 + i % 8))
+    return reduced
+
+
+def run_cell(cpu, mem, seed):
+    kaslr = "nokaslr" if seed is None else "kaslr_seed=%d" % seed
+    b = boot(append='quiet %s test=all run="%s"' % (kaslr, SCRIPT), mem=mem, cpu=cpu, deadline=20)
+    assert b.status == EXIT_SUCCESS, b.output[-3000:]
+    assert "ALL TESTS PASSED" in b.output and "FAILED" not in b.output
+    return b
+
+
+@pytest.mark.parametrize("cpu,mem,seed", cells(), ids=lambda v: str(v))
+def test_matrix_cell(cpu, mem, seed):
+    b = run_cell(cpu, mem, seed)
+    la57 = cpu.startswith("max") and "la57=off" not in cpu
+    assert ("paging: 5-level" if la57 else "paging: 4-level") in b.output   # from `regs`
+    gb = cpu.startswith("max") and "pdpe1gb=off" not in cpu
+    direct_1g = int(re.search(r"DirectMap1G (\d+) kB", b.output).group(1))
+    if mem == "16G":
+        # (below 4 GiB QEMU's RAM ends short of a whole aligned GiB with 2G; 16G has them above)
+        assert (direct_1g > 0) == gb, "1 GiB pages exactly where the CPU has them"
+    if not gb:
+        assert direct_1g == 0
+    assert " same" in b.output and "DIFFERENT" not in b.output, "the recursive window agrees"
+
+
+def test_matrix_kaslr_addresses_vary():
+    """Across seeds both the physical and the virtual kernel address take different values."""
+    seeds = SEEDS[1:] if os.environ.get("PTLAB_MATRIX") == "full" else SEEDS[1:5]
+    phys, virt = set(), set()
+    for seed in seeds:
+        b = boot(append="kaslr_seed=%d run=exit" % seed, mem="2G", cpu="max")
+        assert b.status == EXIT_SUCCESS
+        phys.add(b.value("decompressor", r"KASLR physical: 0x([0-9a-f]+)"))
+        virt.add(b.value("decompressor", r"KASLR virtual: 0x([0-9a-f]+)"))
+    assert len(phys) > 1 and len(virt) > 1
