@@ -106,6 +106,19 @@ _Static_assert(__builtin_offsetof(struct boot_params, hdr.init_size) == 0x260, "
 _Static_assert(__builtin_offsetof(struct boot_params, e820_table) == 0x2D0, "e820_table");
 _Static_assert(sizeof(struct boot_params) == 4096, "boot_params size");
 
+/* The name Linux's boot log gives an E820 type. */
+static inline const char *e820_type_name(uint32_t type)
+{
+	switch (type) {
+	case E820_TYPE_RAM: return "usable";
+	case E820_TYPE_RESERVED: return "reserved";
+	case E820_TYPE_ACPI: return "ACPI data";
+	case E820_TYPE_NVS: return "ACPI NVS";
+	case E820_TYPE_UNUSABLE: return "unusable";
+	default: return "other";
+	}
+}
+
 /* Physical address of the command line (64-bit with ext_cmd_line_ptr). */
 static inline uint64_t boot_cmdline_pa(const struct boot_params *bp)
 {

@@ -33,18 +33,6 @@ static void read_cmdline(void)
 	cmdline[COMMAND_LINE_SIZE - 1] = '\0';
 }
 
-static const char *e820_type_name(uint32_t type)
-{
-	switch (type) {
-	case E820_TYPE_RAM: return "usable";
-	case E820_TYPE_RESERVED: return "reserved";
-	case E820_TYPE_ACPI: return "ACPI data";
-	case E820_TYPE_NVS: return "ACPI NVS";
-	case E820_TYPE_UNUSABLE: return "unusable";
-	default: return "other";
-	}
-}
-
 void main(void)
 {
 	memcpy(&boot_params.hdr, &hdr, sizeof(hdr));

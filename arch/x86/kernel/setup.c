@@ -15,18 +15,6 @@
 #include <linux/memblock.h>
 #include <linux/selftest.h>
 
-static const char *e820_type_name(uint32_t type)
-{
-	switch (type) {
-	case E820_TYPE_RAM: return "usable";
-	case E820_TYPE_RESERVED: return "reserved";
-	case E820_TYPE_ACPI: return "ACPI data";
-	case E820_TYPE_NVS: return "ACPI NVS";
-	case E820_TYPE_UNUSABLE: return "unusable";
-	default: return "other";
-	}
-}
-
 static void reserve(uint64_t start, uint64_t end, const char *what)
 {
 	start &= PAGE_MASK;
