@@ -171,6 +171,11 @@ int ptl_iterate(struct ptl_target *t, struct pg_iter_opts *opts, pg_range_fn fn,
     /* A Linux guest has a few hundred to a few thousand tables: start small
      * (the library clears the memo on every call) and grow on demand. */
     size_t slots = 16384;
+    /* Never more than two slots per page of memory the dump has (+ some). */
+    uint64_t pages = 0;
+    for (size_t i = 0; i < t->dump.nsegs; i++)
+        pages += t->dump.segs[i].memsz >> 12;
+    uint64_t most = pages < (1ULL << 27) ? 2 * pages + 1024 : (1ULL << 28);
     for (;;) {
         struct pg_memo_slot *memo = malloc(slots * sizeof(*memo));
         if (!memo)
@@ -181,9 +186,9 @@ int ptl_iterate(struct ptl_target *t, struct pg_iter_opts *opts, pg_range_fn fn,
         free(memo);
         opts->memo = NULL;
         opts->memo_slots = 0;
-        if (r != -PG_ENOSPC || slots > ((size_t)1 << 28))
+        if (r != -PG_ENOSPC || slots >= most)
             return r;
-        slots *= 4;
+        slots = slots * 4 < most ? slots * 4 : (size_t)most;
     }
 }
 
