@@ -4,23 +4,22 @@
  * leaf's flags), and with --access say whether an access would fault and
  * why: the level and the bit, with the page-fault error code.
  *
- * The walk and its text come from lib/paging (pg_walk, pg_fmt_vtop); this file
- * applies the access-rights rules of mmu-semantics.md §5 to the walk's
- * records, using CR0.WP, CR4.SMEP/SMAP and RFLAGS.AC from the dump's vCPU
- * note. Protection keys are not checked (PKRU is not in a QEMU dump).
+ * The walk and its text come from lib/paging (pg_walk, pg_fmt_vtop); the
+ * --access verdict comes from lib/paging's MMU model (pg_mmu_access, see
+ * docs/mmu.md) with CR0.WP, CR4 and RFLAGS from the dump's vCPU note; this
+ * file only explains it. Protection keys are not checked (PKRU/PKRS are not
+ * in a QEMU dump).
  * Depends on: ptlab.h, lib/paging.
  */
 #include <getopt.h>
 #include <inttypes.h>
 #include <string.h>
 
+#include <paging/mmu.h>
+
 #include "ptlab.h"
 
 #define CR0_WP      (1ULL << 16)
-#define CR4_SMEP    (1ULL << 20)
-#define CR4_SMAP    (1ULL << 21)
-#define CR4_PKE     (1ULL << 22)
-#define RFLAGS_AC   (1ULL << 18)
 
 #define PFEC_P      0x01u
 #define PFEC_W      0x02u
@@ -108,80 +107,114 @@ static void print_step(const struct ptl_target *t, const char *what, const struc
 
 static void print_pfec(unsigned ec)
 {
-    printf("  #PF error code 0x%x (%s%s%s%s%s)\n", ec, (ec & PFEC_P) ? "P" : "not-present",
+    printf("  #PF error code 0x%x (%s%s%s%s%s%s)\n", ec, (ec & PFEC_P) ? "P" : "not-present",
            (ec & PFEC_W) ? " W" : " R", (ec & PFEC_U) ? " U" : " S",
-           (ec & PFEC_RSVD) ? " RSVD" : "", (ec & PFEC_ID) ? " I/D" : "");
+           (ec & PFEC_RSVD) ? " RSVD" : "", (ec & PFEC_ID) ? " I/D" : "",
+           (ec & PG_PFEC_PK) ? " PK" : "");
 }
 
 /*
- * access_verdict - would `acc` ('r', 'w', 'x') at the walked VA fault?
- * Prints the verdict; returns 0 if the access is allowed, 1 if it faults or
- * cannot be decided (unreadable table).
+ * model_cpu - the CPU state of the dump for lib/paging's MMU model: the mode
+ * and root of the target, CR0.WP, CR4 (PSE, SMEP, SMAP, PKE, PKS) and RFLAGS
+ * from the vCPU note (without one: WP = 1, nothing else). A QEMU dump has no
+ * EFER, PKRU, PKRS or PDPTE registers: NXE follows the walk context (on
+ * unless PG_NO_NX), every key allows everything, and in PAE mode the PDPTE
+ * registers are loaded from memory as the last MOV CR3 would have.
+ * returns: 0, or the -PG_E* code of the PDPTE load (-PG_EGP, -PG_EIO).
  */
-static int access_verdict(const struct ptl_target *t, const struct pg_walk *w, char acc, bool user)
+static int model_cpu(const struct ptl_target *t, bool user, struct pg_cpu *mc)
 {
     const struct ptl_cpu *cpu = t->cpu;
-    bool wp = cpu ? (cpu->cr0 & CR0_WP) != 0 : true;
-    bool smep = cpu && (cpu->cr4 & CR4_SMEP);
-    bool smap = cpu && (cpu->cr4 & CR4_SMAP);
-    bool ac = cpu && (cpu->rflags & RFLAGS_AC);
+    unsigned levels = t->mode->levels;
+    pg_cpu_reset(mc, PG_CPUID_ALL, t->ctx.phys_bits ? t->ctx.phys_bits
+                                   : levels == PG_MODE_32BIT ? 40 : 52);
+    uint64_t keep = PG_CR4_SMEP | PG_CR4_SMAP | PG_CR4_PKE | PG_CR4_PKS;
+    if (cpu)
+        mc->cr4 = cpu->cr4 & keep;
+    if (levels == PG_MODE_32BIT && !(t->ctx.disabled & PG_NO_PSE))
+        mc->cr4 |= PG_CR4_PSE;
+    int err = pg_cpu_set_paging(mc, levels, t->root, &t->ctx);
+    if (err)
+        return err;
+    if (cpu && !(cpu->cr0 & CR0_WP))
+        mc->cr0 &= ~PG_CR0_WP;
+    if (t->ctx.disabled & PG_NO_NX)
+        mc->efer &= ~PG_EFER_NXE;
+    mc->rflags = cpu ? cpu->rflags : 0x2;
+    mc->cpl = user ? 3 : 0;
+    return 0;
+}
+
+/*
+ * access_verdict - would `acc` ('r', 'w', 'x') at the VA fault? Decided by
+ * lib/paging's MMU model (pg_mmu_access, A/D only reported: the dump is not
+ * changed); this function only explains the outcome. Prints the verdict;
+ * returns 0 if the access is allowed, 1 if it faults or cannot be decided.
+ */
+static int access_verdict(const struct ptl_target *t, const struct pg_walk *walked, char acc,
+                          bool user)
+{
     bool write = acc == 'w', fetch = acc == 'x';
-    unsigned ec = (write ? PFEC_W : 0) | (user ? PFEC_U : 0);
-    if (fetch && (smep || t->mode->has_nx))
-        ec |= PFEC_ID;
     printf("access: %s %s: ", user ? "user" : "supervisor",
            write ? "write" : fetch ? "instruction fetch" : "read");
 
-    switch (w->status) {
-    case 0:
-        break;
-    case -PG_ERANGE:
-        printf("#GP, not a canonical %s address (no walk)\n", t->mode->name);
-        return 1;
-    case -PG_ENOTMAPPED: {
-        const struct pg_walk_step *st = step_at(w, w->fault_level);
-        printf("page fault\n");
-        if (st)
-            print_step(t, "P (bit 0) is clear", st);
-        print_pfec(ec);
+    struct pg_cpu mc;
+    struct pg_mmu_result r;
+    int err = model_cpu(t, user, &mc);
+    if (err == -PG_EGP) {
+        printf("#GP, a present PAE PDPTE has reserved bits (loading CR3 faults)\n");
         return 1;
     }
-    case -PG_ERSVD: {
-        const struct pg_walk_step *st = step_at(w, w->fault_level);
+    if (!err)
+        err = pg_mmu_access(&t->ctx, &mc, walked->va,
+                            write ? PG_ACC_WRITE : fetch ? PG_ACC_FETCH : PG_ACC_READ,
+                            PG_MMU_REPORT_AD, NULL, &r);
+    if (err) {
+        printf("cannot tell: %s\n", pg_strerror(err));
+        return 1;
+    }
+    const struct pg_walk *w = &r.walk;
+    if (r.vector == PG_VEC_GP) {
+        printf("#GP, not a canonical %s address (no walk)\n", t->mode->name);
+        return 1;
+    }
+    if (r.vector == PG_VEC_PF && r.fault_level) {
+        const struct pg_walk_step *st = step_at(w, r.fault_level);
         char what[64];
-        snprintf(what, sizeof(what), "reserved bits %#" PRIx64 " are set", w->rsvd_bits);
+        if (r.error_code & PFEC_RSVD)
+            snprintf(what, sizeof(what), "reserved bits %#" PRIx64 " are set", r.rsvd_bits);
+        else
+            snprintf(what, sizeof(what), "P (bit 0) is clear");
         printf("page fault\n");
         if (st)
             print_step(t, what, st);
-        print_pfec(ec | PFEC_P | PFEC_RSVD);
+        print_pfec(r.error_code);
         return 1;
     }
-    default:
-        printf("cannot tell: %s at level %d\n", pg_strerror(w->status), w->fault_level);
-        return 1;
-    }
-
-    const struct pg_walk_step *bad = NULL;
-    const char *why = NULL;
-    char whybuf[96];
-    if (user && !w->user) {
-        bad = first_step(t, w, PTE_U, false);
-        why = "U/S (bit 2) is clear: a supervisor page";
-    } else if (write && !w->writable && (user || wp)) {
-        bad = first_step(t, w, PTE_W, false);
-        why = user ? "R/W (bit 1) is clear: read-only"
-                   : "R/W (bit 1) is clear: read-only, and CR0.WP = 1";
-    } else if (fetch && w->nx) {
-        bad = first_step(t, w, PTE_NX, true);
-        why = "XD (bit 63) is set: not executable";
-    } else if (fetch && !user && w->user && smep) {
-        bad = step_at(w, w->leaf_level);
-        why = "CR4.SMEP = 1 and the page is a user page (U/S set at every level)";
-    } else if (!fetch && !user && w->user && smap && !ac) {
-        bad = step_at(w, w->leaf_level);
-        why = "CR4.SMAP = 1, RFLAGS.AC = 0 and the page is a user page";
-    }
-    if (why) {
+    if (r.vector == PG_VEC_PF) {
+        const struct pg_walk_step *bad = NULL;
+        const char *why;
+        char whybuf[96];
+        if (r.deny & PG_DENY_USER) {
+            bad = first_step(t, w, PTE_U, false);
+            why = "U/S (bit 2) is clear: a supervisor page";
+        } else if (r.deny & PG_DENY_WRITE) {
+            bad = first_step(t, w, PTE_W, false);
+            why = user ? "R/W (bit 1) is clear: read-only"
+                       : "R/W (bit 1) is clear: read-only, and CR0.WP = 1";
+        } else if (r.deny & PG_DENY_XD) {
+            bad = first_step(t, w, PTE_NX, true);
+            why = "XD (bit 63) is set: not executable";
+        } else if (r.deny & PG_DENY_SMEP) {
+            bad = step_at(w, w->leaf_level);
+            why = "CR4.SMEP = 1 and the page is a user page (U/S set at every level)";
+        } else if (r.deny & PG_DENY_SMAP) {
+            bad = step_at(w, w->leaf_level);
+            why = "CR4.SMAP = 1, RFLAGS.AC = 0 and the page is a user page";
+        } else {
+            bad = step_at(w, w->leaf_level);
+            why = "the protection key denies it";
+        }
         printf("page fault\n");
         if (bad) {
             print_step(t, why, bad);
@@ -189,14 +222,13 @@ static int access_verdict(const struct ptl_target *t, const struct pg_walk *w, c
             snprintf(whybuf, sizeof(whybuf), "  reason: %s\n", why);
             fputs(whybuf, stdout);
         }
-        print_pfec(ec | PFEC_P);
+        print_pfec(r.error_code);
         return 1;
     }
-    printf("allowed, physical address %016" PRIx64 "\n", w->pa);
-    if (t->mode->levels >= PG_MODE_4LEVEL && cpu && (cpu->cr4 & CR4_PKE) && w->user && !fetch &&
-        (w->leaf_prot & PTE_PK_MASK))
-        printf("  note: protection key %u not checked (PKRU is not in the dump)\n",
-               (unsigned)((w->leaf_prot & PTE_PK_MASK) >> PTE_PK_SHIFT));
+    printf("allowed, physical address %016" PRIx64 "\n", r.pa);
+    if (t->mode->levels >= PG_MODE_4LEVEL && (mc.cr4 & (PG_CR4_PKE | PG_CR4_PKS)) && !fetch &&
+        r.pkey)
+        printf("  note: protection key %u not checked (PKRU/PKRS are not in the dump)\n", r.pkey);
     return 0;
 }
 
