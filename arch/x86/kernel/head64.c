@@ -33,10 +33,14 @@ char boot_command_line[COMMAND_LINE_SIZE] __attribute__((section(".data")));
 uint64_t boot_pgtable_pa __attribute__((section(".data")));
 uint64_t boot_params_pa __attribute__((section(".data")));
 
-/* The identity mapping __startup_64 added, kept for the report. */
+/* The identity mapping __startup_64 added, kept for the report: the entry it
+ * wrote in each table from early_top_pgt down to the PUD, then the PMD run. */
 static struct {
-	unsigned int pgd_index, p4d_index, pud_index, pmd_first, pmd_count;
-	uint64_t pgd, p4d, pud, pmd;
+	unsigned int nlinks;
+	unsigned int index[4];
+	uint64_t entry[4];
+	unsigned int pmd_first, pmd_count;
+	uint64_t pmd;
 } early_ident __attribute__((section(".data")));
 
 /* Before the jump nothing but port I/O is safe: say why and stop. */
@@ -60,7 +64,7 @@ void __startup_64(uint64_t physaddr, uint64_t text_va, const struct boot_params 
 {
 	uint64_t load_delta = physaddr - (text_va - __START_KERNEL_map);
 	uint64_t image_size = (uint64_t)(_end - _text);
-	uint64_t *pud, *pmd, pmd_entry;
+	uint64_t *pmd, pmd_entry;
 	unsigned int i;
 	bool la57 = (read_cr4() & X86_CR4_LA57) != 0;
 
@@ -82,30 +86,29 @@ void __startup_64(uint64_t physaddr, uint64_t text_va, const struct boot_params 
 	level2_fixmap_pgt[506] += load_delta;
 	level2_fixmap_pgt[507] += load_delta;
 
-	/* The temporary identity mapping of the image (no G: it must flush away).
-	 * The pool is reset after the jump: fault.c owns it from then on. */
-	pud = early_dynamic_pgts[0];
-	pmd = early_dynamic_pgts[1];
+	/*
+	 * The temporary identity mapping of the image (no G: it must flush away):
+	 * early_top_pgt -> (p4d with LA57) -> pud -> pmd, one pool page per level.
+	 * The pool is reset after the jump: fault.c owns it from then on.
+	 */
+	uint64_t *chain[4];
+	unsigned int shift[3], n = 0;
+	chain[n] = early_top_pgt;
 	if (la57) {
-		uint64_t *p4d = early_dynamic_pgts[2];
-		i = (unsigned int)(physaddr >> PGDIR_SHIFT_L5) % 512;
-		early_top_pgt[i] = (uint64_t)(uintptr_t)p4d + _KERNPG_TABLE;
-		early_ident.pgd_index = i;
-		early_ident.pgd = early_top_pgt[i];
-		i = (unsigned int)(physaddr >> P4D_SHIFT) % 512;
-		p4d[i] = (uint64_t)(uintptr_t)pud + _KERNPG_TABLE;
-		early_ident.p4d_index = i;
-		early_ident.p4d = p4d[i];
-	} else {
-		i = (unsigned int)(physaddr >> PGDIR_SHIFT) % 512;
-		early_top_pgt[i] = (uint64_t)(uintptr_t)pud + _KERNPG_TABLE;
-		early_ident.pgd_index = i;
-		early_ident.pgd = early_top_pgt[i];
+		shift[n++] = PGDIR_SHIFT_L5;
+		chain[n] = early_dynamic_pgts[2];
 	}
-	i = (unsigned int)(physaddr >> PUD_SHIFT) % 512;
-	pud[i] = (uint64_t)(uintptr_t)pmd + _KERNPG_TABLE;
-	early_ident.pud_index = i;
-	early_ident.pud = pud[i];
+	shift[n++] = P4D_SHIFT;
+	chain[n] = early_dynamic_pgts[0]; /* pud */
+	shift[n++] = PUD_SHIFT;
+	chain[n] = pmd = early_dynamic_pgts[1];
+	for (unsigned int k = 0; k < n; k++) {
+		i = (unsigned int)(physaddr >> shift[k]) % 512;
+		chain[k][i] = (uint64_t)(uintptr_t)chain[k + 1] + _KERNPG_TABLE;
+		early_ident.index[k] = i;
+		early_ident.entry[k] = chain[k][i];
+	}
+	early_ident.nlinks = n;
 	pmd_entry = (__PAGE_KERNEL_LARGE_EXEC & ~PTE_G) + physaddr;
 	early_ident.pmd_first = (unsigned int)(physaddr >> PMD_SHIFT) % 512;
 	early_ident.pmd_count = (unsigned int)((image_size + PMD_SIZE - 1) >> PMD_SHIFT);
@@ -183,12 +186,13 @@ static void report_head64(void)
 	stage_printk("                     last present  [%d] = 0x%016llx (0x%016llx)\n", last,
 		     (unsigned long long)level2_kernel_pgt[last],
 		     (unsigned long long)(__START_KERNEL_map + ((uint64_t)last << PMD_SHIFT)));
-	stage_printk("  identity map of the image (removed now): early_top_pgt[%u] = 0x%016llx,\n",
-		     early_ident.pgd_index, (unsigned long long)early_ident.pgd);
-	if (read_cr4() & X86_CR4_LA57)
-		stage_printk("    p4d[%u] = 0x%016llx,\n", early_ident.p4d_index, (unsigned long long)early_ident.p4d);
-	stage_printk("    pud[%u] = 0x%016llx, pmd[%u..%u] from 0x%016llx\n", early_ident.pud_index,
-		     (unsigned long long)early_ident.pud, early_ident.pmd_first,
+	stage_printk("  identity map of the image (removed now):");
+	for (unsigned int k = 0; k < early_ident.nlinks; k++) {
+		const char *table = k == 0 ? "early_top_pgt" : k == early_ident.nlinks - 1 ? "pud" : "p4d";
+		stage_printk(" %s[%u] = 0x%016llx,", table, early_ident.index[k],
+			     (unsigned long long)early_ident.entry[k]);
+	}
+	stage_printk("\n    pmd[%u..%u] from 0x%016llx\n", early_ident.pmd_first,
 		     early_ident.pmd_first + early_ident.pmd_count - 1, (unsigned long long)early_ident.pmd);
 	stage_printk("  RIP before the jump: 0x%016llx\n", (unsigned long long)early_rip_before_jump);
 	stage_printk("  RIP after the jump:  0x%016llx\n", (unsigned long long)early_rip_after_jump);
