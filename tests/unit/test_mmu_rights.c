@@ -459,3 +459,12 @@ Test(mmu_rights, memory_type_comes_from_pat_pcd_pwt)
     F.cpu.cr0 |= PG_CR0_CD;
     cr_assert_eq(fx_access(&F, VA, PG_ACC_READ).mem_type, PG_MT_UC);
 }
+
+Test(mmu_rights, error_code_names_its_bits)
+{
+    char buf[48];
+    cr_assert_str_eq(pg_pfec_string(0, buf, sizeof(buf)), "not-present");
+    cr_assert_str_eq(pg_pfec_string(0x3F, buf, sizeof(buf)), "P W U RSVD I/D PK");
+    cr_assert_str_eq(pg_pfec_string(0x15, buf, 8), "P U I/D");
+    fx_init(&F, 0);     /* teardown's */
+}
