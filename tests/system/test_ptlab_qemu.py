@@ -13,6 +13,7 @@ directory. The helpers at the top are shared with bench/ptlab_bench.py.
 """
 import bisect
 import gzip
+import hashlib
 import io
 import json
 import os
@@ -115,7 +116,7 @@ def busybox_initramfs():
     out = cache_dir() / "initramfs-busybox.cpio.gz"
     blob = busybox.read_bytes()
     stamp = cache_dir() / "initramfs-busybox.key"
-    key = "%d:%d:%s" % (len(blob), hash(blob) & 0xffffffff, INIT_SCRIPT)
+    key = hashlib.sha256(blob + INIT_SCRIPT.encode()).hexdigest()
     if out.exists() and stamp.exists() and stamp.read_text() == key:
         return out
     entries = [
