@@ -143,13 +143,13 @@ class Guest(Monitor):
     """A QEMU guest with its human monitor on a unix socket, booted until `marker`."""
 
     def __init__(self, tmp_path, kernel, append, initrd=None, mem="256M", cpu="max",
-                 marker=READY, deadline=LINUX_BOOT_DEADLINE):
+                 marker=READY, deadline=LINUX_BOOT_DEADLINE, smp=1):
         self.sock_path = str(Path(tmp_path) / ("mon-%d.sock" % os.getpid()))
         if os.path.exists(self.sock_path):
             os.unlink(self.sock_path)
         args = ["-display", "none", "-no-reboot", "-serial", "stdio", "-m", mem, "-cpu", cpu,
                 "-monitor", "unix:%s,server=on,wait=off" % self.sock_path,
-                "-kernel", str(kernel), "-append", append]
+                "-kernel", str(kernel), "-append", append, "-smp", str(smp)]
         if initrd:
             args += ["-initrd", str(initrd)]
         self.child = pexpect.spawn("qemu-system-x86_64", args, encoding="latin-1",
@@ -421,3 +421,26 @@ def test_linux_ptov_vtop_lint(snapshots, guest):
     pt = run_ptlab("maps", "--format", "ptdump", s.dump).stdout
     assert "---[ High Kernel Mapping ]---" in pt
     assert pt.splitlines()[-1].split()[0].endswith("-0x0000000000000000")
+
+
+def test_linux_smp_every_vcpu(tmp_path):
+    """Two vCPUs: the dump holds both notes, and --cpu N walks what QEMU's `cpu N` walks."""
+    g = Guest(tmp_path, debian_kernel(), "console=ttyS0 quiet panic=-1",
+              initrd=busybox_initramfs(), mem="256M", cpu="qemu64", smp=2)
+    try:
+        g.command("stop")
+        tlbs = []
+        for n in range(2):
+            g.command("cpu %d" % n)
+            tlbs.append(g.command("info tlb"))
+        dump = tmp_path / "smp.elf"
+        g.command("dump-guest-memory %s" % dump)
+    finally:
+        g.close()
+    info = run_ptlab("info", dump).stdout
+    assert re.search(r"^vcpus:\s+2$", info, re.M), info
+    for n in range(2):
+        assert run_ptlab("maps", "--cpu", n, "--format", "qemu-tlb", dump).stdout == tlbs[n]
+    r = run_ptlab("diff", dump, "--cpu-b", "1", check=False)
+    assert r.returncode in (0, 1)
+    assert (r.returncode == 0) == (tlbs[0] == tlbs[1])
