@@ -444,3 +444,34 @@ def test_linux_smp_every_vcpu(tmp_path):
     r = run_ptlab("diff", dump, "--cpu-b", "1", check=False)
     assert r.returncode in (0, 1)
     assert (r.returncode == 0) == (tlbs[0] == tlbs[1])
+
+
+def test_linux_pti_pgd_pair(tmp_path):
+    """A PTI guest (an Intel vendor string makes Linux isolate page tables): QEMU walks the
+    loaded kernel PGD; --user-pgd walks its user twin, where user code is executable."""
+    g = Guest(tmp_path, debian_kernel(), "console=ttyS0 panic=-1", initrd=busybox_initramfs(),
+              mem="256M", cpu="qemu64,vendor=GenuineIntel")
+    try:
+        assert "page tables isolation: enabled" in g.output
+        g.command("stop")
+        tlb = g.command("info tlb")
+        dump = tmp_path / "pti.elf"
+        g.command("dump-guest-memory %s" % dump)
+    finally:
+        g.close()
+    assert run_ptlab("maps", "--format", "qemu-tlb", dump).stdout == tlb
+    root = int(re.search(r"^root:\s+([0-9a-f]+)", run_ptlab("info", dump).stdout, re.M).group(1), 16)
+    assert root & 0x1000 == 0          # stopped in the kernel: the kernel PGD is loaded
+    kern = run_ptlab("maps", "--user", dump).stdout.splitlines()
+    user = run_ptlab("maps", "--user", "--user-pgd", dump).stdout.splitlines()
+    assert kern and user
+    # Linux sets NX in the kernel copy of user top-level entries: nothing user is executable there.
+    assert all(l.split()[3][2] == "-" for l in kern)
+    assert any(l.split()[3] == "r-xu" for l in user)
+    assert [l.split()[0] for l in kern] == [l.split()[0] for l in user]
+    # The user PGD has no direct map.
+    full_user = run_ptlab("maps", "--user-pgd", dump).stdout
+    full_kern = run_ptlab("maps", dump).stdout
+    assert full_kern.count("\nffff8") > full_user.count("\nffff8")
+    r = run_ptlab("diff", dump, "--cr3-b", "%x" % (root | 0x1000), check=False)
+    assert r.returncode == 1 and r.stdout.startswith("~ ")
