@@ -104,10 +104,13 @@ enum pg_mode {
  * struct pg_ctx - how the library reaches physical memory.
  *
  * phys_to_virt  pointer through which the table at physical address pa can be
- *               read (and, for map operations, written). The pointer must stay
- *               valid for the whole table (4 KiB; 32 bytes for the PAE PDPT)
- *               until the next callback. NULL means "unreadable": walks report
- *               it (PG_EIO), iteration reports a hole.
+ *               read (and, for map operations, written): 8-byte aligned (entries
+ *               are read as uint64_t), valid for the whole table (4 KiB; 32 bytes
+ *               for the PAE PDPT), and valid for as long as the operation runs:
+ *               walks and iteration keep the pointers of every table on the
+ *               current path (up to five) while they read the tables below.
+ *               NULL means "unreadable": walks report it (PG_EIO), iteration
+ *               reports a hole.
  * alloc_table   provide a zeroed, 4 KiB-aligned 4 KiB frame in *pa; return 0,
  *               or a negative code (any negative value is reported as
  *               -PG_ENOMEM). May be NULL for read-only use.
