@@ -91,7 +91,8 @@ struct pg_ptdump_opts {
 /*
  * pg_fmt_ptdump - print the tables as Linux 6.x's ptdump does
  * (/sys/kernel/debug/page_tables/kernel): series split on raw flags,
- * effective rights, level or marker; the last line ends at 0.
+ * effective rights, level or marker; the last line ends at the end of the
+ * last range walked (0, the top of the address space, for Linux's ranges).
  * @opts: may be NULL (Linux markers and ranges for the mode); wx_pages is
  *        written when opts is given
  * returns: 0; -PG_EINVAL; -PG_EIO (root unreadable); pg_iterate's errors.

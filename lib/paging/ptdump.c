@@ -5,7 +5,7 @@
  * the same series state machine Linux uses: a series ends when the raw flags,
  * the effective rights or the level change, or when the address reaches the
  * next marker; at most one marker is printed per finished line; the final
- * flush uses address 0. Markers are data: Linux's sets for 4- and 5-level
+ * flush uses the end of the last range walked (0, the top, for Linux's). Markers are data: Linux's sets for 4- and 5-level
  * below, or the caller's own table.
  * Depends on: paging.h, pg_format.h, pg_internal.h, pg_out.h.
  */
@@ -270,9 +270,10 @@ int pg_fmt_ptdump(const struct pg_ctx *ctx, phys_addr_t root, struct pg_ptdump_o
         if (r)
             return r;
     }
-    /* Linux flushes the last series with address 0 and level -1. */
+    /* Linux flushes the last series with address 0 (its walk ends at the top) and level -1;
+     * a walk that ends lower (e.g. a user half) flushes at the end of its last range. */
     if (d.started)
-        note_(&d, 0, -1, 0, 0);
+        note_(&d, ranges[nranges - 1].end, -1, 0, 0);
     opts->wx_pages = d.wx_pages;
     return 0;
 }

@@ -95,6 +95,25 @@ Test(format, ptdump_5level_and_own_markers)
     golden_check("ptdump_5level_own_markers.txt", out.s);
 }
 
+/* A walk of the user half only (as the kernel's `ptdump user PID`) ends at 2^47, not at 0. */
+Test(format, ptdump_user_half_ends_at_its_range)
+{
+    struct pg_ctx c = arena_ctx(&A, 4);
+    phys_addr_t root = build_linux_like(&A, &c);
+    static const struct pg_marker user[] = { { 0, "User Space", 0 }, { 0, NULL, 0 } };
+    static const struct pg_va_range half = { 0, 0x0000800000000000ULL };
+    struct pg_ptdump_opts o = { .markers = user, .ranges = &half, .nranges = 1 };
+    reset_out();
+    cr_assert_eq(pg_fmt_ptdump(&c, root, &o, &sink), 0);
+    const char *last = strrchr(out.s, '\n');
+    cr_assert_not_null(last);
+    while (last > out.s && last[-1] != '\n')
+        last--;
+    cr_assert(strncmp(last + 18, "-0x0000800000000000 ", 20) == 0, "last line: %s", last);
+    cr_assert_null(strstr(out.s, "-0x0000000000000000"));
+    cr_assert_null(strstr(out.s, "Kernel Space"));
+}
+
 Test(format, ptdump_espfix_not_expanded)
 {
     struct pg_ctx c = arena_ctx(&A, 4);
