@@ -8,6 +8,7 @@
 #include <asm/setup.h>
 #include <lib/cmdline.h>
 #include <linux/mm.h>
+#include <linux/sched.h>
 #include <linux/selftest.h>
 #include <linux/shell.h>
 
@@ -44,6 +45,7 @@ void start_kernel(void)
 
 	setup_arch();               /* CPU, memblock, direct map, swapper_pg_dir, least privilege */
 	mem_init();                 /* [mem_init]: struct pages, buddy allocator */
+	sched_init();               /* processes: GDT with user segments, TSS, SYSCALL, PCID */
 	fault_test();               /* test-only faults (fault_test=) */
 
 	bool tests_ok = true, scripted = cmdline_get_option(boot_command_line, "run", run_script,

@@ -15,6 +15,8 @@
 #include <linux/mm.h>
 #include <linux/selftest.h>
 
+bool test_process(void); /* kernel/proc_test.c */
+
 struct selftest {
 	const char *name;
 	bool early; /* runs before init_mem_mapping */
@@ -199,6 +201,7 @@ static const struct selftest selftests[] = {
 	{ "pa_va", false, test_pa_va },
 	{ "nofault", false, test_nofault },
 	{ "buddy", false, test_buddy },
+	{ "process", false, test_process },
 };
 
 static char test_list[256];

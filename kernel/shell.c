@@ -16,6 +16,7 @@
 #include <lib/vsprintf.h>
 #include <linux/memblock.h>
 #include <linux/mm.h>
+#include <linux/proc_shell.h>
 #include <linux/readline.h>
 #include <linux/shell.h>
 #include <paging/pg_format.h>
@@ -107,7 +108,7 @@ static int cmd_help(int argc, char **argv)
 	(void)argc;
 	(void)argv;
 	for (const struct command *c = commands; c->name; c++) {
-		char left[40];
+		char left[48];
 		int n = ksnprintf(left, sizeof(left), "%s %s", c->name, c->args);
 		printk("  %s%*s %s\n", left, n < 28 ? 28 - n : 1, "", c->help);
 	}
@@ -246,7 +247,9 @@ static int cmd_ptdump(int argc, char **argv)
 	}
 	if (streq(which, "current"))
 		return ptdump(current_root(), which);
-	printk("error: ptdump: unknown table '%s' (kernel, boot, early, current)\n", which);
+	if (streq(which, "user"))
+		return argc == 3 ? ptdump_user_pid(argv[2]) : usage(argv[0]);
+	printk("error: ptdump: unknown table '%s' (kernel, boot, early, current, user PID)\n", which);
 	return 1;
 }
 
@@ -267,10 +270,12 @@ static void print_offset_split(uint64_t va, uint64_t page_size)
 static int cmd_vtop(int argc, char **argv)
 {
 	uint64_t va;
-	if (argc < 2)
+	if (argc < 2 || argc > 3)
 		return usage(argv[0]);
 	if (!arg_u64(argv[1], &va))
 		return 1;
+	if (argc == 3)
+		return vtop_pid(va, argv[2]);
 	phys_addr_t root = current_root();
 	struct pg_vtop_opts opts = {
 		.pgd_va = root == __pa_symbol(init_top_pgt) ? (uint64_t)(uintptr_t)init_top_pgt
@@ -566,8 +571,8 @@ static const struct command commands[] = {
 	{ "regs", "", "CR0, CR2, CR3, CR4, EFER with their bits; paging mode; PCID", cmd_regs },
 	{ "cr3", "", "CR3 split into table address, PCID and flags", cmd_cr3 },
 	{ "stages", "", "reprint the boot stage reports", cmd_stages },
-	{ "ptdump", "[kernel|boot|early|current]", "a page table in Linux ptdump format", cmd_ptdump },
-	{ "vtop", "VA", "crash-style walk of VA in the current table", cmd_vtop },
+	{ "ptdump", "[kernel|boot|early|current|user PID]", "a page table in Linux ptdump format", cmd_ptdump },
+	{ "vtop", "VA [PID]", "crash-style walk of VA in the current table (or PID's)", cmd_vtop },
 	{ "pa", "VA", "__pa(VA), and which branch of __phys_addr applied", cmd_pa },
 	{ "va", "PA", "__va(PA)", cmd_va },
 	{ "peek", "VA [LEN]", "hex dump LEN bytes at VA (fault-safe; default 64)", cmd_peek },
@@ -576,6 +581,10 @@ static const struct command commands[] = {
 	{ "mem", "", "free pages, page-table pages, direct-map page sizes", cmd_mem },
 	{ "tlb", "[VA|all]", "invlpg VA; no argument: reload CR3; all: global flush", cmd_tlb },
 	{ "recursive", "on SLOT|off|show VA", "seed 003's self-referencing top-level entry", cmd_recursive },
+	{ "ps", "", "processes: pid, state, CR3 and PCID, pages held", cmd_ps },
+	{ "run", "PROG [ARGS] [&]", "run a user program (^C kills it; & in the background)", cmd_run },
+	{ "kill", "PID", "kill a process (SIGKILL)", cmd_kill },
+	{ "switches", "[reset]", "context switches: flushing and non-flushing CR3 loads, ASIDs", cmd_switches },
 	{ "exit", "[CODE]", "leave QEMU with status (CODE << 1) | 1 (default 0x10: 33)", cmd_exit },
 	{ 0, 0, 0, 0 },
 };

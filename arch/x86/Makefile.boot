@@ -18,10 +18,16 @@ BLOB32_SRCS := arch/x86/boot/compressed/report32.c arch/x86/boot/compressed/la57
 ZO_SRCS     := arch/x86/boot/compressed/head_64.S arch/x86/boot/compressed/misc.c \
                arch/x86/boot/compressed/la57.c arch/x86/boot/compressed/kaslr.c \
                lib/decompress_unlz4.c lib/crc32.c $(BOOT_COMMON)
+# Processes (issue 6): GDT/TSS, SYSCALL, timer, per-process tables and PCID, fork/exec/exit.
+PROCESS_SRCS := arch/x86/kernel/gdt.c arch/x86/kernel/entry_user.S arch/x86/kernel/syscall.c \
+                arch/x86/kernel/apic.c arch/x86/mm/pgtable.c arch/x86/mm/tlb.c arch/x86/mm/fault_user.c \
+                mm/memory.c kernel/sched.c kernel/fork.c kernel/exec.c kernel/exit.c kernel/sys.c \
+                kernel/proc_shell.c kernel/proc_test.c
 KERNEL_SRCS := arch/x86/kernel/head_64.S arch/x86/kernel/head64.c init/main.c \
                arch/x86/kernel/entry_64.S arch/x86/kernel/traps.c arch/x86/kernel/cpu.c \
                arch/x86/kernel/setup.c arch/x86/mm/fault.c arch/x86/mm/init.c \
                mm/memblock.c mm/page_alloc.c kernel/selftest.c kernel/readline.c kernel/shell.c \
+               $(PROCESS_SRCS) \
                $(PAGING_SRCS) \
                $(BOOT_COMMON) $(KERNEL_EXTRA_SRCS)
 
@@ -30,6 +36,7 @@ SETUP_OBJS  := $(call objs,setup,$(SETUP_SRCS))
 BLOB32_OBJS := $(call objs,blob32,$(BLOB32_SRCS))
 ZO_OBJS     := $(call objs,zo,$(ZO_SRCS)) $(B)/zo/piggy.o
 KERNEL_OBJS := $(call objs,kernel,$(KERNEL_SRCS))
+include user/Makefile.user
 STUB_SETUP_OBJS := $(B)/setup-stub/arch/x86/boot/header.o $(filter-out %/header.o,$(SETUP_OBJS))
 
 HIDDEN := -include include/asm/hidden.h

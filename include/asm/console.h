@@ -26,6 +26,10 @@ void serial_putc(char c);
 int serial_getc_nonblock(void);
 /* Wait for a received byte (polling). */
 char serial_getc(void);
+#ifdef KERNEL
+/* Called while serial_getc waits (kernel/sched.c: lets processes run). */
+extern void (*serial_idle_hook)(void);
+#endif
 
 int printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int vprintk(const char *fmt, va_list ap);

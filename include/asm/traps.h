@@ -35,6 +35,13 @@ const char *exception_name(unsigned int vector);
 /* Called by entry_64.S with the saved frame. */
 void do_exception(struct pt_regs *regs);
 
+/* Install an interrupt gate (DPL 0) for vector. */
+void idt_set_gate(unsigned int vector, uint64_t handler);
+/* Whether rip is in the exception table (a fault-safe or user access). */
+bool search_exception_tables(uint64_t rip);
+/* An exception other than #PF in ring 3: report it and kill the process (kernel/exit.c). */
+void do_user_trap(struct pt_regs *regs);
+
 /* If regs->rip is in the exception table, resume at its fixup. returns: true if fixed up. */
 bool fixup_exception(struct pt_regs *regs);
 
@@ -58,6 +65,12 @@ long copy_to_kernel_nofault(void *dst, const void *src, size_t n);
 
 /* arch/x86/mm/fault.c */
 void do_page_fault(struct pt_regs *regs);
+/*
+ * arch/x86/mm/fault_user.c: a fault in ring 3, or on a user address: served
+ * (demand paging, copy-on-write), left to the exception table (a user copy),
+ * or fatal to the process (never returns then). returns: true if served.
+ */
+bool do_user_addr_fault(struct pt_regs *regs, uint64_t cr2);
 /* Print the decoded #PF report: CR2, error code, RIP and the walk of CR2. */
 void show_fault_report(uint64_t cr2, uint64_t error_code, uint64_t rip);
 /* Serve faults on PAGE_OFFSET addresses from early_dynamic_pgts (until init_mem_mapping). */

@@ -18,7 +18,15 @@
 struct page {
 	uint32_t flags;
 	uint32_t order;      /* of a free block's head */
-	uint32_t next, prev; /* free-list links, as pfns; NO_PFN ends */
+	union {
+		struct {
+			uint32_t next, prev; /* free-list links, as pfns; NO_PFN ends */
+		};
+		struct {
+			uint32_t _refcount; /* an allocated user page: mappings of it (fork's COW sharing) */
+			uint32_t _mapcount; /* unused */
+		};
+	};
 };
 
 #define PG_reserved 0x1u /* not managed: kernel image, boot data, holes, memblock allocations */

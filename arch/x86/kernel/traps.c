@@ -69,6 +69,25 @@ void idt_setup_traps(void)
 	__asm__ volatile("lidt %0" : : "m"(idt));
 }
 
+void idt_set_gate(unsigned int vector, uint64_t handler)
+{
+	idt_table[vector] = (struct idt_entry){
+		.offset0 = (uint16_t)handler,
+		.selector = __KERNEL_CS,
+		.type_attr = GATE_INTERRUPT,
+		.offset1 = (uint16_t)(handler >> 16),
+		.offset2 = (uint32_t)(handler >> 32),
+	};
+}
+
+bool search_exception_tables(uint64_t rip)
+{
+	for (const struct exception_table_entry *e = __start___ex_table; e < __stop___ex_table; e++)
+		if (e->insn == rip)
+			return true;
+	return false;
+}
+
 void fault_record_clear(void)
 {
 	last_fault.vector = 0xff;
@@ -105,6 +124,10 @@ void do_exception(struct pt_regs *regs)
 {
 	if (regs->vector == X86_TRAP_PF) {
 		do_page_fault(regs);
+		return;
+	}
+	if ((regs->cs & 3) == 3) {
+		do_user_trap(regs); /* kernel/exit.c: the process dies, the kernel goes on */
 		return;
 	}
 	if (fixup_exception(regs))

@@ -44,10 +44,20 @@ int serial_getc_nonblock(void)
 	return inb(COM1_PORT + UART_THR);
 }
 
+#ifdef KERNEL
+/* Called while serial_getc waits (the kernel sets it to let processes run). */
+void (*serial_idle_hook)(void);
+#endif
+
 char serial_getc(void)
 {
 	int c;
-	while ((c = serial_getc_nonblock()) < 0)
+	while ((c = serial_getc_nonblock()) < 0) {
+#ifdef KERNEL
+		if (serial_idle_hook)
+			serial_idle_hook();
+#endif
 		__asm__ volatile("pause");
+	}
 	return (char)c;
 }

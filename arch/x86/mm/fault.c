@@ -164,6 +164,8 @@ void do_page_fault(struct pt_regs *regs)
 	if (early_pf_enabled && !(regs->error_code & (X86_PF_PROT | X86_PF_USER | X86_PF_RSVD)) &&
 	    early_make_pgtable(cr2))
 		return;
+	if (do_user_addr_fault(regs, cr2)) /* fault_user.c: demand paging, COW, or the process dies */
+		return;
 	if (fixup_exception(regs))
 		return;
 	printk("\nptlab: unhandled page fault in the kernel\n");

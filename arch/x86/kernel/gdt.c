@@ -1,0 +1,67 @@
+/*
+ * gdt.c: the kernel's GDT and TSS, replacing head_64.S's early_gdt once the
+ * kernel runs (Linux: gdt_page in arch/x86/kernel/cpu/common.c, cpu_tss_rw).
+ *
+ *   0x00 null
+ *   0x08 __KERNEL32_CS   32-bit kernel code (as early_gdt)
+ *   0x10 __KERNEL_CS     64-bit kernel code
+ *   0x18 __KERNEL_DS     kernel data
+ *   0x20 __USER32_CS     32-bit user code (DPL 3): the base of SYSRET's selectors
+ *   0x28 __USER_DS       user data (DPL 3), SYSRET's SS
+ *   0x30 __USER_CS       64-bit user code (DPL 3), SYSRET's CS
+ *   0x38 (unused)
+ *   0x40 __TSS           the 64-bit TSS (two slots)
+ * Depends on: asm/segment.h, asm/desc.h.
+ */
+#include <asm/desc.h>
+#include <asm/segment.h>
+
+struct x86_hw_tss cpu_tss_rw __attribute__((aligned(64))) = {
+	.io_bitmap_base = sizeof(struct x86_hw_tss),
+};
+
+static uint64_t gdt_table[GDT_ENTRY_TSS + 2] __attribute__((aligned(16))) = {
+	[1] = GDT_KERNEL32_CS,
+	[2] = GDT_KERNEL_CS,
+	[3] = GDT_KERNEL_DS,
+	[4] = GDT_USER32_CS,
+	[5] = GDT_USER_DS,
+	[6] = GDT_USER_CS,
+};
+
+struct __attribute__((packed)) gdt_ptr {
+	uint16_t size;
+	uint64_t address;
+};
+
+/* A 64-bit available TSS descriptor (type 9, present, DPL 0) for base and limit. */
+static void set_tss_desc(uint64_t *slot, uint64_t base, uint32_t limit)
+{
+	slot[0] = (limit & 0xffffULL) | ((base & 0xffffffULL) << 16) | (0x89ULL << 40) |
+		  ((uint64_t)((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xffULL) << 56);
+	slot[1] = base >> 32;
+}
+
+void cpu_init_gdt(void)
+{
+	set_tss_desc(&gdt_table[GDT_ENTRY_TSS], (uint64_t)(uintptr_t)&cpu_tss_rw, sizeof(cpu_tss_rw) - 1);
+	struct gdt_ptr gdt = { sizeof(gdt_table) - 1, (uint64_t)(uintptr_t)gdt_table };
+	__asm__ volatile("lgdt %0\n\t"
+			 /* reload CS with a far return, then the data segments */
+			 "pushq %1\n\t"
+			 "leaq 1f(%%rip), %%rax\n\t"
+			 "pushq %%rax\n\t"
+			 "lretq\n"
+			 "1:\n\t"
+			 "movl %2, %%eax\n\t"
+			 "movl %%eax, %%ds\n\t"
+			 "movl %%eax, %%es\n\t"
+			 "movl %%eax, %%ss\n\t"
+			 "xorl %%eax, %%eax\n\t"
+			 "movl %%eax, %%fs\n\t"
+			 "movl %%eax, %%gs\n\t"
+			 "ltr %w3"
+			 :
+			 : "m"(gdt), "i"(__KERNEL_CS), "i"(__KERNEL_DS), "r"((uint16_t)__TSS)
+			 : "rax", "memory");
+}

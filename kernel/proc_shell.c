@@ -1,0 +1,275 @@
+/*
+ * proc_shell.c: the shell's process commands (docs/shell.md):
+ *   ps                  pid, parent, state, CR3 and PCID, pages held
+ *   run PROG [ARGS] [&] start a program of user/ and wait for it (^C kills
+ *                       it), or leave it in the background with &
+ *   kill PID            SIGKILL; the process dies on its way back to ring 3
+ *   switches            context-switch and CR3 statistics, the ASID slots
+ *   ptdump user PID     the user half of PID's table, Linux ptdump format
+ *   vtop VA PID         crash's user vtop of VA in PID's table
+ * Background processes (and orphans, which task 0 inherits) are reaped and
+ * reported at the start of each of these commands.
+ */
+#include <asm/console.h>
+#include <asm/cpufeature.h>
+#include <asm/mmu_context.h>
+#include <asm/processor.h>
+#include <lib/cmdline.h>
+#include <lib/vsprintf.h>
+#include <linux/proc_shell.h>
+#include <linux/sched.h>
+#include <paging/pg_format.h>
+#include <uapi/ptlab_unistd.h>
+
+static void sink_write(void *arg, const char *s, size_t n)
+{
+	(void)arg;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\n')
+			serial_putc('\r');
+		serial_putc(s[i]);
+	}
+}
+
+static const struct pg_sink console_sink = { sink_write, 0 };
+
+static bool streq(const char *a, const char *b)
+{
+	return strlen(a) == strlen(b) && memcmp(a, b, strlen(a)) == 0;
+}
+
+static const char *errname(long err)
+{
+	switch (-err) {
+	case ENOENT: return "no such program";
+	case ENOEXEC: return "not a valid ELF program";
+	case E2BIG: return "argument list too long";
+	case ENOMEM: return "out of memory";
+	case EAGAIN: return "too many processes";
+	case ESRCH: return "no such process";
+	case EPERM: return "not permitted";
+	default: return "error";
+	}
+}
+
+static void report_status(int pid, const char *comm, int status)
+{
+	if (WIFSIGNALED(status))
+		printk("[pid %d] %s killed by %s\n", pid, comm,
+		       WTERMSIG(status) == SIGKILL ? "SIGKILL" : WTERMSIG(status) == SIGSEGV ? "SIGSEGV" : "a signal");
+	else
+		printk("[pid %d] %s exited with status %d\n", pid, comm, WEXITSTATUS(status));
+}
+
+/* Reap and report every zombie task 0 owns (background jobs, orphans). */
+static void reap_background(void)
+{
+	for (int i = 1; i < NR_TASKS; i++) {
+		struct task_struct *t = &tasks[i];
+		if (t->state == TASK_ZOMBIE && t->parent == current && t->background) {
+			char comm[sizeof(t->comm)];
+			int status, pid = t->pid;
+			memcpy(comm, t->comm, sizeof(comm));
+			reap_zombie(pid, &status);
+			report_status(pid, comm, status);
+		}
+	}
+}
+
+/* A process by its PID argument; prints the error. */
+static struct task_struct *task_arg(const char *s, bool need_mm)
+{
+	uint64_t pid;
+	if (!parse_u64(s, &pid)) {
+		printk("error: '%s' is not a PID\n", s);
+		return 0;
+	}
+	struct task_struct *t = pid < 1000000 ? find_task((int)pid) : 0;
+	if (!t) {
+		printk("error: no process %llu (ps lists them)\n", (unsigned long long)pid);
+		return 0;
+	}
+	if (need_mm && (t->state == TASK_ZOMBIE || t->mm == &init_mm)) {
+		printk("error: pid %d has no user address space (%s)\n", t->pid,
+		       t->state == TASK_ZOMBIE ? "it has exited" : "the kernel");
+		return 0;
+	}
+	return t;
+}
+
+int cmd_ps(int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 1) {
+		printk("usage: ps\n");
+		return 1;
+	}
+	reap_background();
+	printk("  PID  PPID STATE    CR3                PCID PAGES TABLES COMMAND\n");
+	for (int i = 0; i < NR_TASKS; i++) {
+		struct task_struct *t = &tasks[i];
+		if (t->state == TASK_UNUSED)
+			continue;
+		char ppid[12] = "-";
+		if (t->parent)
+			ksnprintf(ppid, sizeof(ppid), "%d", t->parent->pid);
+		if (t->state == TASK_ZOMBIE) {
+			printk("%5d %5s %-8s %-18s %4s %5s %6s %s\n", t->pid, ppid, task_state_name(t), "-", "-", "-", "-",
+			       t->comm);
+			continue;
+		}
+		int asid = mm_asid(t->mm);
+		char pcid[8] = "-";
+		if (asid >= 0)
+			ksnprintf(pcid, sizeof(pcid), "%u", kern_pcid((uint16_t)asid));
+		uint64_t cr3 = build_cr3(t->mm->pgd, asid >= 0 ? (uint16_t)asid : 0);
+		bool kernel = t->mm == &init_mm;
+		printk("%5d %5s %-8s 0x%016llx %4s %5llu %6llu %s\n", t->pid, ppid, task_state_name(t),
+		       (unsigned long long)cr3, pcid, (unsigned long long)(kernel ? 0 : t->mm->rss),
+		       (unsigned long long)(kernel ? 0 : mm_table_pages(t->mm)), t->comm);
+	}
+	return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	bool bg = argc > 2 && streq(argv[argc - 1], "&");
+	int err, status;
+
+	if (bg)
+		argc--;
+	if (argc < 2) {
+		printk("usage: run PROG [ARGS] [&]\n");
+		printk("programs:");
+		for (const struct user_program *p = user_programs; p->name; p++)
+			printk(" %s", p->name);
+		printk("\n");
+		return 1;
+	}
+	reap_background();
+	struct task_struct *t = spawn_user_program(argv[1], argc - 1, argv + 1, &err);
+	if (!t) {
+		printk("error: run %s: %s\n", argv[1], errname(err));
+		return 1;
+	}
+	int pid = t->pid;
+	char comm[sizeof(t->comm)];
+	memcpy(comm, t->comm, sizeof(comm));
+	if (bg) {
+		t->background = true;
+		printk("[pid %d] %s running in the background\n", pid, comm);
+		return 0;
+	}
+	while (reap_zombie(pid, &status) == 0) {
+		if (serial_getc_nonblock() == 3 /* ^C */) {
+			printk("^C\n");
+			kill_task(pid, SIGKILL);
+		}
+		sched_idle();
+	}
+	report_status(pid, comm, status);
+	return status != 0;
+}
+
+int cmd_kill(int argc, char **argv)
+{
+	if (argc != 2) {
+		printk("usage: kill PID\n");
+		return 1;
+	}
+	reap_background();
+	struct task_struct *t = task_arg(argv[1], false);
+	if (!t)
+		return 1;
+	int pid = t->pid;
+	int err = kill_task(pid, SIGKILL);
+	if (err) {
+		printk("error: kill %d: %s\n", pid, pid == 0 ? "pid 0 is the kernel itself" : errname(err));
+		return 1;
+	}
+	printk("pid %d (%s): SIGKILL sent\n", pid, t->comm);
+	/* Let it die (at its next return to ring 3); report it if we are its parent. */
+	for (uint64_t until = jiffies + 2 * HZ; t->state != TASK_ZOMBIE && jiffies < until;)
+		sched_idle();
+	if (t->state == TASK_ZOMBIE && t->parent == current)
+		reap_background();
+	return 0;
+}
+
+int cmd_switches(int argc, char **argv)
+{
+	if (argc == 2 && streq(argv[1], "reset")) {
+		switch_stats = (struct switch_stats){ 0 };
+		printk("switch statistics reset\n");
+		return 0;
+	}
+	if (argc != 1) {
+		printk("usage: switches [reset]\n");
+		return 1;
+	}
+	reap_background();
+	const struct switch_stats *s = &switch_stats;
+	printk("context switches:   %llu (between tasks of one mm, no CR3 write: %llu)\n",
+	       (unsigned long long)s->switches, (unsigned long long)s->same_mm);
+	printk("CR3 loads:          %llu: flushing %llu, non-flushing %llu (CR3 bit 63)\n",
+	       (unsigned long long)s->cr3_loads, (unsigned long long)s->flushing, (unsigned long long)s->noflush);
+	printk("CR3 unchanged:      %llu (a switch to another mm always loads another CR3)\n",
+	       (unsigned long long)s->cr3_same);
+	if (!pcid_enabled) {
+		printk("PCID:               not in use (%s): every CR3 load flushes the non-global TLB\n",
+		       boot_cpu_data.pcid ? "nopcid" : "the CPU has no PCID");
+	} else {
+		printk("PCID:               in use, %d dynamic ASIDs, PCID = ASID + 1; ASID reused %llu, taken over %llu\n",
+		       TLB_NR_DYN_ASIDS, (unsigned long long)s->asid_reuse, (unsigned long long)s->asid_new);
+		for (int a = 0; a < TLB_NR_DYN_ASIDS; a++) {
+			const struct tlb_context *c = &cpu_tlbstate.ctxs[a];
+			const char *owner = c->ctx_id == 0 ? "(free)" : c->ctx_id == init_mm.context.ctx_id ? "init_mm" : "";
+			int pid = -1;
+			for (int i = 1; i < NR_TASKS && !*owner; i++)
+				if (tasks[i].state != TASK_UNUSED && tasks[i].state != TASK_ZOMBIE &&
+				    tasks[i].mm->context.ctx_id == c->ctx_id)
+					pid = tasks[i].pid;
+			printk("  ASID %d  PCID %d  ctx_id %llu  tlb_gen %llu  %s", a, kern_pcid((uint16_t)a),
+			       (unsigned long long)c->ctx_id, (unsigned long long)c->tlb_gen, owner);
+			if (!*owner && pid >= 0)
+				printk("pid %d", pid);
+			else if (!*owner)
+				printk("(exited)");
+			printk("%s\n", a == cpu_tlbstate.loaded_mm_asid ? "  <- loaded" : "");
+		}
+	}
+	printk("timer:              %s, %llu ticks\n", timer_source, (unsigned long long)jiffies);
+	return 0;
+}
+
+int ptdump_user_pid(const char *pid_arg)
+{
+	struct task_struct *t = task_arg(pid_arg, true);
+	if (!t)
+		return 1;
+	static const struct pg_marker markers[] = { { 0, "User Space", 0 }, { 0, 0, 0 } };
+	struct pg_va_range range = { 0, kernel_ctx.levels == 5 ? 1ULL << 56 : 1ULL << 47 };
+	struct pg_ptdump_opts opts = { .markers = markers, .ranges = &range, .nranges = 1 };
+	printk("pid %d (%s): pgd 0x%llx, the user half (entries 0..%u)\n", t->pid, t->comm,
+	       (unsigned long long)__pa(t->mm->pgd), KERNEL_PGD_BOUNDARY - 1);
+	int err = pg_fmt_ptdump(&t->mm->ctx, __pa(t->mm->pgd), &opts, &console_sink);
+	if (err) {
+		printk("error: ptdump user %d: %s\n", t->pid, pg_strerror(err));
+		return 1;
+	}
+	return 0;
+}
+
+int vtop_pid(uint64_t va, const char *pid_arg)
+{
+	struct task_struct *t = task_arg(pid_arg, true);
+	if (!t)
+		return 1;
+	struct pg_vtop_opts opts = { .user = true, .phys_bits = kernel_ctx.phys_bits > 46 ? 52 : 46 };
+	int err = pg_fmt_vtop(&t->mm->ctx, __pa(t->mm->pgd), va, &opts, &console_sink);
+	if (err) {
+		printk("error: vtop 0x%llx %d: %s\n", (unsigned long long)va, t->pid, pg_strerror(err));
+		return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,86 @@
+"""The PCID path of switch_mm under Bochs (issue 6): QEMU's TCG has no PCID.
+
+One boot of the GRUB ISO on Bochs 2.7 with a CPU model that has PCID
+(corei7_skylake_x), a run= script that runs forktest (five processes at once)
+and faults, then prints the switch statistics: with PCID, switches back to an
+mm whose ASID still holds it load CR3 with bit 63 (non-flushing). Debian's
+Bochs quirks: no `nogui` (sdl2 with SDL_VIDEODRIVER=dummy), the speaker and
+sound off (its mixer thread aborts otherwise), `-rc` with `c` (bochs-bin has
+the debugger), COM1 into a file; there is no isa-debug-exit, so the test
+stops Bochs when the script's last line has arrived.
+"""
+import os
+import re
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from ptlab_qemu import make_iso
+
+DEADLINE = 240.0
+
+BOCHSRC = """megs: 256
+cpu: model=corei7_skylake_x, count=1, ips=200000000, reset_on_triple_fault=0
+romimage: file=/usr/share/bochs/BIOS-bochs-latest
+vgaromimage: file=/usr/share/vgabios/vgabios.bin
+ata0-master: type=cdrom, path={iso}, status=inserted
+boot: cdrom
+display_library: sdl2
+speaker: enabled=0
+sound: driver=dummy
+com1: enabled=1, mode=file, dev={com1}
+log: {log}
+clock: sync=none
+"""
+
+
+def run_bochs(tmp_path, cmdline):
+    iso = make_iso(tmp_path, cmdline)
+    com1, rc, cfg = tmp_path / "com1.txt", tmp_path / "rc", tmp_path / "bochsrc"
+    cfg.write_text(BOCHSRC.format(iso=iso, com1=com1, log=tmp_path / "bochs.log"))
+    rc.write_text("c\n")
+    env = dict(os.environ, SDL_VIDEODRIVER="dummy")
+    proc = subprocess.Popen(["bochs", "-q", "-f", str(cfg), "-rc", str(rc)], env=env, cwd=str(tmp_path),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    text = ""
+    try:
+        until = time.monotonic() + DEADLINE
+        while time.monotonic() < until and proc.poll() is None:
+            time.sleep(1)
+            text = com1.read_text(errors="replace") if com1.exists() else ""
+            if "TESTS PASSED" in text or "TESTS FAILED" in text or "ptlab: panic" in text or "ptlab>" in text:
+                break
+    finally:
+        proc.kill()
+        proc.wait()
+    return text.replace("\r", "")
+
+
+@pytest.mark.skipif(not shutil.which("bochs"), reason="bochs is installed by scripts/install-deps")
+def test_pcid_switches_under_bochs(tmp_path):
+    # test=process (kernel/proc_test.c): hello, init, forktest and faults, ps while two
+    # processes live, the switch statistics, and the page counts before and after.
+    # (A run= script with spaces cannot pass through GRUB's `linux`, which re-quotes it.)
+    out = run_bochs(tmp_path, "quiet nokaslr test=process")
+    assert "ALL TESTS PASSED" in out, out[-4000:]
+    assert "test process: OK" in out
+    assert "forktest: parent still reads 0x1111" in out
+    assert "faults: 8 of 8 cases as expected: OK" in out
+    assert "stopped by SMAP" in out
+    assert "PCID:               in use, 6 dynamic ASIDs" in out, out
+    # PCID: switches back to an ASID that still holds the mm keep the TLB (CR3 bit 63)
+    total, flushing, noflush = map(int, re.search(
+        r"CR3 loads:\s+(\d+): flushing (\d+), non-flushing (\d+)", out).groups())
+    assert total == flushing + noflush and noflush > flushing > 0, (total, flushing, noflush)
+    assert re.search(r"CR3 unchanged:\s+0 ", out)
+    # ps: the shell on init_mm, ASID 0 = PCID 1 in CR3 bits 11:0; each process its own PCID
+    rows = re.findall(r"^\s+(\d+)\s+\S+\s+\S+\s+0x([0-9a-f]{16})\s+(\d+|-)", out, re.M)
+    assert rows and rows[0][0] == "0" and rows[0][2] == "1" and int(rows[0][1], 16) & 0xfff == 1, rows
+    pcids = [r[2] for r in rows if r[2] != "-"]
+    assert len(set(pcids)) == len(pcids) >= 2, rows
+    for pid, cr3, pcid in rows:
+        if pcid != "-":
+            assert int(cr3, 16) & 0xfff == int(pcid)
+    print(out[out.index("  PID  PPID"):])
