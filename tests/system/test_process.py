@@ -163,3 +163,12 @@ def test_foreground_run_and_ctrl_c(shell):
     out = shell.shell("run forktest 6", timeout=DEADLINE)
     assert "forktest: parent still reads 0x1111" in out and "OK" in out
     assert mem_counts(mem1) == mem_counts(shell.shell("mem"))
+
+
+def test_pit_timer_without_apic():
+    """noapic: the PIT through the 8259 preempts and wakes sleepers just as well."""
+    b = boot(append='quiet noapic run="run forktest 2;switches"', mem="256M", deadline=DEADLINE)
+    out = b.output.replace("\r", "")
+    assert b.status == EXIT_SUCCESS, out
+    assert "forktest: parent still reads 0x1111" in out
+    assert "timer:              PIT (8254 channel 0 through the 8259, IRQ 0)" in out
