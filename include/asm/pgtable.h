@@ -25,7 +25,14 @@ extern uint64_t kernel_table_pages;
 /* Flush: one page, or everything including global entries (CR4.PGE toggle). */
 void flush_tlb_one(uint64_t va);
 void __flush_tlb_all(void);
+/* Flush what f says changed: INVLPG page by page when flush_tlb_by_page(f), else everything. */
 void flush_tlb_range(const struct pg_flush *f);
+/*
+ * Whether f is cheaper to flush page by page: a few pages in a short span and
+ * no table freed (a sparse change over a wide span, or freed paging-structure
+ * entries, call for a whole flush instead).
+ */
+bool flush_tlb_by_page(const struct pg_flush *f);
 
 /* The direct map is up (init_mem_mapping has switched CR3 to init_top_pgt). */
 extern bool direct_map_ready;

@@ -110,11 +110,17 @@ void __flush_tlb_all(void)
 	}
 }
 
+bool flush_tlb_by_page(const struct pg_flush *f)
+{
+	/* end == 0 is the top of the address space: a span too big to walk */
+	return !f->tables_freed && f->pages <= 32 && f->end != 0 && f->end - f->start <= 32 * PAGE_SIZE;
+}
+
 void flush_tlb_range(const struct pg_flush *f)
 {
 	if (!f->pages && !f->tables_freed)
 		return;
-	if (f->pages > 32 || f->tables_freed) {
+	if (!flush_tlb_by_page(f)) {
 		__flush_tlb_all();
 		return;
 	}

@@ -118,10 +118,10 @@ void flush_tlb_mm_range(struct mm_struct *mm, const struct pg_flush *f)
 	mm->context.tlb_gen++;
 	if (cpu_tlbstate.loaded_mm != mm)
 		return; /* the next switch to mm sees the stale tlb_gen and flushes */
-	if (f->tables_freed || f->pages > 32 || f->end - f->start > 32 * PAGE_SIZE)
-		write_cr3(read_cr3()); /* the loaded ASID's non-global entries (a sparse range: not page by page) */
-	else
+	if (flush_tlb_by_page(f))
 		flush_tlb_range(f);
+	else
+		write_cr3(read_cr3()); /* the loaded ASID's non-global entries: user pages are never global */
 	if (pcid_enabled)
 		cpu_tlbstate.ctxs[cpu_tlbstate.loaded_mm_asid].tlb_gen = mm->context.tlb_gen;
 }
