@@ -18,25 +18,11 @@
 #include <lib/vsprintf.h>
 #include <linux/proc_shell.h>
 #include <linux/sched.h>
+#include <linux/shell.h>
 #include <paging/pg_format.h>
 #include <uapi/ptlab_unistd.h>
 
-static void sink_write(void *arg, const char *s, size_t n)
-{
-	(void)arg;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '\n')
-			serial_putc('\r');
-		serial_putc(s[i]);
-	}
-}
 
-static const struct pg_sink console_sink = { sink_write, 0 };
-
-static bool streq(const char *a, const char *b)
-{
-	return strlen(a) == strlen(b) && memcmp(a, b, strlen(a)) == 0;
-}
 
 static const char *errname(long err)
 {

@@ -45,7 +45,7 @@ static void sink_write(void *arg, const char *s, size_t n)
 	}
 }
 
-static const struct pg_sink console_sink = { sink_write, 0 };
+const struct pg_sink console_sink = { sink_write, 0 };
 
 static int usage(const char *name)
 {
@@ -64,7 +64,7 @@ static bool arg_u64(const char *s, uint64_t *v)
 	return false;
 }
 
-static bool streq(const char *a, const char *b)
+bool streq(const char *a, const char *b)
 {
 	return strlen(a) == strlen(b) && memcmp(a, b, strlen(a)) == 0;
 }

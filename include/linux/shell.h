@@ -5,7 +5,12 @@
 #ifndef LINUX_SHELL_H
 #define LINUX_SHELL_H
 
+#include <paging/pg_format.h>
 #include <stdbool.h>
+
+/* For the command files (shell.c, proc_shell.c): lib/paging output to the console, word equality. */
+extern const struct pg_sink console_sink;
+bool streq(const char *a, const char *b);
 
 /* Run one command line. returns: 0, or nonzero when the command failed. */
 int shell_execute(char *line);

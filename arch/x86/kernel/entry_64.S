@@ -6,6 +6,8 @@
  * saves the general registers into a struct pt_regs and calls do_exception().
  * exception_stubs[] lists the stubs for idt_setup_traps().
  */
+#include <asm/calling.h>
+
 	.text
 	.altmacro
 
@@ -27,38 +29,10 @@ exc_stub_\vec:
 
 exception_common:
 	cld
-	pushq	%rdi
-	pushq	%rsi
-	pushq	%rdx
-	pushq	%rcx
-	pushq	%rax
-	pushq	%r8
-	pushq	%r9
-	pushq	%r10
-	pushq	%r11
-	pushq	%rbx
-	pushq	%rbp
-	pushq	%r12
-	pushq	%r13
-	pushq	%r14
-	pushq	%r15
+	SAVE_REGS
 	movq	%rsp, %rdi
 	call	do_exception
-	popq	%r15
-	popq	%r14
-	popq	%r13
-	popq	%r12
-	popq	%rbp
-	popq	%rbx
-	popq	%r11
-	popq	%r10
-	popq	%r9
-	popq	%r8
-	popq	%rax
-	popq	%rcx
-	popq	%rdx
-	popq	%rsi
-	popq	%rdi
+	RESTORE_REGS
 	addq	$16, %rsp		/* vector and error code */
 	iretq
 
