@@ -451,18 +451,28 @@ def test_linux_pti_pgd_pair(tmp_path):
     loaded kernel PGD; --user-pgd walks its user twin, where user code is executable."""
     g = Guest(tmp_path, debian_kernel(), "console=ttyS0 panic=-1", initrd=busybox_initramfs(),
               mem="256M", cpu="qemu64,vendor=GenuineIntel")
+    dump = tmp_path / "pti.elf"
     try:
         assert "page tables isolation: enabled" in g.output
-        g.command("stop")
-        tlb = g.command("info tlb")
-        dump = tmp_path / "pti.elf"
-        g.command("dump-guest-memory %s" % dump)
+        # The guest mostly sleeps: stopped at a random moment, the CPU may have a kernel
+        # thread's (empty) user half loaded, or be in user mode (the user PGD, CR3 bit 12).
+        # Stop again until the kernel PGD of a process is loaded.
+        for attempt in range(20):
+            g.command("stop")
+            tlb = g.command("info tlb")
+            if dump.exists():
+                dump.unlink()
+            g.command("dump-guest-memory %s" % dump)
+            root = int(re.search(r"^root:\s+([0-9a-f]+)", run_ptlab("info", dump).stdout, re.M).group(1), 16)
+            kern = run_ptlab("maps", "--user", dump).stdout.splitlines()
+            if root & 0x1000 == 0 and kern:
+                break
+            g.command("cont")
+            time.sleep(0.2 + 0.1 * attempt)
     finally:
         g.close()
     assert run_ptlab("maps", "--format", "qemu-tlb", dump).stdout == tlb
-    root = int(re.search(r"^root:\s+([0-9a-f]+)", run_ptlab("info", dump).stdout, re.M).group(1), 16)
     assert root & 0x1000 == 0          # stopped in the kernel: the kernel PGD is loaded
-    kern = run_ptlab("maps", "--user", dump).stdout.splitlines()
     user = run_ptlab("maps", "--user", "--user-pgd", dump).stdout.splitlines()
     assert kern and user
     # Linux sets NX in the kernel copy of user top-level entries: nothing user is executable there.
