@@ -14,8 +14,12 @@ from ptlab_qemu import EXIT_SUCCESS, boot
 CPUS = ["qemu64", "max", "max,la57=off", "max,pdpe1gb=off"]
 MEMS = ["128M", "2G", "16G"]
 SEEDS = [None] + list(range(1, 9))  # None: nokaslr
+# test=all runs every stage's selftest (early #PF map, direct map, W+X, __pa/__va, fault-safe
+# copies, buddy, processes: hello, init, forktest, faults); then shell commands on the live tables
+# and a user program from the shell.
 SCRIPT = ("regs;cr3;mem;ptdump kernel;vtop 0xffffffff80000000;explain 0xffffffff81000000;"
-          "recursive on 510;recursive show 0xffffffff80000000;recursive off;tlb all")
+          "recursive on 510;recursive show 0xffffffff80000000;recursive off;tlb all;"
+          "run forktest;switches")
 
 
 def cells():
@@ -33,6 +37,8 @@ def run_cell(cpu, mem, seed):
     b = boot(append='quiet %s test=all run="%s"' % (kaslr, SCRIPT), mem=mem, cpu=cpu, deadline=20)
     assert b.status == EXIT_SUCCESS, b.output[-3000:]
     assert "ALL TESTS PASSED" in b.output and "FAILED" not in b.output
+    assert "test process: OK" in b.output, "user programs ran in this cell"
+    assert "forktest exited with status 0" in b.output
     return b
 
 
