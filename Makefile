@@ -164,7 +164,7 @@ check: deps-check
 	@$(MAKE) --no-print-directory fuzz
 	@$(MAKE) --no-print-directory system
 
-matrix: deps-check all $(B)/tests/unit/test_mmu_enum
+matrix: deps-check all $(B)/ptlab.iso $(B)/tests/unit/test_mmu_enum
 	PTLAB_MATRIX=full $(B)/tests/unit/test_mmu_enum    # the whole kvm-unit-tests access enumeration
 	PTLAB_MATRIX=full $(PYTHON) -m pytest -q -p no:cacheprovider tests/system $(PYTEST_ARGS)
 
