@@ -14,6 +14,7 @@
 #include <asm/traps.h>
 #include <lib/cmdline.h>
 #include <lib/vsprintf.h>
+#include <linux/accesstest.h>
 #include <linux/memblock.h>
 #include <linux/mm.h>
 #include <linux/readline.h>
@@ -576,6 +577,7 @@ static const struct command commands[] = {
 	{ "mem", "", "free pages, page-table pages, direct-map page sizes", cmd_mem },
 	{ "tlb", "[VA|all]", "invlpg VA; no argument: reload CR3; all: global flush", cmd_tlb },
 	{ "recursive", "on SLOT|off|show VA", "seed 003's self-referencing top-level entry", cmd_recursive },
+	{ "accesstest", "[quick|full]", "access rights on this CPU against the MMU model", accesstest_command },
 	{ "exit", "[CODE]", "leave QEMU with status (CODE << 1) | 1 (default 0x10: 33)", cmd_exit },
 	{ 0, 0, 0, 0 },
 };
