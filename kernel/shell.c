@@ -578,6 +578,7 @@ static const struct command commands[] = {
 	{ "tlb", "[VA|all]", "invlpg VA; no argument: reload CR3; all: global flush", cmd_tlb },
 	{ "recursive", "on SLOT|off|show VA", "seed 003's self-referencing top-level entry", cmd_recursive },
 	{ "accesstest", "[quick|full]", "access rights on this CPU against the MMU model", accesstest_command },
+	{ "modes", "[illegal]", "seed 003's mode transitions on this CPU against the model", modes_command },
 	{ "exit", "[CODE]", "leave QEMU with status (CODE << 1) | 1 (default 0x10: 33)", cmd_exit },
 	{ 0, 0, 0, 0 },
 };
