@@ -14,6 +14,7 @@
 #include <asm/traps.h>
 #include <lib/cmdline.h>
 #include <lib/vsprintf.h>
+#include <linux/accesstest.h>
 #include <linux/memblock.h>
 #include <linux/mm.h>
 #include <linux/proc_shell.h>
@@ -585,6 +586,8 @@ static const struct command commands[] = {
 	{ "run", "PROG [ARGS] [&]", "run a user program (^C kills it; & in the background)", cmd_run },
 	{ "kill", "PID", "kill a process (SIGKILL)", cmd_kill },
 	{ "switches", "[reset]", "context switches: flushing and non-flushing CR3 loads, ASIDs", cmd_switches },
+	{ "accesstest", "[quick|full]", "access rights on this CPU against the MMU model", accesstest_command },
+	{ "modes", "[illegal]", "seed 003's mode transitions on this CPU against the model", modes_command },
 	{ "exit", "[CODE]", "leave QEMU with status (CODE << 1) | 1 (default 0x10: 33)", cmd_exit },
 	{ 0, 0, 0, 0 },
 };

@@ -1,0 +1,170 @@
+/*
+ * accesstest_64.S: one probed memory access for `accesstest` (kernel/accesstest.c).
+ *
+ * accesstest_probe(struct access_probe *p) performs the access p describes at
+ * CPL 0 (a read, a write, or a fetch: a call into the page, whose byte 0 is a
+ * `ret`), optionally preceded by a supervisor read ("twice"), with EFER and
+ * RFLAGS.AC set as p asks for just that window, and returns the fault it took
+ * (vector, error code, CR2) or none. It never touches the kernel's own
+ * exception table: accesstest loads a private IDT whose #PF and #GP gates
+ * point to accesstest_trap_pf/gp below; when no probe is armed they go on to
+ * the kernel's usual stubs, so any other fault is reported as ever.
+ *
+ * The window may run with EFER.NXE = 0, where every kernel entry with XD set
+ * (bit 63) has a reserved bit: so everything the window and its trap path use
+ * (this code, the stack, the probe record, the IDT and the GDT) lies in the
+ * kernel image, which accesstest maps without XD in its own copy of the
+ * kernel's table while the test runs.
+ *
+ * Layout of struct access_probe (checked by _Static_assert in accesstest.c).
+ */
+#define AP_VA           0
+#define AP_KIND         8
+#define AP_EFER_PROBE   16
+#define AP_EFER_KERNEL  24
+#define AP_RFLAGS_AC    32
+#define AP_VECTOR       40
+#define AP_ERROR_CODE   48
+#define AP_CR2          56
+#define AP_FIRST_VECTOR 64
+
+#define KIND_READ       0
+#define KIND_WRITE      1
+#define KIND_FETCH      2
+#define KIND_TWICE      0x100	/* a supervisor read first */
+#define RFLAGS_AC       (1 << 18)
+#define NO_VECTOR       0xff
+#define MSR_EFER        0xc0000080
+#define DATA_OFFSET     8	/* reads and writes touch byte 8; byte 0 is the ret */
+
+	.text
+	.code64
+
+/* long accesstest_probe(struct access_probe *p): returns the vector of the access (0xff: none). */
+	.globl	accesstest_probe
+accesstest_probe:
+	pushq	%rbx
+	pushq	%rbp
+	pushq	%r12
+	pushq	%r13
+	pushq	%r14
+	pushq	%r15
+	pushfq
+	cli
+	movq	%rdi, %rbx
+	movq	$NO_VECTOR, AP_VECTOR(%rbx)
+	movq	$NO_VECTOR, AP_FIRST_VECTOR(%rbx)
+	movq	AP_VA(%rbx), %r12
+	/* r13 = RFLAGS for the accesses: ours (IF clear) with AC as asked */
+	pushfq
+	popq	%r13
+	andq	$~RFLAGS_AC, %r13
+	orq	AP_RFLAGS_AC(%rbx), %r13
+	movq	%rsp, probe_saved_rsp(%rip)
+
+	/* EFER for the window (NXE as the combination says) */
+	movq	AP_EFER_PROBE(%rbx), %rax
+	cmpq	AP_EFER_KERNEL(%rbx), %rax
+	je	1f
+	movq	%rax, %rdx
+	shrq	$32, %rdx
+	movl	$MSR_EFER, %ecx
+	wrmsr
+1:
+	testq	$KIND_TWICE, AP_KIND(%rbx)
+	jz	.Lmain_access
+	leaq	.Lfirst_done(%rip), %rax
+	movq	%rax, probe_recover(%rip)
+	movq	$NO_VECTOR, probe_vector(%rip)
+	movb	$1, probe_armed(%rip)
+	pushq	%r13
+	popfq
+	movb	DATA_OFFSET(%r12), %al
+.Lfirst_done:
+	movb	$0, probe_armed(%rip)
+	movq	probe_vector(%rip), %rax
+	movq	%rax, AP_FIRST_VECTOR(%rbx)
+
+.Lmain_access:
+	leaq	.Lmain_done(%rip), %rax
+	movq	%rax, probe_recover(%rip)
+	movq	$NO_VECTOR, probe_vector(%rip)
+	movq	AP_KIND(%rbx), %rax
+	andq	$0xff, %rax
+	movb	$1, probe_armed(%rip)
+	pushq	%r13
+	popfq
+	cmpq	$KIND_WRITE, %rax
+	je	.Lwrite
+	cmpq	$KIND_FETCH, %rax
+	je	.Lfetch
+	movb	DATA_OFFSET(%r12), %al
+	jmp	.Lmain_done
+.Lwrite:
+	movb	$0x5a, DATA_OFFSET(%r12)
+	jmp	.Lmain_done
+.Lfetch:
+	call	*%r12
+.Lmain_done:
+	movb	$0, probe_armed(%rip)
+	movq	probe_vector(%rip), %rax
+	movq	%rax, AP_VECTOR(%rbx)
+	movq	probe_error_code(%rip), %rax
+	movq	%rax, AP_ERROR_CODE(%rbx)
+	movq	probe_cr2(%rip), %rax
+	movq	%rax, AP_CR2(%rbx)
+
+	/* back to the kernel's EFER before anything outside the image is used */
+	movq	AP_EFER_PROBE(%rbx), %rax
+	cmpq	AP_EFER_KERNEL(%rbx), %rax
+	je	2f
+	movq	AP_EFER_KERNEL(%rbx), %rax
+	movq	%rax, %rdx
+	shrq	$32, %rdx
+	movl	$MSR_EFER, %ecx
+	wrmsr
+2:
+	movq	AP_VECTOR(%rbx), %rax
+	popfq				/* AC clear again, IF as the caller had it */
+	popq	%r15
+	popq	%r14
+	popq	%r13
+	popq	%r12
+	popq	%rbp
+	popq	%rbx
+	ret
+
+/*
+ * The probe's #PF and #GP gates. Armed: record the fault, drop the exception
+ * frame (and, for a fetch, the return address the call pushed) by going back
+ * to the saved RSP, and resume at probe_recover. Not armed: the kernel's stub.
+ */
+.macro PROBE_TRAP name, vector
+	.globl	\name
+	.balign	16
+\name:
+	cmpb	$0, probe_armed(%rip)
+	je	1f
+	movq	$\vector, probe_vector(%rip)
+	popq	probe_error_code(%rip)
+	pushq	%rax
+	movq	%cr2, %rax
+	movq	%rax, probe_cr2(%rip)
+	popq	%rax
+	movb	$0, probe_armed(%rip)
+	movq	probe_saved_rsp(%rip), %rsp
+	jmp	*probe_recover(%rip)
+1:	jmp	*exception_stubs+8*\vector(%rip)
+.endm
+
+	PROBE_TRAP accesstest_trap_gp, 13
+	PROBE_TRAP accesstest_trap_pf, 14
+
+	.data
+	.balign	8
+probe_saved_rsp:	.quad	0
+probe_recover:		.quad	0
+probe_vector:		.quad	NO_VECTOR
+probe_error_code:	.quad	0
+probe_cr2:		.quad	0
+probe_armed:		.byte	0
