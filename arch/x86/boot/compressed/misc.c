@@ -11,9 +11,9 @@
  * Every failure is a clear message and a failure exit, never a wild write.
  */
 #include <asm/bootparam.h>
-#include <lib/cmdline.h>
 #include <asm/console.h>
 #include <asm/processor.h>
+#include <lib/cmdline.h>
 #include <lib/crc32.h>
 #include <lib/unlz4.h>
 #include <paging/pg_env.h>
