@@ -104,7 +104,14 @@ bool oracle_is_qemu_tcg(void)
 
 const char *oracle_name(void)
 {
-	return oracle_is_qemu_tcg() ? "QEMU TCG" : "not QEMU TCG: no deviations normalised";
+	char want[16];
+
+	if (oracle_is_qemu_tcg())
+		return "QEMU TCG";
+	if (cmdline_get_option(boot_command_line, "oracle", want, sizeof(want)) >= 0 &&
+	    memcmp(want, "bochs", 6) == 0)
+		return "Bochs: no deviations normalised";
+	return "not QEMU TCG: no deviations normalised";
 }
 
 /* ------------------------------------------------------------ the probe */

@@ -7,54 +7,12 @@ mm whose ASID still holds it load CR3 with bit 63 (non-flushing). Debian's
 Bochs quirks: no `nogui` (sdl2 with SDL_VIDEODRIVER=dummy), the speaker and
 sound off (its mixer thread aborts otherwise), `-rc` with `c` (bochs-bin has
 the debugger), COM1 into a file; there is no isa-debug-exit, so the test
-stops Bochs when the script's last line has arrived.
+stops Bochs when the script's last line has arrived (run_bochs in ptlab_qemu).
 """
-import os
 import re
 import shutil
-import subprocess
-import time
 
-
-from ptlab_qemu import make_iso
-
-DEADLINE = 240.0
-
-BOCHSRC = """megs: 256
-cpu: model=corei7_skylake_x, count=1, ips=200000000, reset_on_triple_fault=0
-romimage: file=/usr/share/bochs/BIOS-bochs-latest
-vgaromimage: file=/usr/share/vgabios/vgabios.bin
-ata0-master: type=cdrom, path={iso}, status=inserted
-boot: cdrom
-display_library: sdl2
-speaker: enabled=0
-sound: driver=dummy
-com1: enabled=1, mode=file, dev={com1}
-log: {log}
-clock: sync=none
-"""
-
-
-def run_bochs(tmp_path, cmdline):
-    iso = make_iso(tmp_path, cmdline)
-    com1, rc, cfg = tmp_path / "com1.txt", tmp_path / "rc", tmp_path / "bochsrc"
-    cfg.write_text(BOCHSRC.format(iso=iso, com1=com1, log=tmp_path / "bochs.log"))
-    rc.write_text("c\n")
-    env = dict(os.environ, SDL_VIDEODRIVER="dummy")
-    proc = subprocess.Popen(["bochs", "-q", "-f", str(cfg), "-rc", str(rc)], env=env, cwd=str(tmp_path),
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    text = ""
-    try:
-        until = time.monotonic() + DEADLINE
-        while time.monotonic() < until and proc.poll() is None:
-            time.sleep(1)
-            text = com1.read_text(errors="replace") if com1.exists() else ""
-            if "TESTS PASSED" in text or "TESTS FAILED" in text or "ptlab: panic" in text or "ptlab>" in text:
-                break
-    finally:
-        proc.kill()
-        proc.wait()
-    return text.replace("\r", "")
+from ptlab_qemu import run_bochs
 
 
 def test_pcid_switches_under_bochs(tmp_path):
