@@ -22,11 +22,15 @@
  *   A/D updates there), and the CPU state taken from the live CR0/CR3/CR4,
  *   EFER (NXE as the combination), RFLAGS.AC, PKRU, PAT and CPUID.
  *
- * Only CPL 0 runs: ptlab has no ring 3 yet (issue 6). Combinations with a
- * user-mode access are enumerated and counted as excluded.
+ * - for user-mode accesses (CPL 3), next to the test VA (the next PDPT
+ *   slot) a user-executable copy of accesstest_user_stub and a user stack,
+ *   all entries US = 1 without XD; the probe IRETQs to the GDT's user
+ *   segments there, and the TSS's RSP0 points at probe_rsp0_stack (in the
+ *   image, so it is mapped in the NXE = 0 window) while the test runs.
  */
 #include <asm/console.h>
 #include <asm/cpufeature.h>
+#include <asm/desc.h>
 #include <asm/page.h>
 #include <asm/pgtable.h>
 #include <asm/processor.h>
@@ -127,9 +131,13 @@ struct access_probe {
 	uint64_t error_code;    /* out */
 	uint64_t cr2;           /* out */
 	uint64_t first_vector;  /* out: the first read's vector (PROBE_TWICE) */
+	uint64_t user;          /* 1: the access (not the first read) at CPL 3 */
+	uint64_t user_rip;      /* the user stub's VA */
+	uint64_t user_rsp;      /* the user stack's top */
 };
 _Static_assert(__builtin_offsetof(struct access_probe, rflags_ac) == 32, "AP_RFLAGS_AC");
 _Static_assert(__builtin_offsetof(struct access_probe, first_vector) == 64, "AP_FIRST_VECTOR");
+_Static_assert(__builtin_offsetof(struct access_probe, user_rsp) == 88, "AP_USER_RSP");
 
 #define PROBE_READ      0
 #define PROBE_WRITE     1
@@ -138,7 +146,13 @@ _Static_assert(__builtin_offsetof(struct access_probe, first_vector) == 64, "AP_
 #define PROBE_NO_VECTOR 0xff
 
 long accesstest_probe(struct access_probe *p);
-extern char accesstest_trap_pf[], accesstest_trap_gp[];
+extern char accesstest_trap_pf[], accesstest_trap_gp[], accesstest_trap_user[];
+extern char accesstest_user_stub[], accesstest_user_stub_end[];
+
+#define ACCESSTEST_USER_VECTOR 0xf3  /* accesstest_64.S: the user stub's way back */
+
+/* The CPL 0 stack of an entry from the user stub (TSS RSP0 during the run). */
+static uint8_t probe_rsp0_stack[4096] __attribute__((aligned(16)));
 
 /* ------------------------------------------------------------ CPU state */
 
@@ -203,6 +217,10 @@ struct at_env {
 	unsigned top_slot;
 	phys_addr_t path[PG_MAX_LEVELS + 1];
 	phys_addr_t data;
+	/* CPL 3: the user stub's page directory, page table, code and stack pages */
+	phys_addr_t user_pd, user_pt, user_code, user_stack;
+	virt_addr_t user_va;   /* the code page; the stack page follows */
+	uint64_t rsp0;         /* the TSS's RSP0 before the run */
 	/* the model's view of the path tables */
 	struct pg_ctx model_mem;
 	/* the CPU state currently loaded (flags of the CPU part) */
@@ -257,6 +275,11 @@ static void env_free(struct at_env *e)
 	}
 	free_table(e->root);
 	e->root = 0;
+	free_table(e->user_pd);
+	free_table(e->user_pt);
+	free_table(e->user_code);
+	free_table(e->user_stack);
+	e->user_pd = e->user_pt = e->user_code = e->user_stack = 0;
 	if (e->data)
 		free_pages(phys_to_page(e->data), 9);
 	e->data = 0;
@@ -338,6 +361,25 @@ static const char *build_test_path(struct at_env *e)
 		table_va(e->path[l])[pg_va_index(e->levels, (int)l, e->va)] = entry;
 		shadow_tables[l][pg_va_index(e->levels, (int)l, e->va)] = entry;
 	}
+
+	/*
+	 * CPL 3: the next PDPT slot (its PDPTE is never rewritten, unlike the test
+	 * VA's) maps the user stub (P|US|A, read-only) and a user stack
+	 * (P|RW|US|A|D) through a PDE and PTEs of their own, none with XD.
+	 */
+	size_t stub_len = (size_t)(accesstest_user_stub_end - accesstest_user_stub);
+	e->user_pd = alloc_table();
+	e->user_pt = alloc_table();
+	e->user_code = alloc_table();
+	e->user_stack = alloc_table();
+	if (!e->user_pd || !e->user_pt || !e->user_code || !e->user_stack)
+		return "out of memory";
+	memcpy(table_va(e->user_code), accesstest_user_stub, stub_len);
+	e->user_va = e->va + PUD_SIZE;
+	table_va(e->path[3])[pg_va_index(e->levels, 3, e->user_va)] = e->user_pd | PTE_P | PTE_W | PTE_U | PTE_A;
+	table_va(e->user_pd)[0] = e->user_pt | PTE_P | PTE_W | PTE_U | PTE_A;
+	table_va(e->user_pt)[0] = e->user_code | PTE_P | PTE_U | PTE_A;
+	table_va(e->user_pt)[1] = e->user_stack | PTE_P | PTE_W | PTE_U | PTE_A | PTE_D;
 	return 0;
 }
 
@@ -483,7 +525,7 @@ static void print_flags(uint32_t f)
 
 /* The run's tallies. */
 struct at_stats {
-	uint64_t run, mismatches, excluded_cpl3, excluded_oracle;
+	uint64_t run, cpl3, mismatches, excluded_oracle;
 	unsigned printed;
 };
 
@@ -525,6 +567,7 @@ static bool run_combination(struct at_env *e, uint32_t f, struct at_stats *st)
 		any_success |= r.vector == PG_VEC_NONE;
 	}
 	uint64_t target = access == PG_ACC_FETCH ? e->va : e->va + 8;
+	cpu.cpl = F(f, AT_USER) ? 3 : 0; /* the first read of `twice` is a supervisor read */
 	if (pg_mmu_access(&e->model_mem, &cpu, target, access, 0, 0, &r))
 		panic("accesstest: the model could not read its shadow tables");
 	want.vector = r.vector;
@@ -542,6 +585,9 @@ static bool run_combination(struct at_env *e, uint32_t f, struct at_stats *st)
 		.efer_probe = cpu.efer,
 		.efer_kernel = e->efer,
 		.rflags_ac = F(f, AT_RFLAGS_AC) ? PG_RFLAGS_AC : 0,
+		.user = F(f, AT_USER),
+		.user_rip = e->user_va,
+		.user_rsp = e->user_va + 2 * PAGE_SIZE,
 	};
 	accesstest_probe(&p);
 	struct at_outcome got = {
@@ -557,6 +603,7 @@ static bool run_combination(struct at_env *e, uint32_t f, struct at_stats *st)
 		return true;
 	}
 	st->run++;
+	st->cpl3 += F(f, AT_USER);
 
 	/*
 	 * Architectural "may" (SDM 4.8, mmu-semantics.md §7): a non-leaf PDE's A on
@@ -635,7 +682,9 @@ static bool entries_legal(uint32_t f, bool efer_nx, unsigned phys_bits)
 /*
  * Legality of the rest (bits 18-31): no write with fetch; PKRU rights only
  * with CR4.PKE; EFLAGS.AC only with CR4.SMAP (symmetry S2: at CPL 0 AC does
- * nothing else); no user access with SMEP (as kvm-unit-tests); features the
+ * nothing else, and at CPL 3 it only enables alignment checks, which no access
+ * here triggers: byte accesses, and an 8-byte push on an aligned stack); no
+ * user access with SMEP (as kvm-unit-tests); features the
  * CPU lacks stay clear.
  */
 static bool rest_legal(uint32_t f, const struct at_env *e)
@@ -652,12 +701,6 @@ static bool rest_legal(uint32_t f, const struct at_env *e)
 	    ((F(f, AT_CR4_PKE) || F(f, AT_PKEY)) && !e->has_pku) || (F(f, AT_EFER_NX) && !e->has_nx))
 		return false;
 	return true;
-}
-
-/* Sampled indices k in [a, a + n) with k % stride == 0. */
-static uint64_t sampled_in(uint64_t a, uint64_t n, uint64_t stride)
-{
-	return (a + n + stride - 1) / stride - (a + stride - 1) / stride;
 }
 
 static int run_enumeration(struct at_env *e, uint64_t stride, struct at_stats *st)
@@ -686,11 +729,6 @@ static int run_enumeration(struct at_env *e, uint64_t stride, struct at_stats *s
 		if (!rest_legal(high, e))
 			continue;
 		unsigned nx = F(high, AT_EFER_NX);
-		if (F(high, AT_USER)) { /* CPL 3: no ring 3 yet */
-			st->excluded_cpl3 += sampled_in(index, counts[nx], stride);
-			index += counts[nx];
-			continue;
-		}
 		for (uint32_t i = 0; i < counts[nx]; i++, index++)
 			if (index % stride == 0)
 				run_combination(e, high | lists[nx][i], st);
@@ -778,6 +816,12 @@ int accesstest_command(int argc, char **argv)
 	       sizeof(probe_idt) : (size_t)e.idt.limit + 1u);
 	set_gate(&probe_idt[13], accesstest_trap_gp);
 	set_gate(&probe_idt[14], accesstest_trap_pf);
+	set_gate(&probe_idt[ACCESSTEST_USER_VECTOR], accesstest_trap_user);
+	probe_idt[ACCESSTEST_USER_VECTOR].selector = __KERNEL_CS;
+	probe_idt[ACCESSTEST_USER_VECTOR].ist = 0;
+	probe_idt[ACCESSTEST_USER_VECTOR].type_attr = 0xee; /* present, DPL 3, 64-bit interrupt gate */
+	e.rsp0 = cpu_tss_rw.sp0;
+	update_task_stack((uint64_t)(uintptr_t)(probe_rsp0_stack + sizeof(probe_rsp0_stack)));
 	struct desc_ptr64 idt = { sizeof(probe_idt) - 1, (uint64_t)(uintptr_t)probe_idt };
 	__asm__ volatile("lidt %0" : : "m"(idt));
 	if (e.has_pku) {
@@ -803,6 +847,7 @@ int accesstest_command(int argc, char **argv)
 	write_cr3(e.cr3);
 	__flush_tlb_all();
 	__asm__ volatile("lidt %0" : : "m"(e.idt));
+	update_task_stack(e.rsp0);
 	if (flags & (1u << 9))
 		__asm__ volatile("sti");
 	env_free(&e);
@@ -811,9 +856,8 @@ int accesstest_command(int argc, char **argv)
 
 	if (st.printed > MAX_PRINTED_MISMATCHES)
 		printk("  (%u more mismatches not printed)\n", st.printed - MAX_PRINTED_MISMATCHES);
-	printk("accesstest: %llu combinations, %llu mismatches, %llu excluded (%llu CPL 3: no ring 3 yet; %llu oracle)\n",
-	       (unsigned long long)st.run, (unsigned long long)st.mismatches,
-	       (unsigned long long)(st.excluded_cpl3 + st.excluded_oracle), (unsigned long long)st.excluded_cpl3,
+	printk("accesstest: %llu combinations (%llu at CPL 3), %llu mismatches, %llu excluded (oracle)\n",
+	       (unsigned long long)st.run, (unsigned long long)st.cpl3, (unsigned long long)st.mismatches,
 	       (unsigned long long)st.excluded_oracle);
 	printk("accesstest: state restored (CR0 0x%llx CR4 0x%llx EFER 0x%llx)\n", (unsigned long long)read_cr0(),
 	       (unsigned long long)read_cr4(), (unsigned long long)rdmsr(MSR_EFER));

@@ -2,10 +2,20 @@
  * accesstest_64.S: one probed memory access for `accesstest` (kernel/accesstest.c).
  *
  * accesstest_probe(struct access_probe *p) performs the access p describes at
- * CPL 0 (a read, a write, or a fetch: a call into the page, whose byte 0 is a
- * `ret`), optionally preceded by a supervisor read ("twice"), with EFER and
- * RFLAGS.AC set as p asks for just that window, and returns the fault it took
- * (vector, error code, CR2) or none. It never touches the kernel's own
+ * CPL 0 or CPL 3 (a read, a write, or a fetch: a call into the page, whose
+ * byte 0 is a `ret`), optionally preceded by a supervisor read ("twice"), with
+ * EFER and RFLAGS.AC set as p asks for just that window, and returns the fault
+ * it took (vector, error code, CR2) or none.
+ *
+ * CPL 3 (p->user): an IRETQ to the GDT's user segments at p->user_rip, a copy
+ * of accesstest_user_stub (below) that accesstest maps user-executable in its
+ * private table, with a user stack at p->user_rsp. The stub makes the access
+ * and returns to CPL 0 with `int $ACCESSTEST_USER_VECTOR`, a DPL 3 gate of
+ * the private IDT; a #PF or #GP in ring 3 comes back through the same gates
+ * as at CPL 0. Both enter on the TSS's RSP0 stack, which accesstest points at
+ * a stack in the image for the run; the gates go back to the saved RSP, so
+ * that frame is dropped. The IRETQ nulls DS and ES (DPL 0), and the entry
+ * loads a null SS: all three are reloaded afterwards. It never touches the kernel's own
  * exception table: accesstest loads a private IDT whose #PF and #GP gates
  * point to accesstest_trap_pf/gp below; when no probe is armed they go on to
  * the kernel's usual stubs, so any other fault is reported as ever.
@@ -27,6 +37,13 @@
 #define AP_ERROR_CODE   48
 #define AP_CR2          56
 #define AP_FIRST_VECTOR 64
+#define AP_USER         72
+#define AP_USER_RIP     80
+#define AP_USER_RSP     88
+
+#define USER_DS         0x2b	/* include/asm/segment.h */
+#define USER_CS         0x33
+#define ACCESSTEST_USER_VECTOR 0xf3	/* kernel/accesstest.c */
 
 #define KIND_READ       0
 #define KIND_WRITE      1
@@ -61,6 +78,9 @@ accesstest_probe:
 	andq	$~RFLAGS_AC, %r13
 	orq	AP_RFLAGS_AC(%rbx), %r13
 	movq	%rsp, probe_saved_rsp(%rip)
+	movw	%ss, probe_saved_ss(%rip)
+	movw	%ds, probe_saved_ds(%rip)
+	movw	%es, probe_saved_es(%rip)
 
 	/* EFER for the window (NXE as the combination says) */
 	movq	AP_EFER_PROBE(%rbx), %rax
@@ -92,6 +112,8 @@ accesstest_probe:
 	movq	AP_KIND(%rbx), %rax
 	andq	$0xff, %rax
 	movb	$1, probe_armed(%rip)
+	cmpq	$0, AP_USER(%rbx)
+	jne	.Luser
 	pushq	%r13
 	popfq
 	cmpq	$KIND_WRITE, %rax
@@ -105,7 +127,18 @@ accesstest_probe:
 	jmp	.Lmain_done
 .Lfetch:
 	call	*%r12
+	jmp	.Lmain_done
+.Luser:					/* CPL 3: rax = kind, r12 = the VA */
+	pushq	$USER_DS
+	pushq	AP_USER_RSP(%rbx)
+	pushq	%r13
+	pushq	$USER_CS
+	pushq	AP_USER_RIP(%rbx)
+	iretq
 .Lmain_done:
+	movw	probe_saved_ss(%rip), %ss
+	movw	probe_saved_ds(%rip), %ds
+	movw	probe_saved_es(%rip), %es
 	movb	$0, probe_armed(%rip)
 	movq	probe_vector(%rip), %rax
 	movq	%rax, AP_VECTOR(%rbx)
@@ -160,6 +193,33 @@ accesstest_probe:
 	PROBE_TRAP accesstest_trap_gp, 13
 	PROBE_TRAP accesstest_trap_pf, 14
 
+/* The DPL 3 gate the user stub returns through: the access took no fault. */
+	.globl	accesstest_trap_user
+	.balign	16
+accesstest_trap_user:
+	movb	$0, probe_armed(%rip)
+	movq	probe_saved_rsp(%rip), %rsp
+	jmp	*probe_recover(%rip)
+
+/*
+ * The CPL 3 side, copied into a user page (position-independent): rax = the
+ * kind, r12 = the VA; the access, then back to CPL 0.
+ */
+	.globl	accesstest_user_stub, accesstest_user_stub_end
+accesstest_user_stub:
+	cmpl	$KIND_WRITE, %eax
+	je	1f
+	cmpl	$KIND_FETCH, %eax
+	je	2f
+	movb	DATA_OFFSET(%r12), %al
+	jmp	3f
+1:	movb	$0x5a, DATA_OFFSET(%r12)
+	jmp	3f
+2:	call	*%r12
+3:	int	$ACCESSTEST_USER_VECTOR
+	ud2
+accesstest_user_stub_end:
+
 	.data
 	.balign	8
 probe_saved_rsp:	.quad	0
@@ -168,3 +228,7 @@ probe_vector:		.quad	NO_VECTOR
 probe_error_code:	.quad	0
 probe_cr2:		.quad	0
 probe_armed:		.byte	0
+	.balign	2
+probe_saved_ss:		.word	0
+probe_saved_ds:		.word	0
+probe_saved_es:		.word	0
