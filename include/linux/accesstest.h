@@ -29,6 +29,7 @@ int modes_command(int argc, char **argv);
  * control-register orders of `modes` may be probed.
  */
 bool oracle_is_qemu_tcg(void);
+bool oracle_is_bochs(void); /* `oracle=bochs`: Bochs's deviations (accesstest.c) */
 const char *oracle_name(void);
 
 #endif /* LINUX_ACCESSTEST_H */

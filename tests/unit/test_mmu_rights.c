@@ -339,6 +339,28 @@ Test(mmu_rights, pku_applies_to_user_addresses_only)
     fx_assert_ok(fx_access(&F, VA, PG_ACC_WRITE));
 }
 
+/*
+ * SDM 4.6.2 / 4.7: PKRU governs user-mode addresses only, whatever the CPL: a
+ * user access to a supervisor-mode address faults for U/S, and the error
+ * code has no PK even when PKRU denies the leaf's key (Bochs 2.7 sets PK
+ * there: docs/mmu.md, deviation B1).
+ */
+Test(mmu_rights, pku_user_access_to_supervisor_address_faults_without_pk)
+{
+    fx_init(&F, 4);
+    F.cpu.cr4 |= PG_CR4_PKE;
+    F.cpu.pkru = AD(3) | WD(3);
+    F.cpu.cpl = 3;
+    map_key(FX_SRW, 3);
+    struct pg_mmu_result r = fx_access(&F, VA, PG_ACC_READ);
+    fx_assert_pf(r, PG_PFEC_P | PG_PFEC_U);
+    fx_assert_pf(fx_access(&F, VA, PG_ACC_WRITE), PG_PFEC_P | PG_PFEC_U | PG_PFEC_W);
+    /* and at CPL 0 a write to it with WD and CR0.WP = 1 is allowed */
+    F.cpu.cpl = 0;
+    F.cpu.pkru = WD(3);
+    fx_assert_ok(fx_access(&F, VA, PG_ACC_WRITE));
+}
+
 Test(mmu_rights, pks_applies_to_supervisor_addresses_only)
 {
     fx_init(&F, 4);
