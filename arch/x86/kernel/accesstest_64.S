@@ -15,8 +15,10 @@
  * as at CPL 0. Both enter on the TSS's RSP0 stack, which accesstest points at
  * a stack in the image for the run; the gates go back to the saved RSP, so
  * that frame is dropped. The IRETQ nulls DS and ES (DPL 0), and the entry
- * loads a null SS: all three are reloaded afterwards. It never touches the kernel's own
- * exception table: accesstest loads a private IDT whose #PF and #GP gates
+ * loads a null SS: all three are reloaded afterwards.
+ *
+ * It never touches the kernel's own exception table: accesstest loads a
+ * private IDT whose #PF and #GP gates
  * point to accesstest_trap_pf/gp below; when no probe is armed they go on to
  * the kernel's usual stubs, so any other fault is reported as ever.
  *
