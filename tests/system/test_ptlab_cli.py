@@ -10,43 +10,16 @@ outside memory, random bytes, self-referencing tables) under the
 ASan+UBSan build: a message and exit status 1 or 2, never a crash or hang.
 """
 import csv
-import importlib.machinery
-import importlib.util
 import io
 import json
-import os
 import random
 import re
-import subprocess
 
 import pytest
 
-from ptlab_qemu import BUILD, ROOT
+from ptlab_tool import mkcore, ptlab
 
-PTLAB = os.path.join(BUILD, "ptlab")
-PTLAB_SAN = os.path.join(BUILD, "san", "ptlab")
 COMMANDS = ["info", "maps", "vtop", "ptov", "lint", "diff", "explain"]
-
-
-def _load_mkcore():
-    path = os.path.join(ROOT, "scripts", "ptlab-mkcore")
-    loader = importlib.machinery.SourceFileLoader("ptlab_mkcore", path)
-    spec = importlib.util.spec_from_loader("ptlab_mkcore", loader)
-    mod = importlib.util.module_from_spec(spec)
-    loader.exec_module(mod)
-    return mod
-
-
-mkcore = _load_mkcore()
-
-
-def ptlab(*args, san=True, timeout=60):
-    """Run ptlab (the sanitizer build by default); returns the CompletedProcess."""
-    r = subprocess.run([PTLAB_SAN if san else PTLAB] + [str(a) for a in args],
-                       capture_output=True, text=True, timeout=timeout)
-    assert "Sanitizer" not in r.stderr and "runtime error" not in r.stderr, r.stderr
-    assert r.returncode >= 0, "killed by signal %d" % -r.returncode
-    return r
 
 
 @pytest.fixture(scope="module")

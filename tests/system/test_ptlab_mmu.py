@@ -6,37 +6,11 @@ PAE PDPTE registers (a present PDPTE with reserved bits makes loading CR3
 #GP, which the old walk-based verdict reported as a reserved-bit #PF), and
 the protection-key note.
 """
-import importlib.machinery
-import importlib.util
-import os
-import subprocess
 
 import pytest
 
-from ptlab_qemu import BUILD, ROOT
+from ptlab_tool import mkcore, ptlab
 
-PTLAB_SAN = os.path.join(BUILD, "san", "ptlab")
-
-
-def _load_mkcore():
-    path = os.path.join(ROOT, "scripts", "ptlab-mkcore")
-    loader = importlib.machinery.SourceFileLoader("ptlab_mkcore_mmu", path)
-    spec = importlib.util.spec_from_loader("ptlab_mkcore_mmu", loader)
-    mod = importlib.util.module_from_spec(spec)
-    loader.exec_module(mod)
-    return mod
-
-
-mkcore = _load_mkcore()
-
-
-def ptlab(*args):
-    """Run the sanitizer build of ptlab; returns the CompletedProcess."""
-    r = subprocess.run([PTLAB_SAN] + [str(a) for a in args], capture_output=True, text=True,
-                       timeout=60)
-    assert "Sanitizer" not in r.stderr and "runtime error" not in r.stderr, r.stderr
-    assert r.returncode >= 0
-    return r
 
 P, W, U, A, D, PS, NX = mkcore.P, mkcore.W, mkcore.U, mkcore.A, mkcore.D, mkcore.PS, mkcore.NX
 CR4_SMEP, CR4_SMAP, CR4_PKE = 1 << 20, 1 << 21, 1 << 22
