@@ -10,7 +10,7 @@
 #include <asm/sections.h>
 #include <asm/traps.h>
 #include <lib/cmdline.h>
-#include <linux/accesstest.h>
+#include "mmutest/mmutest.h"   /* accesstest, modes */
 #include <linux/compiler.h>
 #include <linux/memblock.h>
 #include <linux/mm.h>
