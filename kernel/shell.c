@@ -4,6 +4,7 @@
  * lib/paging; memory is touched only through the fault-safe copies, so a bad
  * address prints a decoded page-fault report and the shell goes on.
  */
+#include <asm/boot.h>
 #include <asm/console.h>
 #include <asm/cpufeature.h>
 #include <asm/page.h>
@@ -165,21 +166,15 @@ static int cmd_stages(int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	const uint64_t *boot = boot_pgtable_pa ? __va(boot_pgtable_pa) : 0;
+	const uint64_t *pml5 = 0;
 	printk("[setup], [startup_32] and [decompressor] ran before the kernel; their table is kept:\n");
-	if (boot && kernel_ctx.levels == PG_MODE_5LEVEL) {
-		printk("  boot pgtable_l5 at 0x%llx: PML5[0] = 0x%016llx\n", (unsigned long long)boot_pgtable_pa,
-		       (unsigned long long)boot[0]);
-		boot = (boot[0] & PTE_P) ? __va(boot[0] & PTE_PFN_MASK) : 0;
-	}
-	if (boot) {
-		printk("  boot pgtable at 0x%llx: PML4[0] = 0x%016llx\n", (unsigned long long)__pa(boot),
-		       (unsigned long long)boot[0]);
-		for (int i = 0; i < 4; i++)
-			printk("  PDPT[%d]    = 0x%016llx\n", i, (unsigned long long)boot[512 + i]);
-		printk("  PD[0]      = 0x%016llx\n  PD[1]      = 0x%016llx\n  PD[2047]   = 0x%016llx\n",
-		       (unsigned long long)boot[1024], (unsigned long long)boot[1025],
-		       (unsigned long long)boot[1024 + 2047]);
+	if (boot_init_pgt_pa()) {
+		printk("  boot pgtable at 0x%llx\n", (unsigned long long)boot_init_pgt_pa());
+		if (kernel_ctx.levels == PG_MODE_5LEVEL) {
+			pml5 = __va(boot_pgtable_pa);
+			printk("  boot pgtable_l5 at 0x%llx above it\n", (unsigned long long)boot_pgtable_pa);
+		}
+		boot_pgt_print(printk, pml5, __va(boot_init_pgt_pa()));
 	}
 	for (unsigned int i = 0; i < stage_log_len; i++) {
 		if (stage_log[i] == '\n')

@@ -115,31 +115,31 @@ startup_32_long_mode:
 	/*
 	 * Build the early 4G boot page table (seed 001).
 	 */
-	/* Initialize the page tables to 0 */
+	/* Zero pgtable (clearing .bss did already; the tables do not rely on it). */
 	leal	pgtable(%ebp), %edi
 	xorl	%eax, %eax
 	movl	$(BOOT_INIT_PGT_SIZE / 4), %ecx
 	rep	stosl
 
-	/* Build Level 4: PML4[0] -> the PDPT, P|RW|US */
-	leal	pgtable + 0(%ebp), %edi
-	leal	0x1007(%edi), %eax
+	/* The PML4's entry 0 points at the PDPT (asm/boot.h has the layout). */
+	leal	pgtable + BOOT_PGT_PML4 * 4096(%ebp), %edi
+	leal	pgtable + BOOT_PGT_PDPT * 4096 + BOOT_PGT_TABLE_FLAGS(%ebp), %eax
 	movl	%eax, 0(%edi)
 
-	/* Build Level 3: PDPT[0..3] -> the four PDs */
-	leal	pgtable + 0x1000(%ebp), %edi
-	leal	0x1007(%edi), %eax
-	movl	$4, %ecx
+	/* The PDPT's entries 0..3 point at the four PDs. */
+	leal	pgtable + BOOT_PGT_PDPT * 4096(%ebp), %edi
+	leal	pgtable + BOOT_PGT_PD * 4096 + BOOT_PGT_TABLE_FLAGS(%ebp), %eax
+	movl	$BOOT_PGT_NR_PD, %ecx
 1:	movl	%eax, 0x00(%edi)
 	addl	$0x00001000, %eax
 	addl	$8, %edi
 	decl	%ecx
 	jnz	1b
 
-	/* Build Level 2: 2048 entries of 2 MiB, P|RW|PS|G */
-	leal	pgtable + 0x2000(%ebp), %edi
-	movl	$0x00000183, %eax
-	movl	$2048, %ecx
+	/* The PDs: 2048 leaves of 2 MiB, entry i -> physical i * 2 MiB. */
+	leal	pgtable + BOOT_PGT_PD * 4096(%ebp), %edi
+	movl	$BOOT_PGT_LEAF_FLAGS, %eax
+	movl	$BOOT_PGT_PD_ENTRIES, %ecx
 1:	movl	%eax, 0(%edi)
 	addl	$0x00200000, %eax
 	addl	$8, %edi

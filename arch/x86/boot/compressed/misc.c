@@ -246,7 +246,7 @@ uint64_t extract_kernel(struct boot_params *bp, uint64_t run_base)
 	handle_relocations(out, virt - LOAD_PHYSICAL_ADDR);
 	if (kaslr)
 		stage_printk("  KASLR virtual: 0x%016llx, one of %llu 2 MiB slots in the kernel image window (entropy: %s)\n",
-			     (unsigned long long)(START_KERNEL_MAP + virt), (unsigned long long)vslots, rng.source);
+			     (unsigned long long)(__START_KERNEL_map + virt), (unsigned long long)vslots, rng.source);
 	else
 		stage_printk("  KASLR: off (nokaslr)\n");
 
@@ -257,7 +257,7 @@ uint64_t extract_kernel(struct boot_params *bp, uint64_t run_base)
 		     (unsigned long long)out, (unsigned long long)(out + piggy_info.kernel_mem),
 		     (unsigned long long)out);
 	stage_printk("  kernel: physical 0x%llx, virtual 0x%016llx, phys_base will be 0x%llx\n",
-		     (unsigned long long)out, (unsigned long long)(START_KERNEL_MAP + virt),
+		     (unsigned long long)out, (unsigned long long)(__START_KERNEL_map + virt),
 		     (unsigned long long)(out - virt));
 	return out;
 }
