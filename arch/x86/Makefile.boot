@@ -108,15 +108,15 @@ $(B)/zo/report32.bin: $(B)/zo/report32.elf
 	$(OBJCOPY) -O binary $< $@
 $(B)/zo/arch/x86/boot/compressed/head_64.o: $(B)/zo/report32.bin
 
-$(B)/tools/mkpiggy: arch/x86/boot/compressed/mkpiggy.c lib/crc32.c
+$(B)/tools/mkpiggy: arch/x86/boot/compressed/mkpiggy.c lib/crc32.c arch/x86/tools/host_file.h
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_CFLAGS) $^ -o $@
-$(B)/tools/build: arch/x86/boot/tools/build.c
+	$(CC) $(HOST_CFLAGS) $(filter %.c,$^) -o $@
+$(B)/tools/build: arch/x86/boot/tools/build.c arch/x86/tools/host_file.h
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_CFLAGS) $^ -o $@
-$(B)/tools/relocs: arch/x86/tools/relocs.c
+	$(CC) $(HOST_CFLAGS) $(filter %.c,$^) -o $@
+$(B)/tools/relocs: arch/x86/tools/relocs.c arch/x86/tools/host_file.h
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_CFLAGS) $^ -o $@
+	$(CC) $(HOST_CFLAGS) $(filter %.c,$^) -o $@
 
 nm_value = $$(nm $(1) | awk '$$3 == "$(2)" { print "0x" $$1 }')
 
