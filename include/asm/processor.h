@@ -66,23 +66,14 @@ static inline void cpuid(uint32_t leaf, uint32_t subleaf, uint32_t *a, uint32_t 
 	__asm__ volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(subleaf));
 }
 
-#if defined(__x86_64__)
+/* read_crN: unsigned long is the native register width in 16-, 32- and 64-bit code. */
 #define X86_READ_CR(n)                                                  \
 	static inline uint64_t read_cr##n(void)                         \
 	{                                                               \
-		uint64_t v;                                             \
+		unsigned long v;                                        \
 		__asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));       \
 		return v;                                               \
 	}
-#else
-#define X86_READ_CR(n)                                                  \
-	static inline uint64_t read_cr##n(void)                         \
-	{                                                               \
-		uint32_t v;                                             \
-		__asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));       \
-		return v;                                               \
-	}
-#endif
 X86_READ_CR(0)
 X86_READ_CR(2)
 X86_READ_CR(3)

@@ -27,4 +27,15 @@
 #define GDT_USER_DS    0x00CFF3000000FFFF /* DPL 3 */
 #define GDT_USER_CS    0x00AFFB000000FFFF /* DPL 3, L=1 */
 
+#ifdef __ASSEMBLER__
+/* Load DS, ES, FS, GS and SS with the data selector in \reg (a 32-bit register). */
+.macro LOAD_DATA_SEGMENTS reg
+	movl	\reg, %ds
+	movl	\reg, %es
+	movl	\reg, %fs
+	movl	\reg, %gs
+	movl	\reg, %ss
+.endm
+#endif
+
 #endif /* ASM_SEGMENT_H */

@@ -41,11 +41,7 @@ startup_64:
 	movq	%rax, early_gdt_descr + 2(%rip)
 	lgdt	early_gdt_descr(%rip)
 	movl	$__KERNEL_DS, %eax
-	movl	%eax, %ds
-	movl	%eax, %es
-	movl	%eax, %ss
-	movl	%eax, %fs
-	movl	%eax, %gs
+	LOAD_DATA_SEGMENTS %eax
 	pushq	$__KERNEL_CS
 	leaq	1f(%rip), %rax
 	pushq	%rax

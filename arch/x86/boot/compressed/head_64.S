@@ -39,11 +39,7 @@ startup_32:
 	movl	%eax, 2(%eax)
 	lgdt	(%eax)
 	movl	$__KERNEL_DS, %eax
-	movl	%eax, %ds
-	movl	%eax, %es
-	movl	%eax, %fs
-	movl	%eax, %gs
-	movl	%eax, %ss
+	LOAD_DATA_SEGMENTS %eax
 	pushl	$__KERNEL32_CS
 	leal	2f(%ebp), %eax
 	pushl	%eax
@@ -65,11 +61,7 @@ startup_32:
 startup_64:
 	/* 64-bit mode on the identity map; ESI = boot_params (upper half undefined). */
 	movl	$__KERNEL_DS, %eax
-	movl	%eax, %ds
-	movl	%eax, %es
-	movl	%eax, %ss
-	movl	%eax, %fs
-	movl	%eax, %gs
+	LOAD_DATA_SEGMENTS %eax
 	leaq	boot_stack_end(%rip), %rsp
 	movl	%esi, %r15d			/* boot_params, zero-extended */
 	movq	%r15, %rdi
