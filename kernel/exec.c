@@ -1,6 +1,6 @@
 /*
  * exec.c: execve of a program embedded in the kernel image (Linux:
- * fs/exec.c, fs/binfmt_elf.c), seed 003's second path to pgd_alloc:
+ * fs/exec.c, fs/binfmt_elf.c), the second path to pgd_alloc:
  *
  *   execve -> do_execve -> mm_alloc -> mm_init -> pgd_alloc
  *

@@ -249,14 +249,14 @@ static int cmd_ptdump(int argc, char **argv)
 	return 1;
 }
 
-/* Seed 003's table: how much of the address is offset for each page size. */
+/* How much of the address is offset for each page size (the low bits a large page leaves to the offset). */
 static void print_offset_split(uint64_t va, uint64_t page_size)
 {
 	static const struct { uint64_t size; const char *name, *bits; } sizes[] = {
 		{ 4096, "4K", "12 bits" }, { PMD_SIZE, "2M", "12 bits + 9 bits PT" },
 		{ PUD_SIZE, "1G", "12 bits + 9 bits PT + 9 bits PD" },
 	};
-	printk("offset within the page (seed 003):\n");
+	printk("offset within the page, by page size:\n");
 	for (unsigned int i = 0; i < 3; i++)
 		printk("  %s page: offset = VA & 0x%llx = 0x%llx (%s)%s\n", sizes[i].name,
 		       (unsigned long long)(sizes[i].size - 1), (unsigned long long)(va & (sizes[i].size - 1)),
@@ -576,13 +576,13 @@ static const struct command commands[] = {
 	{ "explain", "VA", "VA's indices and offset in 4-level and 5-level paging", cmd_explain },
 	{ "mem", "", "free pages, page-table pages, direct-map page sizes", cmd_mem },
 	{ "tlb", "[VA|all]", "invlpg VA; no argument: reload CR3; all: global flush", cmd_tlb },
-	{ "recursive", "on SLOT|off|show VA", "seed 003's self-referencing top-level entry", cmd_recursive },
+	{ "recursive", "on SLOT|off|show VA", "the recursive slot: a top-level entry pointing at its own table", cmd_recursive },
 	{ "ps", "", "processes: pid, state, CR3 and PCID, pages held", cmd_ps },
 	{ "run", "PROG [ARGS] [&]", "run a user program (^C kills it; & in the background)", cmd_run },
 	{ "kill", "PID", "kill a process (SIGKILL)", cmd_kill },
 	{ "switches", "[reset]", "context switches: flushing and non-flushing CR3 loads, ASIDs", cmd_switches },
 	{ "accesstest", "[quick|full]", "access rights on this CPU against the MMU model", accesstest_command },
-	{ "modes", "[illegal]", "seed 003's mode transitions on this CPU against the model", modes_command },
+	{ "modes", "[illegal]", "paging-mode transitions (CR0.PG, CR4.PAE, EFER.LME) on this CPU against the model", modes_command },
 	{ "exit", "[CODE]", "leave QEMU with status (CODE << 1) | 1 (default 0x10: 33)", cmd_exit },
 	{ 0, 0, 0, 0 },
 };

@@ -18,7 +18,7 @@ BLOB32_SRCS := arch/x86/boot/compressed/report32.c arch/x86/boot/compressed/la57
 ZO_SRCS     := arch/x86/boot/compressed/head_64.S arch/x86/boot/compressed/misc.c \
                arch/x86/boot/compressed/la57.c arch/x86/boot/compressed/kaslr.c \
                lib/decompress_unlz4.c lib/crc32.c $(BOOT_COMMON)
-# Processes (issue 6): GDT/TSS, SYSCALL, timer, per-process tables and PCID, fork/exec/exit.
+# Processes: GDT/TSS, SYSCALL, timer, per-process tables and PCID, fork/exec/exit.
 PROCESS_SRCS := arch/x86/kernel/gdt.c arch/x86/kernel/entry_user.S arch/x86/kernel/syscall.c \
                 arch/x86/kernel/apic.c arch/x86/mm/pgtable.c arch/x86/mm/tlb.c arch/x86/mm/fault_user.c \
                 mm/memory.c kernel/sched.c kernel/fork.c kernel/exec.c kernel/exit.c kernel/sys.c \

@@ -1,6 +1,7 @@
 /*
  * segment.h: GDT selectors shared by the real-mode setup, the decompressor and
- * the kernel (values as Linux's boot GDT, linux-paging.md §1.4 and §2.1).
+ * the kernel (values as Linux's boot GDT; docs/linux.md, "Boot protocol and
+ * real-mode setup" and "The decompressor").
  * Safe to include from assembly.
  */
 #ifndef ASM_SEGMENT_H

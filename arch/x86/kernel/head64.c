@@ -1,5 +1,7 @@
 /*
- * head64.c: the C half of the kernel head (stage 2, seed 000).
+ * head64.c: the C half of the kernel head (stage 2: the compile-time tables
+ * early_top_pgt -> level3_kernel_pgt -> level2_kernel_pgt, the high mapping
+ * and the jump to virtual addresses).
  *
  * __startup_64() runs before the jump to virtual addresses, at the physical
  * address the decompressor chose, on the decompressor's identity map: this
@@ -11,8 +13,8 @@
  * later through its early #PF map of the direct map; ptlab has none yet).
  *
  * x86_64_start_kernel() runs after the jump: it removes the identity map
- * (reset_early_page_tables, arch/x86/mm/fault.c), clears .bss, reports, seeds init_top_pgt[511]
- * and calls start_kernel().
+ * (reset_early_page_tables, arch/x86/mm/fault.c), clears .bss, reports,
+ * starts init_top_pgt with entry 511 and calls start_kernel().
  */
 #include <lib/cmdline.h>
 #include <asm/console.h>
@@ -175,7 +177,7 @@ static void report_head64(void)
 			last = i;
 		}
 	}
-	stage_begin("head_64", "kernel head: the compile-time high mapping and the jump to virtual addresses (seed 000)");
+	stage_begin("head_64", "kernel head: early_top_pgt -> level3_kernel_pgt -> level2_kernel_pgt, the high mapping, the jump to virtual addresses");
 	stage_printk("  _text linked at 0x%016llx, running at 0x%016llx (KASLR virtual offset 0x%llx)\n",
 		     (unsigned long long)__START_KERNEL, (unsigned long long)(uintptr_t)_text,
 		     (unsigned long long)((uintptr_t)_text - __START_KERNEL));
@@ -224,7 +226,7 @@ void x86_64_start_kernel(void)
 	stage_quiet = cmdline_has_word(boot_command_line, "quiet");
 	report_head64();
 
-	/* swapper_pg_dir starts with the kernel high mapping only (seed 002). */
+	/* swapper_pg_dir starts with the kernel high mapping only; init_mem_mapping adds the direct map. */
 	memset(init_top_pgt, 0, sizeof(init_top_pgt));
 	init_top_pgt[511] = early_top_pgt[511];
 

@@ -1,5 +1,6 @@
 /*
- * init.c: the kernel's third page table (seed 002).
+ * init.c: the kernel's third page table: init_mem_mapping, the direct map
+ * and the switch to swapper_pg_dir (docs/linux.md, "The direct map").
  *
  * init_mem_mapping() maps every RAM range of memblock at PAGE_OFFSET in
  * split_mem_range pieces (1G/2M/4K, as the page-size mask allows), the low
@@ -177,7 +178,7 @@ static void init_memory_mapping(uint64_t start, uint64_t end)
 		      (unsigned long long)end, pg_strerror(err));
 }
 
-/* Seed 002's printout: every non-empty init_top_pgt entry and its non-empty next-level entries. */
+/* As Linux's init_mem_mapping printout: every non-empty init_top_pgt entry and its non-empty next-level entries. */
 static void print_top_entries(void)
 {
 	for (unsigned int i = 0; i < 512; i++) {
@@ -202,7 +203,7 @@ struct map_pass {
 
 void init_mem_mapping(void)
 {
-	stage_begin("init_mem_mapping", "the direct map at PAGE_OFFSET and the switch to swapper_pg_dir (seed 002)");
+	stage_begin("init_mem_mapping", "the direct map at PAGE_OFFSET and the switch to swapper_pg_dir");
 	probe_page_size_mask();
 	stage_printk("  paging: %u-level\n", kernel_ctx.levels);
 	stage_printk("  PAGE_OFFSET = 0x%016llx (pgd index %d%s)\n", (unsigned long long)PAGE_OFFSET,

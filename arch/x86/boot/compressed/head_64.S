@@ -1,11 +1,13 @@
 /*
- * head_64.S: the decompressor's entry points (stage 1, seed 001).
+ * head_64.S: the decompressor's entry points (stage 1: the decompressor's
+ * 4 GiB identity map).
  *
  * startup_32 (offset 0): the boot protocol's 32-bit entry: protected mode,
  * paging off, ESI = boot_params, reached from ptlab's real-mode setup or
  * directly from GRUB. It loads its own GDT, checks for long mode, builds the
- * 4 GiB identity map exactly as seed 001 shows (one PML4 entry, four PDPT
- * entries, 2048 PD entries of 2 MiB pages), sets CR4.PAE, loads CR3, sets
+ * 4 GiB identity map as Linux's startup_32 does (one PML4 entry, four PDPT
+ * entries, 2048 PD entries of 2 MiB pages; layout in asm/boot.h), sets
+ * CR4.PAE, loads CR3, sets
  * EFER.LME, sets CR0.PG and far-returns into 64-bit mode.
  * startup_64 (offset 0x200): calls extract_kernel() and jumps to the kernel.
  *
@@ -99,15 +101,12 @@ startup_32_long_mode:
 	btl	$29, %edx			/* LM */
 	jnc	no_long_mode
 
-	/* Enable PAE mode */
+	/* CR4.PAE: long mode needs PAE-format tables. */
 	movl	%cr4, %eax
 	orl	$X86_CR4_PAE, %eax
 	movl	%eax, %cr4
 
-	/*
-	 * Build the early 4G boot page table (seed 001).
-	 */
-	/* Zero pgtable (clearing .bss did already; the tables do not rely on it). */
+	/* The 4 GiB identity map in pgtable. Zero pgtable (clearing .bss did already; the tables do not rely on it). */
 	leal	pgtable(%ebp), %edi
 	xorl	%eax, %eax
 	movl	$(BOOT_INIT_PGT_SIZE / 4), %ecx
@@ -140,7 +139,7 @@ startup_32_long_mode:
 
 	/*
 	 * 5-level paging (LA57) if the CPU has it and the command line does not
-	 * say no5lvl: a PML5 page above seed 001's table, CR4.LA57 set now,
+	 * say no5lvl: a PML5 page above the identity map, CR4.LA57 set now,
 	 * while paging is still off (it cannot change once long mode is active).
 	 */
 	pushl	$REPORT_WANT_LA57
@@ -148,7 +147,7 @@ startup_32_long_mode:
 	pushl	%esi
 	call	report32
 	addl	$12, %esp
-	leal	pgtable(%ebp), %edx		/* the top table: seed 001's PML4 ... */
+	leal	pgtable(%ebp), %edx		/* the top table: pgtable's PML4 ... */
 	testl	%eax, %eax
 	jz	1f
 	leal	pgtable_l5(%ebp), %edi
@@ -162,10 +161,10 @@ startup_32_long_mode:
 	orl	$X86_CR4_LA57, %eax
 	movl	%eax, %cr4
 1:
-	/* Enable the boot page tables */
+	/* CR3 = the top table (paging is still off: nothing is translated yet) */
 	movl	%edx, %cr3
 
-	/* Enable long mode in EFER (paging still off) */
+	/* EFER.LME: long mode enabled, to become active with CR0.PG */
 	movl	$MSR_EFER, %ecx
 	rdmsr
 	btsl	$EFER_LME, %eax
@@ -178,7 +177,7 @@ startup_32_long_mode:
 	call	report32
 	addl	$12, %esp
 
-	/* Enable paging: long mode becomes active (compatibility mode) */
+	/* CR0.PG: long mode is active; this code runs on in compatibility mode */
 	movl	$CR0_STATE, %eax
 	movl	%eax, %cr0
 
@@ -189,7 +188,7 @@ startup_32_long_mode:
 	call	report32
 	addl	$12, %esp
 
-	/* Jump from 32-bit compatibility mode into 64-bit mode */
+	/* Far return through __KERNEL_CS (L = 1): 64-bit mode at startup_64 */
 	pushl	$__KERNEL_CS
 	leal	startup_64(%ebp), %eax
 	pushl	%eax

@@ -54,7 +54,7 @@ __attribute__((section(".text.entry"))) int report32(struct boot_params *bp, con
 		qemu_exit(QEMU_EXIT_FAILURE);
 	case REPORT_PAGING_OFF:
 		serial_init();
-		stage_begin("startup_32", "decompressor: the 4 GiB identity map (seed 001)");
+		stage_begin("startup_32", "decompressor: the 4 GiB identity map");
 		stage_printk("  loaded at 0x%08lx, boot_params at 0x%08lx\n",
 			     (unsigned long)bp->hdr.code32_start, (unsigned long)(uintptr_t)bp);
 		report_identity_map(pgtable);
