@@ -16,6 +16,7 @@
  * (symbol - __START_KERNEL_map) plus flags.
  */
 #include <asm/page_64_types.h>
+#include <asm/processor-flags.h>
 #include <asm/segment.h>
 
 /* Flag values (include/paging/pgtable.h has them for C). */
@@ -23,11 +24,6 @@
 #define _KERNPG_TABLE            0x063	/* P RW A D */
 #define __PAGE_KERNEL_LARGE_EXEC 0x1e3	/* P RW A D PSE G */
 #define PMD_SHIFT                21
-#define X86_CR4_PSE              0x010
-#define X86_CR4_PAE              0x020
-#define X86_CR4_MCE              0x040
-#define X86_CR4_PGE              0x080
-#define X86_CR4_LA57             0x1000
 
 	.section ".head.text", "ax"
 	.code64

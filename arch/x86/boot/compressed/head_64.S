@@ -14,15 +14,13 @@
  * Linked at 0 and run wherever the loader put us: 32-bit code addresses its
  * data as symbol(%ebp), EBP = run-time base; 64-bit code is RIP-relative.
  */
+#include <asm/processor-flags.h>
 #include <asm/segment.h>
 #include "misc.h"
 
 #define BP_scratch   0x1e4
-#define MSR_EFER     0xc0000080
-#define EFER_LME     8
-#define X86_CR4_PAE  0x20
-#define X86_CR4_LA57 0x1000
-#define CR0_STATE    0x80050033	/* PE MP ET NE WP AM PG, as Linux */
+/* CR0 for long mode: PE MP ET NE WP AM PG (0x80050033), as Linux */
+#define CR0_STATE (X86_CR0_PE | X86_CR0_MP | X86_CR0_ET | X86_CR0_NE | X86_CR0_WP | X86_CR0_AM | X86_CR0_PG)
 
 	.code32
 	.section ".head.text", "ax"
@@ -167,7 +165,7 @@ startup_32_long_mode:
 	/* EFER.LME: long mode enabled, to become active with CR0.PG */
 	movl	$MSR_EFER, %ecx
 	rdmsr
-	btsl	$EFER_LME, %eax
+	orl	$EFER_LME, %eax
 	wrmsr
 
 	pushl	$REPORT_PAGING_OFF

@@ -63,8 +63,8 @@ __attribute__((section(".text.entry"))) int report32(struct boot_params *bp, con
 	case REPORT_COMPAT:
 		stage_begin("startup_32:paging", "CR0.PG set: long mode active, running 32-bit code");
 		stage_printk("  EFER.LMA=%d CR0.PG=%d CR4.LA57=%d; next: far return through __KERNEL_CS (L=1) to startup_64\n",
-			     (int)((read_efer_safe() >> 10) & 1), (int)((read_cr0() >> 31) & 1),
-			     (int)((read_cr4() >> 12) & 1));
+			     !!(read_efer_safe() & EFER_LMA), !!(read_cr0() & X86_CR0_PG),
+			     !!(read_cr4() & X86_CR4_LA57));
 		break;
 	}
 	return 0;
