@@ -92,15 +92,16 @@ static void print_last_fault(const char *what)
 	}
 }
 
+/* The paging mode the registers say (current_paging_mode), as `regs` names it. */
 static const char *paging_mode_name(void)
 {
-	if (!(read_cr0() & X86_CR0_PG))
-		return "none";
-	if (!(read_cr4() & X86_CR4_PAE))
-		return "32-bit";
-	if (!(read_efer_safe() & EFER_LMA))
-		return "PAE";
-	return (read_cr4() & X86_CR4_LA57) ? "5-level (57-bit linear)" : "4-level (48-bit linear)";
+	switch (current_paging_mode()) {
+	case PG_MODE_32BIT: return "32-bit";
+	case PG_MODE_PAE: return "PAE";
+	case PG_MODE_4LEVEL: return "4-level (48-bit linear)";
+	case PG_MODE_5LEVEL: return "5-level (57-bit linear)";
+	default: return "none";
+	}
 }
 
 /* ------------------------------------------------------------ commands */
@@ -134,7 +135,8 @@ static int cmd_regs(int argc, char **argv)
 	printk("CR0  0x%016llx ", (unsigned long long)read_cr0());
 	print_bits(read_cr0(), cr0_bits, 32);
 	printk("CR2  0x%016llx\n", (unsigned long long)read_cr2());
-	printk("CR3  0x%016llx  table 0x%llx\n", (unsigned long long)cr3, (unsigned long long)(cr3 & PTE_PFN_MASK));
+	printk("CR3  0x%016llx  table 0x%llx\n", (unsigned long long)cr3,
+	       (unsigned long long)pg_cr3_root(current_paging_mode(), cr3));
 	printk("CR4  0x%016llx ", (unsigned long long)cr4);
 	print_bits(cr4, cr4_bits, 32);
 	printk("EFER 0x%016llx ", (unsigned long long)read_efer_safe());
@@ -152,12 +154,12 @@ static int cmd_cr3(int argc, char **argv)
 	(void)argv;
 	uint64_t cr3 = read_cr3();
 	printk("CR3 0x%016llx\n", (unsigned long long)cr3);
-	printk("  table  0x%llx (bits 51:12)\n", (unsigned long long)(cr3 & PTE_PFN_MASK));
+	printk("  table  0x%llx (bits 51:12)\n", (unsigned long long)pg_cr3_root(current_paging_mode(), cr3));
 	if (read_cr4() & X86_CR4_PCIDE) {
-		printk("  PCID   0x%03llx (bits 11:0, CR4.PCIDE=1)\n", (unsigned long long)(cr3 & 0xfff));
+		printk("  PCID   0x%03llx (bits 11:0, CR4.PCIDE=1)\n", (unsigned long long)(cr3 & PG_CR3_PCID));
 	} else {
 		printk("  PCID   none (CR4.PCIDE=0: bits 11:0 are flags)\n");
-		printk("  PWT    %d (bit 3)\n  PCD    %d (bit 4)\n", (int)((cr3 >> 3) & 1), (int)((cr3 >> 4) & 1));
+		printk("  PWT    %d (bit 3)\n  PCD    %d (bit 4)\n", !!(cr3 & PG_CR3_PWT), !!(cr3 & PG_CR3_PCD));
 	}
 	return 0;
 }
@@ -184,41 +186,20 @@ static int cmd_stages(int argc, char **argv)
 	return 0;
 }
 
-/* The kernel's ptdump markers: Linux's regions for the paging mode, at ptlab's PAGE_OFFSET. */
-static const struct pg_marker *kernel_markers(void)
+const struct pg_marker *kernel_ptdump_markers(void)
 {
-	static struct pg_marker l4[] = {
-		{ 0, "User Space", 0 },
-		{ 0xffff800000000000ULL, "Kernel Space", 0 },
-		{ 0, "Low Kernel Mapping", 0 },
-		{ 0xffffc90000000000ULL, "vmalloc() Area", 0 },
-		{ 0xffffea0000000000ULL, "Vmemmap", 0 },
-		{ __START_KERNEL_map, "High Kernel Mapping", 0 },
-		{ 0xffffffffa0000000ULL, "Modules", 0 },
-		{ 0xffffffffff000000ULL, "End Modules", 0 },
-		{ 0xffffffffff400000ULL, "Fixmap Area", 0 },
-		{ 0, 0, 0 },
-	};
-	static struct pg_marker l5[] = {
-		{ 0, "User Space", 0 },
-		{ 0xff00000000000000ULL, "Kernel Space", 0 },
-		{ 0, "Low Kernel Mapping", 0 },
-		{ 0xffa0000000000000ULL, "vmalloc() Area", 0 },
-		{ 0xffd4000000000000ULL, "Vmemmap", 0 },
-		{ __START_KERNEL_map, "High Kernel Mapping", 0 },
-		{ 0xffffffffa0000000ULL, "Modules", 0 },
-		{ 0xffffffffff000000ULL, "End Modules", 0 },
-		{ 0xffffffffff400000ULL, "Fixmap Area", 0 },
-		{ 0, 0, 0 },
-	};
-	struct pg_marker *m = kernel_ctx.levels == PG_MODE_5LEVEL ? l5 : l4;
-	m[2].start = PAGE_OFFSET;
-	return m;
+	static struct pg_marker markers[PG_LINUX_MARKERS_MAX];
+	struct pg_linux_layout layout;
+
+	pg_linux_layout_default(kernel_ctx.levels, &layout);
+	layout.page_offset_base = PAGE_OFFSET;
+	pg_ptdump_markers_for_layout(&layout, markers, PG_LINUX_MARKERS_MAX);
+	return markers;
 }
 
 static int ptdump(phys_addr_t root, const char *name)
 {
-	struct pg_ptdump_opts opts = { .markers = kernel_markers() };
+	struct pg_ptdump_opts opts = { .markers = kernel_ptdump_markers() };
 	int err = pg_fmt_ptdump(&kernel_ctx, root, &opts, &console_sink);
 	if (err) {
 		printk("error: ptdump %s: %s\n", name, pg_strerror(err));

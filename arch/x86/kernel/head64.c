@@ -18,6 +18,7 @@
  */
 #include <lib/cmdline.h>
 #include <asm/console.h>
+#include <asm/pgtable.h>
 #include <asm/processor.h>
 #include <asm/sections.h>
 #include <asm/setup.h>
@@ -33,6 +34,8 @@ uint64_t early_rip_after_jump __attribute__((section(".data")));
 struct boot_params boot_params __attribute__((section(".data"), aligned(16)));
 char boot_command_line[COMMAND_LINE_SIZE] __attribute__((section(".data")));
 uint64_t boot_pgtable_pa __attribute__((section(".data")));
+/* CR3 at entry, kept by __startup_64 until boot_pgtable_pa can be computed from it. */
+static uint64_t boot_cr3 __attribute__((section(".data")));
 uint64_t boot_params_pa __attribute__((section(".data")));
 
 /* The identity mapping __startup_64 added, kept for the report: the entry it
@@ -123,7 +126,7 @@ static void trim_level2_kernel_pgt(uint64_t text_va, uint64_t image_size, uint64
 /* Linux's copy_bootdata, while the decompressor's 4 GiB identity map still reaches bp. */
 static void copy_bootdata(const struct boot_params *bp)
 {
-	boot_pgtable_pa = read_cr3() & PTE_PFN_MASK;
+	boot_cr3 = read_cr3();
 	boot_params_pa = (uint64_t)(uintptr_t)bp;
 	memcpy(&boot_params, bp, sizeof(boot_params));
 	uint64_t cl = boot_cmdline_pa(bp);
@@ -167,7 +170,7 @@ static void clear_bss(void)
 
 static void report_head64(void)
 {
-	uint64_t pa_top = read_cr3() & PTE_PFN_MASK;
+	uint64_t pa_top = current_root();
 	int first = -1, last = -1;
 
 	for (int i = 0; i < 512; i++) {
@@ -185,7 +188,7 @@ static void report_head64(void)
 		     (unsigned long long)((uintptr_t)_text - __START_KERNEL_map + phys_base));
 	stage_printk("  load_delta = 0x%llx, phys_base = 0x%llx\n", (unsigned long long)early_load_delta,
 		     (unsigned long long)phys_base);
-	if (read_cr4() & X86_CR4_LA57) {
+	if (current_paging_mode() == PG_MODE_5LEVEL) {
 		stage_printk("  paging: 5-level (CR4.LA57 = 1): early_top_pgt is a PML5\n");
 		stage_printk("  early_top_pgt     at 0x%llx (CR3): [511] = 0x%016llx -> level4_kernel_pgt\n",
 			     (unsigned long long)pa_top, (unsigned long long)early_top_pgt[511]);
@@ -220,6 +223,8 @@ static void report_head64(void)
 
 void x86_64_start_kernel(void)
 {
+	/* lib/paging is linked for the virtual addresses: only now may it be called. */
+	boot_pgtable_pa = pg_cr3_root(current_paging_mode(), boot_cr3);
 	reset_early_page_tables();
 	clear_bss();
 	serial_init();
