@@ -52,7 +52,7 @@ const struct pg_sink console_sink = { sink_write, 0 };
 static int usage(const char *name)
 {
 	for (const struct command *c = commands; c->name; c++)
-		if (strlen(c->name) == strlen(name) && memcmp(c->name, name, strlen(name)) == 0)
+		if (streq(c->name, name))
 			printk("usage: %s %s\n", c->name, c->args);
 	return 1;
 }
@@ -64,6 +64,27 @@ static bool arg_u64(const char *s, uint64_t *v)
 		return true;
 	printk("error: '%s' is not a number (use decimal or 0x-prefixed hex)\n", s);
 	return false;
+}
+
+/* Parse a virtual address that must be canonical in the running mode; prints the error. returns: false if not. */
+static bool arg_canonical_va(const char *s, uint64_t *va)
+{
+	if (!arg_u64(s, va))
+		return false;
+	if (pg_is_canonical(kernel_ctx.levels, *va))
+		return true;
+	printk("error: 0x%llx is not canonical\n", (unsigned long long)*va);
+	return false;
+}
+
+/* The one number argument of `pa VA`, `va PA`, `explain VA`. returns: false (usage or error printed) if absent or malformed. */
+static bool one_u64_arg(int argc, char **argv, uint64_t *v)
+{
+	if (argc != 2) {
+		usage(argv[0]);
+		return false;
+	}
+	return arg_u64(argv[1], v);
 }
 
 bool streq(const char *a, const char *b)
@@ -274,9 +295,7 @@ static int cmd_vtop(int argc, char **argv)
 static int cmd_pa(int argc, char **argv)
 {
 	uint64_t x;
-	if (argc != 2)
-		return usage(argv[0]);
-	if (!arg_u64(argv[1], &x))
+	if (!one_u64_arg(argc, argv, &x))
 		return 1;
 	printk("__pa(0x%016llx) = 0x%llx\n", (unsigned long long)x, (unsigned long long)__pa(x));
 	if (phys_addr_is_kernel_image(x))
@@ -292,9 +311,7 @@ static int cmd_pa(int argc, char **argv)
 static int cmd_va(int argc, char **argv)
 {
 	uint64_t pa;
-	if (argc != 2)
-		return usage(argv[0]);
-	if (!arg_u64(argv[1], &pa))
+	if (!one_u64_arg(argc, argv, &pa))
 		return 1;
 	printk("__va(0x%llx) = 0x%016llx\n", (unsigned long long)pa, (unsigned long long)(uintptr_t)__va(pa));
 	printk("  PA + PAGE_OFFSET (0x%016llx)%s\n", (unsigned long long)PAGE_OFFSET,
@@ -365,9 +382,7 @@ static void explain_mode(unsigned int levels, uint64_t va)
 static int cmd_explain(int argc, char **argv)
 {
 	uint64_t va;
-	if (argc != 2)
-		return usage(argv[0]);
-	if (!arg_u64(argv[1], &va))
+	if (!one_u64_arg(argc, argv, &va))
 		return 1;
 	printk("VA 0x%016llx\n", (unsigned long long)va);
 	explain_mode(4, va);
@@ -417,12 +432,8 @@ static int cmd_tlb(int argc, char **argv)
 		printk("CR4.PGE toggled: all TLB entries flushed, global ones too\n");
 		return 0;
 	}
-	if (!arg_u64(argv[1], &va))
+	if (!arg_canonical_va(argv[1], &va))
 		return 1;
-	if (!pg_is_canonical(kernel_ctx.levels, va)) {
-		printk("error: 0x%llx is not canonical\n", (unsigned long long)va);
-		return 1;
-	}
 	flush_tlb_one(va);
 	printk("invlpg 0x%016llx\n", (unsigned long long)va);
 	return 0;
@@ -468,6 +479,36 @@ static int recursive_show(uint64_t va)
 	return 0;
 }
 
+/* recursive on SLOT: point the free top-level entry SLOT at the top table itself. */
+static int recursive_on(uint64_t *top, const char *slot_arg)
+{
+	uint64_t v;
+
+	if (!arg_u64(slot_arg, &v))
+		return 1;
+	if (v > 511) {
+		printk("error: SLOT must be 0..511\n");
+		return 1;
+	}
+	if (recursive_slot >= 0) {
+		printk("error: slot %d is already recursive (recursive off first)\n", recursive_slot);
+		return 1;
+	}
+	if (top[v]) {
+		printk("error: slot %llu is in use (0x%016llx); pick a free one\n", (unsigned long long)v,
+		       (unsigned long long)top[v]);
+		return 1;
+	}
+	top[v] = current_root() | _KERNPG_TABLE; /* P RW A D, no US: supervisor only */
+	recursive_slot = (int)v;
+	virt_addr_t start, end;
+	pg_recursive_window(kernel_ctx.levels, (unsigned int)v, &start, &end);
+	printk("slot %llu -> the top table itself (0x%llx); it uses up [0x%016llx-0x%016llx%s\n",
+	       (unsigned long long)v, (unsigned long long)current_root(), (unsigned long long)start,
+	       (unsigned long long)(end ? end : ~0ULL), end ? ")" : "]");
+	return 0;
+}
+
 static int cmd_recursive(int argc, char **argv)
 {
 	uint64_t *top = kernel_ctx.phys_to_virt(kernel_ctx.arg, current_root());
@@ -475,31 +516,8 @@ static int cmd_recursive(int argc, char **argv)
 
 	if (argc < 2)
 		return usage(argv[0]);
-	if (streq(argv[1], "on") && argc == 3) {
-		if (!arg_u64(argv[2], &v))
-			return 1;
-		if (v > 511) {
-			printk("error: SLOT must be 0..511\n");
-			return 1;
-		}
-		if (recursive_slot >= 0) {
-			printk("error: slot %d is already recursive (recursive off first)\n", recursive_slot);
-			return 1;
-		}
-		if (top[v]) {
-			printk("error: slot %llu is in use (0x%016llx); pick a free one\n", (unsigned long long)v,
-			       (unsigned long long)top[v]);
-			return 1;
-		}
-		top[v] = current_root() | _KERNPG_TABLE; /* P RW A D, no US: supervisor only */
-		recursive_slot = (int)v;
-		virt_addr_t start, end;
-		pg_recursive_window(kernel_ctx.levels, (unsigned int)v, &start, &end);
-		printk("slot %llu -> the top table itself (0x%llx); it uses up [0x%016llx-0x%016llx%s\n",
-		       (unsigned long long)v, (unsigned long long)current_root(), (unsigned long long)start,
-		       (unsigned long long)(end ? end : ~0ULL), end ? ")" : "]");
-		return 0;
-	}
+	if (streq(argv[1], "on") && argc == 3)
+		return recursive_on(top, argv[2]);
 	if (streq(argv[1], "off") && argc == 2) {
 		if (recursive_slot < 0) {
 			printk("error: no recursive slot is installed\n");
@@ -516,13 +534,7 @@ static int cmd_recursive(int argc, char **argv)
 			printk("error: no recursive slot is installed (recursive on SLOT)\n");
 			return 1;
 		}
-		if (!arg_u64(argv[2], &v))
-			return 1;
-		if (!pg_is_canonical(kernel_ctx.levels, v)) {
-			printk("error: 0x%llx is not canonical\n", (unsigned long long)v);
-			return 1;
-		}
-		return recursive_show(v);
+		return arg_canonical_va(argv[2], &v) ? recursive_show(v) : 1;
 	}
 	return usage(argv[0]);
 }
