@@ -66,7 +66,7 @@ static bool arg_u64(const char *s, uint64_t *v)
 	return false;
 }
 
-/* Parse a virtual address that must be canonical in the running mode; prints the error. returns: false if not. */
+/* Parse a VA that must be canonical in the running mode; prints the error. returns: false if not. */
 static bool arg_canonical_va(const char *s, uint64_t *va)
 {
 	if (!arg_u64(s, va))
@@ -77,7 +77,10 @@ static bool arg_canonical_va(const char *s, uint64_t *va)
 	return false;
 }
 
-/* The one number argument of `pa VA`, `va PA`, `explain VA`. returns: false (usage or error printed) if absent or malformed. */
+/*
+ * The one number argument of `pa VA`, `va PA`, `explain VA`.
+ * returns: false (usage or error printed) if it is absent or malformed.
+ */
 static bool one_u64_arg(int argc, char **argv, uint64_t *v)
 {
 	if (argc != 2) {
@@ -569,13 +572,15 @@ static const struct command commands[] = {
 	{ "explain", "VA", "VA's indices and offset in 4-level and 5-level paging", cmd_explain },
 	{ "mem", "", "free pages, page-table pages, direct-map page sizes", cmd_mem },
 	{ "tlb", "[VA|all]", "invlpg VA; no argument: reload CR3; all: global flush", cmd_tlb },
-	{ "recursive", "on SLOT|off|show VA", "the recursive slot: a top-level entry pointing at its own table", cmd_recursive },
+	{ "recursive", "on SLOT|off|show VA", "the recursive slot: a top-level entry pointing at its own table",
+	  cmd_recursive },
 	{ "ps", "", "processes: pid, state, CR3 and PCID, pages held", cmd_ps },
 	{ "run", "PROG [ARGS] [&]", "run a user program (^C kills it; & in the background)", cmd_run },
 	{ "kill", "PID", "kill a process (SIGKILL)", cmd_kill },
 	{ "switches", "[reset]", "context switches: flushing and non-flushing CR3 loads, ASIDs", cmd_switches },
 	{ "accesstest", "[quick|full]", "access rights on this CPU against the MMU model", accesstest_command },
-	{ "modes", "[illegal]", "paging-mode transitions (CR0.PG, CR4.PAE, EFER.LME) on this CPU against the model", modes_command },
+	{ "modes", "[illegal]", "paging-mode transitions (CR0.PG, CR4.PAE, EFER.LME) on this CPU against the model",
+	  modes_command },
 	{ "exit", "[CODE]", "leave QEMU with status (CODE << 1) | 1 (default 0x10: 33)", cmd_exit },
 	{ 0, 0, 0, 0 },
 };

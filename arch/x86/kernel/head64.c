@@ -180,7 +180,8 @@ static void report_head64(void)
 			last = i;
 		}
 	}
-	stage_begin("head_64", "kernel head: early_top_pgt -> level3_kernel_pgt -> level2_kernel_pgt, the high mapping, the jump to virtual addresses");
+	stage_begin("head_64", "kernel head: early_top_pgt -> level3_kernel_pgt -> level2_kernel_pgt, "
+		    "the high mapping, the jump to virtual addresses");
 	stage_printk("  _text linked at 0x%016llx, running at 0x%016llx (KASLR virtual offset 0x%llx)\n",
 		     (unsigned long long)__START_KERNEL, (unsigned long long)(uintptr_t)_text,
 		     (unsigned long long)((uintptr_t)_text - __START_KERNEL));

@@ -183,7 +183,10 @@ static void init_memory_mapping(uint64_t start, uint64_t end)
 		      (unsigned long long)end, pg_strerror(err));
 }
 
-/* As Linux's init_mem_mapping printout: every non-empty init_top_pgt entry and its non-empty next-level entries. */
+/*
+ * As Linux's init_mem_mapping printout: every non-empty init_top_pgt entry
+ * and its non-empty next-level entries.
+ */
 static void print_top_entries(void)
 {
 	for (unsigned int i = 0; i < 512; i++) {

@@ -104,7 +104,10 @@ startup_32_long_mode:
 	orl	$X86_CR4_PAE, %eax
 	movl	%eax, %cr4
 
-	/* The 4 GiB identity map in pgtable. Zero pgtable (clearing .bss did already; the tables do not rely on it). */
+	/*
+	 * The 4 GiB identity map in pgtable. Zero pgtable first (clearing .bss
+	 * did already; the tables do not rely on it).
+	 */
 	leal	pgtable(%ebp), %edi
 	xorl	%eax, %eax
 	movl	$(BOOT_INIT_PGT_SIZE / 4), %ecx
