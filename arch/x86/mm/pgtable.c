@@ -1,5 +1,6 @@
 /*
- * pgtable.c: a process's top table (Linux: arch/x86/mm/pgtable.c, seed 003).
+ * pgtable.c: a process's top table (Linux: arch/x86/mm/pgtable.c; docs/linux.md,
+ * "Per-process PGDs, PTI and PCID").
  *
  *   mm_init -> mm_alloc_pgd -> pgd_alloc -> get_zeroed_page
  *                                        -> pgd_ctor -> clone_pgd_range
