@@ -1,11 +1,12 @@
 /*
- * describe.c: small presentation helpers of the ptlab host tool: the stdout
- * sink handed to lib/paging's formatters, human size strings, rights and
- * memory-type names.
+ * describe.c: small helpers of the ptlab host tool: the stdout sink handed
+ * to lib/paging's formatters, human size strings, rights and memory-type
+ * names, and the growable arrays the commands collect into.
  * Depends on: ptlab.h.
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "ptlab.h"
 
@@ -65,4 +66,19 @@ const char *ptl_rights_str(uint64_t eff, char buf[8])
     buf[3] = (eff & PTE_U) ? 'u' : '-';
     buf[4] = '\0';
     return buf;
+}
+
+void *ptl_grow(void *v, size_t n, size_t *cap, size_t size, size_t first)
+{
+    if (n < *cap)
+        return v;
+    size_t ncap = *cap ? *cap * 2 : first;
+    void *nv = ncap <= SIZE_MAX / size ? realloc(v, ncap * size) : NULL;
+    if (!nv) {
+        free(v);
+        *cap = 0;
+        return NULL;
+    }
+    *cap = ncap;
+    return nv;
 }
