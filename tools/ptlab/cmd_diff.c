@@ -8,8 +8,9 @@
  *   + START-END SIZE  <B's mapping>              only in B
  *   - START-END SIZE  <A's mapping>              only in A
  *   ~ START-END SIZE  <A's mapping> -> <B's>      both, different
- * Accessed and dirty bits are ignored. Exit status 1 if there is any
- * difference (as diff(1)), 0 if none.
+ * Accessed and dirty bits are ignored. Exit status as diff(1)'s: 0 if the
+ * mappings are the same, 1 if they differ, 2 on trouble (a usage error, a
+ * dump that cannot be opened or walked).
  * Depends on: ptlab.h, lib/paging.
  */
 #include <inttypes.h>
@@ -29,7 +30,8 @@ static const char diff_help[] =
     "                   masked; --user-pgd/--kernel-pgd do not apply to it)\n"
     "  --cpu-b N        walk B (or A again) from vCPU N's CR3\n"
     "Accessed and dirty bits are not compared.\n"
-    "Exit status 1 if the mappings differ, 0 if they are the same.\n\n";
+    "Exit status 0 if the mappings are the same, 1 if they differ, 2 on trouble\n"
+    "(a usage error, a dump that cannot be read).\n\n";
 
 struct range_list {
     struct pg_range *v;
@@ -263,16 +265,16 @@ static int open_b(const struct diff_state *s, const struct ptl_target *ta, struc
 static int diff_run(void *state, struct ptl_target *ta)
 {
     struct ptl_target tb;
-    int rc = open_b(state, ta, &tb);
-    if (rc)
-        return rc;
+    if (open_b(state, ta, &tb))
+        return PTL_EXIT_TROUBLE;
+    int rc;
     struct range_list A = { 0 }, B = { 0 };
     int r = load_side(ta, &A);
     if (r == 0)
         r = load_side(&tb, &B);
     if (r < 0) {
         ptl_error("diff", "%s", pg_strerror(r));
-        rc = PTL_EXIT_FAIL;
+        rc = PTL_EXIT_TROUBLE;
     } else {
         if (ta->mode->levels != tb.mode->levels)
             printf("# paging modes differ: %s -> %s\n", ta->mode->name, tb.mode->name);
@@ -297,4 +299,5 @@ const struct ptl_cmd ptl_cmd_diff = {
     .args_error = "expected dumps A and B, or A with --cr3-b/--cpu-b",
     .args = diff_args,
     .run = diff_run,
+    .trouble = PTL_EXIT_TROUBLE,
 };

@@ -35,7 +35,8 @@ static void global_help(FILE *f)
     fprintf(f, "\nDUMP is a QEMU dump-guest-memory ELF file (CR3 and CR4 come from its QEMU\n"
                "notes) or, with --raw --cr3 --mode, a raw physical memory image.\n"
                "Run 'ptlab COMMAND --help' for a command's options; see ptlab(1).\n"
-               "Exit status: 0 success, 1 failure or lint findings, 2 usage error.\n");
+               "Exit status: 0 success, 1 failure or findings (diff: differences), 2 usage\n"
+               "error (diff: also unreadable input).\n");
 }
 
 int main(int argc, char **argv)
