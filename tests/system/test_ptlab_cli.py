@@ -1,4 +1,4 @@
-"""Tests of the ptlab host tool on small synthetic dumps (issue: host tool).
+"""Tests of the ptlab host tool on small synthetic dumps.
 
 The dumps come from scripts/ptlab-mkcore: hand-made page tables in every
 paging mode wrapped in QEMU's dump-guest-memory ELF layout. Covered here:

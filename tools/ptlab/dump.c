@@ -1,7 +1,7 @@
 /*
  * dump.c: the memory-dump reader of the ptlab host tool (see dump.h).
  *
- * ELF layout read (formats.md §1): ELF header, program headers (the real
+ * ELF layout read (docs/formats.md, "QEMU ELF core"): ELF header, program headers (the real
  * count in section 0's sh_info when e_phnum is PN_XNUM), PT_NOTE segments
  * walked note by note by their sizes, PT_LOAD segments giving guest-physical
  * memory by p_paddr. Every offset and size is checked against the file
@@ -28,7 +28,7 @@
 #define QEMU_NOTE_TYPE_ 0u
 #define PAGE_SIZE_      4096u
 
-/* QEMUCPUState offsets (formats.md §1.4). */
+/* QEMUCPUState offsets (docs/formats.md, "QEMU ELF core"). */
 #define QS_VERSION  0
 #define QS_SIZE     4
 #define QS_RSP      56
