@@ -82,7 +82,7 @@ static void describe(const struct ptl_target *t, const struct pg_range *r, uint6
     switch (r->kind) {
     case PG_RANGE_MAPPED:
         printf("%016" PRIx64 " %s %c %-3s %s", pa_at(r, x), ptl_rights_str(r->eff, rights),
-               (r->prot & PTE_G) ? 'G' : '-', ptl_mem_type(r->prot, PTL_PAT_RESET),
+               (r->prot & PTE_G) ? 'G' : '-', ptl_mem_type(r->prot, PG_PAT_RESET),
                ptl_page_size_str(r->page_size, psz));
         break;
     case PG_RANGE_SHARED:

@@ -94,7 +94,7 @@ static int lint_ranges(void *arg, const struct pg_range *r)
     char sz[32];
     switch (r->kind) {
     case PG_RANGE_MAPPED:
-        if ((r->eff & PTE_W) && !(r->eff & PTE_NX))
+        if (pg_range_wx(r))
             finding(s, "wx", "%016" PRIx64 "-%016" PRIx64 " %s writable and executable%s",
                     r->start, end, ptl_size_str(r->size, sz),
                     (r->eff & PTE_U) ? ", user" : "");

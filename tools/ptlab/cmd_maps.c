@@ -282,7 +282,7 @@ static int parse_perm(const char *spec, uint64_t *need, uint64_t *forbid)
     return neg || !(*need | *forbid) ? -1 : 0;
 }
 
-static const struct maps_state maps_defaults = { .fmt = FMT_TEXT, .pat = PTL_PAT_RESET };
+static const struct maps_state maps_defaults = { .fmt = FMT_TEXT, .pat = PG_PAT_RESET };
 
 static int parse_format(const char *arg, enum maps_format *fmt)
 {
@@ -324,7 +324,7 @@ static int maps_option(void *state, int code, const char *arg)
     case OPT_EXPAND: s->expand = true; break;
     case OPT_PAT:
         if (!strcmp(arg, "linux")) s->pat = PTL_PAT_LINUX;
-        else if (!strcmp(arg, "reset")) s->pat = PTL_PAT_RESET;
+        else if (!strcmp(arg, "reset")) s->pat = PG_PAT_RESET;
         else if (ptl_parse_u64(arg, &s->pat))
             return ptl_usage_error("maps", "--pat: '%s' is not linux, reset or a hex value",
                                    arg);

@@ -18,14 +18,6 @@
 
 #include "ptlab.h"
 
-#define CR0_WP      (1ULL << 16)
-
-#define PFEC_P      0x01u
-#define PFEC_W      0x02u
-#define PFEC_U      0x04u
-#define PFEC_RSVD   0x08u
-#define PFEC_ID     0x10u
-
 enum { OPT_ACCESS = PTL_OPT_CMD, OPT_USER, OPT_FORMAT };
 
 #define VTOP_MAX_VAS 64
@@ -110,9 +102,9 @@ static void print_step(const struct ptl_target *t, const char *what, const struc
 
 static void print_pfec(unsigned ec)
 {
-    printf("  #PF error code 0x%x (%s%s%s%s%s%s)\n", ec, (ec & PFEC_P) ? "P" : "not-present",
-           (ec & PFEC_W) ? " W" : " R", (ec & PFEC_U) ? " U" : " S",
-           (ec & PFEC_RSVD) ? " RSVD" : "", (ec & PFEC_ID) ? " I/D" : "",
+    printf("  #PF error code 0x%x (%s%s%s%s%s%s)\n", ec, (ec & PG_PFEC_P) ? "P" : "not-present",
+           (ec & PG_PFEC_W) ? " W" : " R", (ec & PG_PFEC_U) ? " U" : " S",
+           (ec & PG_PFEC_RSVD) ? " RSVD" : "", (ec & PG_PFEC_ID) ? " I/D" : "",
            (ec & PG_PFEC_PK) ? " PK" : "");
 }
 
@@ -139,7 +131,7 @@ static int model_cpu(const struct ptl_target *t, bool user, struct pg_cpu *mc)
     int err = pg_cpu_set_paging(mc, levels, t->root, &t->ctx);
     if (err)
         return err;
-    if (cpu && !(cpu->cr0 & CR0_WP))
+    if (cpu && !(cpu->cr0 & PG_CR0_WP))
         mc->cr0 &= ~PG_CR0_WP;
     if (t->ctx.disabled & PG_NO_NX)
         mc->efer &= ~PG_EFER_NXE;
@@ -215,7 +207,7 @@ static int access_verdict(const struct ptl_target *t, const struct pg_walk *walk
     if (r.vector == PG_VEC_PF && r.fault_level) {
         const struct pg_walk_step *st = step_at(w, r.fault_level);
         char what[64];
-        if (r.error_code & PFEC_RSVD)
+        if (r.error_code & PG_PFEC_RSVD)
             snprintf(what, sizeof(what), "reserved bits %#" PRIx64 " are set", r.rsvd_bits);
         else
             snprintf(what, sizeof(what), "P (bit 0) is clear");

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <paging/mmu.h>
+
 #include "ptlab.h"
 
 static void stdout_write(void *arg, const char *s, size_t n)
@@ -48,12 +50,12 @@ const char *ptl_mem_type(uint64_t prot, uint64_t pat)
     unsigned idx = ((prot & PTE_PAT_LARGE) ? 4 : 0) | ((prot & PTE_PCD) ? 2 : 0) |
                    ((prot & PTE_PWT) ? 1 : 0);
     switch ((pat >> (8 * idx)) & 0xFF) {
-    case 0: return "UC";
-    case 1: return "WC";
-    case 4: return "WT";
-    case 5: return "WP";
-    case 6: return "WB";
-    case 7: return "UC-";
+    case PG_MT_UC: return "UC";
+    case PG_MT_WC: return "WC";
+    case PG_MT_WT: return "WT";
+    case PG_MT_WP: return "WP";
+    case PG_MT_WB: return "WB";
+    case PG_MT_UC_MINUS: return "UC-";
     default: return "??";
     }
 }

@@ -20,6 +20,7 @@
 
 #include <paging/paging.h>
 #include <paging/pg_format.h>
+#include <paging/regs.h>
 
 #include "target.h"
 
@@ -152,8 +153,7 @@ const char *ptl_size_str(uint64_t size, char buf[32]);
 /* Page size name of a range's entries ("4K", "2M", "4M", "1G", "512G", ...). */
 const char *ptl_page_size_str(uint64_t page_size, char buf[32]);
 
-/* Memory-type names of the 8 PAT indexes for the IA-32 power-on PAT value, and for Linux's. */
-#define PTL_PAT_RESET   0x0007040600070406ULL
+/* The IA32_PAT value Linux programs (entry 1 = WC); the power-on value is PG_PAT_RESET. */
 #define PTL_PAT_LINUX   0x0407050600070106ULL
 
 /* Memory type of a leaf with canonical protection prot under the PAT MSR value pat. */

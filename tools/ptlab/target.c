@@ -1,5 +1,7 @@
 /*
  * target.c: choosing the paging mode and the root of a dump (see target.h).
+ * The rules are lib/paging's (pg_mode_from_regs, pg_cr3_root, the PTI pair);
+ * this file only finds the register values they are applied to.
  * Depends on: target.h, dump.h, lib/paging.
  */
 #include "target.h"
@@ -9,11 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CR0_PG      (1ULL << 31)
-#define CR4_PSE     (1ULL << 4)
-#define CR4_PAE     (1ULL << 5)
-#define CR4_LA57    (1ULL << 12)
-#define PTI_USER_PGD_BIT 0x1000ULL
+#include <paging/regs.h>
 
 unsigned ptl_parse_mode(const char *s)
 {
@@ -26,18 +24,6 @@ unsigned ptl_parse_mode(const char *s)
     if (!strcmp(s, "32") || !strcmp(s, "32-bit") || !strcmp(s, "2"))
         return PG_MODE_32BIT;
     return 0;
-}
-
-phys_addr_t ptl_root_from_cr3(unsigned levels, uint64_t cr3)
-{
-    switch (levels) {
-    case PG_MODE_32BIT:
-        return cr3 & 0xFFFFF000ULL;
-    case PG_MODE_PAE:
-        return cr3 & 0xFFFFFFE0ULL;
-    default:
-        return cr3 & 0x000FFFFFFFFFF000ULL;
-    }
 }
 
 /* lib/paging's memory callback: table bytes straight from the mapped dump. */
@@ -109,8 +95,10 @@ static int target_cpu(struct ptl_target *t, const struct ptl_input_opts *o)
 }
 
 /*
- * target_mode - the paging mode: --mode, else from the vCPU's control
- * registers and the ELF machine, else 4-level for an x86-64 core.
+ * target_mode - the paging mode: --mode, else the mode of the vCPU's
+ * registers (pg_mode_from_regs), else 4-level for an x86-64 core. A QEMU
+ * note has no EFER: QEMU writes an x86-64 core (EM_X86_64) exactly when the
+ * guest is in IA-32e mode, so the ELF machine stands for EFER.LMA.
  * returns: 0 with *levels set; 1 or 2 (as ptl_target_open) after a message.
  */
 static int target_mode(const struct ptl_target *t, const struct ptl_input_opts *o,
@@ -120,16 +108,14 @@ static int target_mode(const struct ptl_target *t, const struct ptl_input_opts *
     if (*levels)
         return 0;
     if (t->cpu) {
-        if (!(t->cpu->cr0 & CR0_PG)) {
+        uint64_t efer = t->dump.machine == PTL_EM_X86_64 ? PG_EFER_LME | PG_EFER_LMA : 0;
+        *levels = pg_mode_from_regs(t->cpu->cr0, t->cpu->cr4, efer);
+        if (!*levels) {
             target_msg(o, "%s: vCPU %d has paging disabled (CR0 = %#llx); "
                        "give --mode to walk a table anyway", t->path, o->cpu,
                        (unsigned long long)t->cpu->cr0);
             return 1;
         }
-        if (t->dump.machine == PTL_EM_X86_64)
-            *levels = (t->cpu->cr4 & CR4_LA57) ? PG_MODE_5LEVEL : PG_MODE_4LEVEL;
-        else
-            *levels = (t->cpu->cr4 & CR4_PAE) ? PG_MODE_PAE : PG_MODE_32BIT;
         return 0;
     }
     if (t->dump.is_elf && t->dump.machine == PTL_EM_X86_64) {
@@ -145,12 +131,12 @@ static int target_mode(const struct ptl_target *t, const struct ptl_input_opts *
 static void target_root(struct ptl_target *t, const struct ptl_input_opts *o, unsigned levels)
 {
     t->cr3 = o->have_cr3 ? o->cr3 : t->cpu->cr3;
-    t->root = ptl_root_from_cr3(levels, t->cr3);
+    t->root = pg_cr3_root(levels, t->cr3);
     if (levels >= PG_MODE_4LEVEL) {
         if (o->pgd == PTL_PGD_USER)
-            t->root |= PTI_USER_PGD_BIT;
+            t->root = pg_pti_user_pgd(t->root);
         else if (o->pgd == PTL_PGD_KERNEL)
-            t->root &= ~PTI_USER_PGD_BIT;
+            t->root = pg_pti_kernel_pgd(t->root);
     }
 }
 
@@ -176,7 +162,7 @@ int ptl_target_init(struct ptl_target *t, const struct ptl_input_opts *o)
     t->ctx.arg = d;
     t->ctx.levels = levels;
     t->ctx.phys_bits = o->phys_bits;
-    if (levels == PG_MODE_32BIT && t->cpu && !(t->cpu->cr4 & CR4_PSE))
+    if (levels == PG_MODE_32BIT && t->cpu && !(t->cpu->cr4 & PG_CR4_PSE))
         t->ctx.disabled |= PG_NO_PSE;
 
     if (!ptl_dump_phys(d, t->root)) {

@@ -7,7 +7,8 @@
  * memory reads go through ptl_dump_phys, the mode follows CR0/CR4 and the
  * ELF machine (docs/formats.md, "QEMU ELF core") unless --mode says
  * otherwise, the root is CR3 with the PCID/flag bits masked, and
- * --user-pgd / --kernel-pgd pick one half of a Linux PTI PGD pair.
+ * --user-pgd / --kernel-pgd pick one half of a Linux PTI PGD pair; the
+ * rules are lib/paging's (pg_mode_from_regs, pg_cr3_root, pg_pti_*_pgd).
  * Depends on: dump.h, paging.h.
  */
 #ifndef PTLAB_TARGET_H
@@ -84,12 +85,6 @@ int ptl_target_init(struct ptl_target *t, const struct ptl_input_opts *o);
 
 /* ptl_target_close - release the dump. */
 void ptl_target_close(struct ptl_target *t);
-
-/*
- * ptl_root_from_cr3 - the table root of a CR3 value in a mode: 4/5-level
- * bits 51:12 (PCID and flag bits dropped), PAE bits 31:5, 32-bit bits 31:12.
- */
-phys_addr_t ptl_root_from_cr3(unsigned levels, uint64_t cr3);
 
 /*
  * ptl_iterate - pg_iterate over t's tables with a memo for shared-table
