@@ -287,17 +287,9 @@ static int diff_run(void *state, struct ptl_target *ta)
 }
 
 const struct ptl_cmd ptl_cmd_diff = {
-    .name = "diff",
-    .summary = "mappings added, removed and changed between two dumps or CR3s",
-    .help = diff_help,
-    .input = true,
-    .state_size = sizeof(struct diff_state),
-    .options = diff_options,
-    .option = diff_option,
-    .min_args = 0,
-    .max_args = 1,
+    .name = "diff", .summary = "mappings added, removed and changed between two dumps or CR3s",
+    .help = diff_help, .input = true, .run = diff_run, .trouble = PTL_EXIT_TROUBLE,
+    .state_size = sizeof(struct diff_state), .options = diff_options, .option = diff_option,
+    .min_args = 0, .max_args = 1, .args = diff_args,
     .args_error = "expected dumps A and B, or A with --cr3-b/--cpu-b",
-    .args = diff_args,
-    .run = diff_run,
-    .trouble = PTL_EXIT_TROUBLE,
 };

@@ -44,9 +44,7 @@ static int explain_args(void *state, int argc, char **argv)
 {
     struct explain_state *s = state;
     (void)argc;
-    if (ptl_parse_u64(argv[0], &s->va))
-        return ptl_usage_error("explain", "'%s' is not a hex address", argv[0]);
-    return 0;
+    return ptl_parse_address("explain", argv[0], &s->va);
 }
 
 /* Whether va is a linear address of the mode, said on a line. returns: true if it is. */
@@ -97,16 +95,9 @@ static int explain_run(void *state, struct ptl_target *t)
 }
 
 const struct ptl_cmd ptl_cmd_explain = {
-    .name = "explain",
-    .summary = "split a virtual address into table indices and page offset",
-    .help = explain_help,
-    .state_size = sizeof(struct explain_state),
-    .defaults = &explain_defaults,
-    .options = explain_options,
-    .option = explain_option,
-    .min_args = 1,
-    .max_args = 1,
-    .args_error = "expected one VA argument",
-    .args = explain_args,
-    .run = explain_run,
+    .name = "explain", .summary = "split a virtual address into table indices and page offset",
+    .help = explain_help, .run = explain_run,
+    .state_size = sizeof(struct explain_state), .defaults = &explain_defaults,
+    .options = explain_options, .option = explain_option,
+    .min_args = 1, .max_args = 1, .args = explain_args, .args_error = "expected one VA argument",
 };

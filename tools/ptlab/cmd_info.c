@@ -59,10 +59,7 @@ static int info_run(void *state, struct ptl_target *t)
 }
 
 const struct ptl_cmd ptl_cmd_info = {
-    .name = "info",
-    .summary = "what the dump holds: memory segments, vCPUs, mode, root",
-    .help = info_help,
-    .input = true,
+    .name = "info", .summary = "what the dump holds: memory segments, vCPUs, mode, root",
+    .help = info_help, .input = true, .run = info_run,
     .args_error = "expected one DUMP argument",
-    .run = info_run,
 };

@@ -234,10 +234,7 @@ static int lint_run(void *state, struct ptl_target *t)
 }
 
 const struct ptl_cmd ptl_cmd_lint = {
-    .name = "lint",
-    .summary = "W+X, reserved bits, misaligned pages, bad pointers, cycles",
-    .help = lint_help,
-    .input = true,
+    .name = "lint", .summary = "W+X, reserved bits, misaligned pages, bad pointers, cycles",
+    .help = lint_help, .input = true, .run = lint_run,
     .args_error = "expected one DUMP argument",
-    .run = lint_run,
 };

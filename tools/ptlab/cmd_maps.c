@@ -429,13 +429,8 @@ static int maps_run(void *state, struct ptl_target *t)
 const struct ptl_cmd ptl_cmd_maps = {
     .name = "maps",
     .summary = "merged mappings (also as QEMU info mem / info tlb, Linux ptdump, JSON, CSV)",
-    .help = maps_help,
-    .input = true,
-    .state_size = sizeof(struct maps_state),
-    .defaults = &maps_defaults,
-    .options = maps_options,
-    .option = maps_option,
-    .args_error = "expected one DUMP argument",
-    .args = maps_args,
-    .run = maps_run,
+    .help = maps_help, .input = true, .run = maps_run,
+    .state_size = sizeof(struct maps_state), .defaults = &maps_defaults,
+    .options = maps_options, .option = maps_option,
+    .args = maps_args, .args_error = "expected one DUMP argument",
 };

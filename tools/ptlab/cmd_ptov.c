@@ -121,9 +121,7 @@ static int ptov_args(void *state, int argc, char **argv)
 {
     struct ptov_state *s = state;
     (void)argc;
-    if (ptl_parse_u64(argv[0], &s->pa))
-        return ptl_usage_error("ptov", "'%s' is not a hex address", argv[0]);
-    return 0;
+    return ptl_parse_address("ptov", argv[0], &s->pa);
 }
 
 static int ptov_run(void *state, struct ptl_target *t)
@@ -156,16 +154,8 @@ static int ptov_run(void *state, struct ptl_target *t)
 }
 
 const struct ptl_cmd ptl_cmd_ptov = {
-    .name = "ptov",
-    .summary = "every virtual address that maps a physical address",
-    .help = ptov_help,
-    .input = true,
-    .state_size = sizeof(struct ptov_state),
-    .options = ptov_options,
-    .option = ptov_option,
-    .min_args = 1,
-    .max_args = 1,
-    .args_error = "expected DUMP and PA",
-    .args = ptov_args,
-    .run = ptov_run,
+    .name = "ptov", .summary = "every virtual address that maps a physical address",
+    .help = ptov_help, .input = true, .run = ptov_run,
+    .state_size = sizeof(struct ptov_state), .options = ptov_options, .option = ptov_option,
+    .min_args = 1, .max_args = 1, .args = ptov_args, .args_error = "expected DUMP and PA",
 };

@@ -303,10 +303,10 @@ static int vtop_args(void *state, int argc, char **argv)
     if (argc > VTOP_MAX_VAS)
         return ptl_usage_error("vtop", "at most %d addresses at a time", VTOP_MAX_VAS);
     s->nva = argc;
-    for (int i = 0; i < argc; i++)
-        if (ptl_parse_u64(argv[i], &s->vas[i]))
-            return ptl_usage_error("vtop", "'%s' is not a hex address", argv[i]);
-    return 0;
+    int rc = 0;
+    for (int i = 0; i < argc && !rc; i++)
+        rc = ptl_parse_address("vtop", argv[i], &s->vas[i]);
+    return rc;
 }
 
 /*
@@ -366,16 +366,9 @@ static int vtop_run(void *state, struct ptl_target *t)
 }
 
 const struct ptl_cmd ptl_cmd_vtop = {
-    .name = "vtop",
-    .summary = "crash-style walk of a virtual address; --access says if it faults",
-    .help = vtop_help,
-    .input = true,
-    .state_size = sizeof(struct vtop_state),
-    .options = vtop_options,
-    .option = vtop_option,
-    .min_args = 1,
-    .max_args = PTL_ARGS_ANY,
+    .name = "vtop", .summary = "crash-style walk of a virtual address; --access says if it faults",
+    .help = vtop_help, .input = true, .run = vtop_run,
+    .state_size = sizeof(struct vtop_state), .options = vtop_options, .option = vtop_option,
+    .min_args = 1, .max_args = PTL_ARGS_ANY, .args = vtop_args,
     .args_error = "expected DUMP and at least one VA",
-    .args = vtop_args,
-    .run = vtop_run,
 };

@@ -27,7 +27,7 @@ static size_t count_options(const struct option *o)
     return n;
 }
 
-/* The getopt_long table of cmd into tab: the input options (if it reads memory), its own, --help. */
+/* cmd's getopt_long table into tab: the input options (if it reads memory), its own, --help. */
 static void option_table(const struct ptl_cmd *cmd, struct option tab[MAX_OPTIONS])
 {
     size_t ni = cmd->input ? count_options(ptl_input_options) : 0;

@@ -71,6 +71,13 @@ int ptl_parse_u64(const char *s, uint64_t *v)
     return 0;
 }
 
+int ptl_parse_address(const char *cmd, const char *s, uint64_t *v)
+{
+    if (ptl_parse_u64(s, v))
+        return ptl_usage_error(cmd, "'%s' is not a hex address", s);
+    return 0;
+}
+
 int ptl_parse_dec(const char *s, unsigned long max, unsigned long *v)
 {
     if (!s || !isdigit((unsigned char)*s))

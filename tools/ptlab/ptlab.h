@@ -126,6 +126,12 @@ int ptl_input_source(struct ptl_input_opts *o, int *argc, char ***argv);
  */
 int ptl_parse_u64(const char *s, uint64_t *v);
 
+/*
+ * ptl_parse_address - an address argument of command cmd (ptl_parse_u64).
+ * returns: 0; PTL_EXIT_USAGE after saying that s is not a hex address.
+ */
+int ptl_parse_address(const char *cmd, const char *s, uint64_t *v);
+
 /* ptl_parse_dec - a decimal number in [0, max]. returns: 0; -1. */
 int ptl_parse_dec(const char *s, unsigned long max, unsigned long *v);
 
