@@ -14,7 +14,7 @@
 #include <asm/traps.h>
 #include <lib/cmdline.h>
 #include <lib/vsprintf.h>
-#include <linux/accesstest.h>
+#include "mmutest/mmutest.h"   /* accesstest, modes */
 #include <linux/memblock.h>
 #include <linux/mm.h>
 #include <linux/proc_shell.h>

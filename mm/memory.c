@@ -22,10 +22,10 @@ struct page *alloc_user_page(void)
 {
 	if (nr_free_pages() < USER_RESERVE_PAGES)
 		return 0;
-	struct page *p = alloc_pages(0);
-	if (!p)
+	uint64_t addr = get_zeroed_page();
+	if (!addr)
 		return 0;
-	memset(page_address(p), 0, PAGE_SIZE);
+	struct page *p = virt_to_page(addr);
 	p->_refcount = 1;
 	return p;
 }

@@ -28,8 +28,7 @@ KERNEL_SRCS := arch/x86/kernel/head_64.S arch/x86/kernel/head64.c init/main.c \
                arch/x86/kernel/setup.c arch/x86/mm/fault.c arch/x86/mm/init.c \
                mm/memblock.c mm/page_alloc.c kernel/selftest.c kernel/readline.c kernel/shell.c \
                $(PROCESS_SRCS) \
-               kernel/accesstest.c arch/x86/kernel/accesstest_64.S \
-               arch/x86/kernel/modes.c arch/x86/kernel/modes_32.S \
+               $(sort $(wildcard kernel/mmutest/*.c kernel/mmutest/*.S)) \
                $(PAGING_SRCS) \
                $(BOOT_COMMON) $(KERNEL_EXTRA_SRCS)
 

@@ -67,20 +67,27 @@ static void *kernel_phys_to_virt(void *arg, phys_addr_t pa)
 	return __va(pa);
 }
 
+/*
+ * A zeroed table page. Once mem_init has run: get_zeroed_page(). Before it
+ * (init_mem_mapping builds the direct map before struct pages and the buddy
+ * allocator exist) the early allocator, as Linux's alloc_low_pages: a page
+ * of memblock, zeroed through kernel_phys_to_virt (the early #PF map serves
+ * it while the direct map is being built). returns: 0, or -1 if none is left.
+ */
 static int kernel_alloc_table(void *arg, phys_addr_t *pa)
 {
 	(void)arg;
 	if (mem_init_done) {
-		struct page *page = alloc_pages(0);
-		if (!page)
+		uint64_t addr = get_zeroed_page();
+		if (!addr)
 			return -1;
-		*pa = page_to_phys(page);
+		*pa = __pa(addr);
 	} else {
 		*pa = memblock_phys_alloc(PAGE_SIZE, PAGE_SIZE);
 		if (!*pa)
 			return -1;
+		memset(kernel_phys_to_virt(0, *pa), 0, PAGE_SIZE);
 	}
-	memset(kernel_phys_to_virt(0, *pa), 0, PAGE_SIZE);
 	kernel_table_pages++;
 	return 0;
 }
