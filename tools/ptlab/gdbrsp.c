@@ -577,10 +577,15 @@ int gdb_rsp_read_regs(struct gdb_rsp *g, char (*ids)[32], size_t nthreads,
 
 int gdb_rsp_phys_mode(struct gdb_rsp *g, bool on, bool *was)
 {
-    const char *r = gdb_rsp_request(g, "qqemu.Supported");
-    if (!r)
-        return -1;
-    if (!strstr(r, "PhyMemMode"))
+    const char *r;
+    if (!g->phys_checked) {
+        r = gdb_rsp_request(g, "qqemu.Supported");
+        if (!r)
+            return -1;
+        g->phys_checked = true;
+        g->phys_supported = strstr(r, "PhyMemMode") != NULL;
+    }
+    if (!g->phys_supported)
         return 1;
     if (was) {
         r = gdb_rsp_request(g, "qqemu.PhyMemMode");
@@ -719,8 +724,8 @@ int gdb_rsp_wait_stop(struct gdb_rsp *g, int ms)
         if (r == 0) {
             struct pollfd p = { .fd = g->fd, .events = POLLIN };
             long long left = deadline - sockio_now_ms();
-            if (left <= 0 || poll(&p, 1, (int)left) == 0)
-                return 0;
+            if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+                return 0;           /* the time is up, or a signal came */
             if (fill(g, sockio_now_ms() + g->timeout_ms))
                 return -1;
             continue;

@@ -54,6 +54,7 @@ struct gdb_rsp {
     size_t packet_size;
     size_t mem_max;
     bool features;
+    bool phys_checked, phys_supported;  /* qqemu.Supported asked; it lists PhyMemMode */
     bool stopped_at_connect;
     bool running;
     unsigned stops;

@@ -21,7 +21,7 @@
 /* getopt_long codes of the input options (the commands' own start at PTL_OPT_CMD). */
 enum {
     OPT_CPU = 0x100, OPT_CR3, OPT_MODE, OPT_RAW, OPT_USER_PGD, OPT_KERNEL_PGD, OPT_PHYS_BITS,
-    OPT_MAX_ENTRIES, OPT_GDB, OPT_MEM_FILE, OPT_QMP,
+    OPT_MAX_ENTRIES, OPT_GDB, OPT_MEM_FILE, OPT_QMP, OPT_KEEP_STOPPED, OPT_STATS,
 };
 
 const struct option ptl_input_options[] = {
@@ -36,6 +36,8 @@ const struct option ptl_input_options[] = {
     { "gdb", required_argument, NULL, OPT_GDB },
     { "mem-file", required_argument, NULL, OPT_MEM_FILE },
     { "qmp", required_argument, NULL, OPT_QMP },
+    { "keep-stopped", no_argument, NULL, OPT_KEEP_STOPPED },
+    { "stats", no_argument, NULL, OPT_STATS },
     { 0, 0, 0, 0 },
 };
 
@@ -49,6 +51,8 @@ const char ptl_input_help[] =
     "                   instead of DUMP\n"
     "  --mem-file FILE --qmp SOCKET  a running QEMU through its guest RAM shared\n"
     "                   in FILE (memory-backend-file, share=on) and its QMP socket\n"
+    "  --keep-stopped   leave a live guest paused when done (else it runs on)\n"
+    "  --stats          say on stderr how many round trips a live source took\n"
     "  --user-pgd       walk the user PGD of a Linux PTI pair (CR3 with bit 12 set)\n"
     "  --kernel-pgd     walk the kernel PGD of a PTI pair (CR3 with bit 12 clear)\n"
     "  --phys-bits N    MAXPHYADDR for reserved-bit checks (default 52)\n"
@@ -110,6 +114,12 @@ int ptl_input_option(const char *cmd, int c, const char *arg, struct ptl_input_o
         return 0;
     case OPT_QMP:
         o->qmp = arg;
+        return 0;
+    case OPT_KEEP_STOPPED:
+        o->keep_stopped = true;
+        return 0;
+    case OPT_STATS:
+        o->stats = true;
         return 0;
     default:
         return -1;

@@ -74,6 +74,9 @@ struct ptl_source;
  *              registers into cpus[]. returns: 0; -1 with s->err set
  * resume       optional: let the guest run again (only if pause stopped it).
  *              returns: 0; -1 with s->err set
+ * wait         optional: after resume, wait up to ms milliseconds for the
+ *              guest to be stopped by someone else (a monitor, a debugger).
+ *              returns: 1 it stopped; 0 not within ms; -1 with s->err set
  * close        release the private state (not s->ram, s->cpus: the layer
  *              frees those)
  */
@@ -83,6 +86,7 @@ struct ptl_source_ops {
     int (*map_page)(struct ptl_source *s, uint64_t pa, const void **p);
     int (*pause)(struct ptl_source *s);
     int (*resume)(struct ptl_source *s);
+    int (*wait)(struct ptl_source *s, int ms);
     void (*close)(struct ptl_source *s);
 };
 
@@ -103,6 +107,7 @@ struct ptl_cached_page {
  * long_mode    the source says the guest was in IA-32e mode (an x86-64 ELF
  *              or kdump file); used for the paging mode when a vCPU has no EFER
  * live         a running guest: the memory can change between pauses
+ * stats        a live source prints its round trips on stderr when closed (--stats)
  * map, map_size  the file, mapped read-only by ptl_source_open (else NULL)
  * err          the last failure of a live source, for messages
  */
@@ -117,6 +122,7 @@ struct ptl_source {
     size_t ncpus, cpus_cap;
     bool long_mode;
     bool live;
+    bool stats;                     /* say what a live source cost when closing */
     const uint8_t *map;
     size_t map_size;
     char err[256];

@@ -59,6 +59,7 @@ int ptl_target_open(struct ptl_target *t, const struct ptl_input_opts *o)
         target_msg(o, "%s", err);
         return rc;
     }
+    t->src.stats = o->stats;
     if (ptl_source_pause(&t->src)) {
         target_msg(o, "%s: %s", t->src.name, t->src.err);
         ptl_source_close(&t->src);
@@ -152,6 +153,14 @@ static void target_root(struct ptl_target *t, const struct ptl_input_opts *o, un
 
 int ptl_target_init(struct ptl_target *t, const struct ptl_input_opts *o)
 {
+    int rc = ptl_target_choose(t, o);
+    if (rc)
+        ptl_target_close(t);
+    return rc;
+}
+
+int ptl_target_choose(struct ptl_target *t, const struct ptl_input_opts *o)
+{
     struct ptl_source *s = &t->src;
     unsigned levels;
     t->path = s->name ? s->name : o->path;
@@ -160,10 +169,8 @@ int ptl_target_init(struct ptl_target *t, const struct ptl_input_opts *o)
     int rc = target_cpu(t, o);
     if (!rc)
         rc = target_mode(t, o, &levels);
-    if (rc) {
-        ptl_target_close(t);
+    if (rc)
         return rc;
-    }
     t->mode = pg_mode_get(levels);
     target_root(t, o, levels);
 
@@ -172,6 +179,7 @@ int ptl_target_init(struct ptl_target *t, const struct ptl_input_opts *o)
     t->ctx.arg = s;
     t->ctx.levels = levels;
     t->ctx.phys_bits = o->phys_bits;
+    t->ctx.disabled = 0;
     if (levels == PG_MODE_32BIT && t->cpu && !(t->cpu->cr4 & PG_CR4_PSE))
         t->ctx.disabled |= PG_NO_PSE;
 
@@ -181,7 +189,6 @@ int ptl_target_init(struct ptl_target *t, const struct ptl_input_opts *o)
                    (unsigned long long)t->root, (unsigned long long)t->cr3,
                    s->live ? "guest" : "dump", s->nram, s->nram == 1 ? "" : "s",
                    (unsigned long long)(ptl_source_ram_end(s) - 1));
-        ptl_target_close(t);
         return 1;
     }
     return 0;
@@ -189,7 +196,8 @@ int ptl_target_init(struct ptl_target *t, const struct ptl_input_opts *o)
 
 void ptl_target_close(struct ptl_target *t)
 {
-    ptl_source_resume(&t->src);
+    if (!t->in.keep_stopped)
+        ptl_source_resume(&t->src);
     ptl_source_close(&t->src);
 }
 

@@ -32,6 +32,8 @@ struct ptl_input_opts {
     const char *gdb;            /* --gdb HOST:PORT: a QEMU gdbstub */
     const char *mem_file;       /* --mem-file FILE: a QEMU's shared guest RAM ... */
     const char *qmp;            /* --qmp SOCKET: ... and its QMP socket */
+    bool keep_stopped;          /* --keep-stopped: leave a live guest paused */
+    bool stats;                 /* --stats: a live source's round trips on stderr */
     int cpu;                    /* vCPU index (default 0) */
     bool have_cr3;
     uint64_t cr3;               /* --cr3: overrides the note */
@@ -87,6 +89,14 @@ int ptl_target_open(struct ptl_target *t, const struct ptl_input_opts *o);
  * returns: as ptl_target_open.
  */
 int ptl_target_init(struct ptl_target *t, const struct ptl_input_opts *o);
+
+/*
+ * ptl_target_choose - ptl_target_init without closing the source on
+ * failure: choose the vCPU, the mode and the root again from the source's
+ * registers (watch does after every pause of a live guest).
+ * returns: as ptl_target_open.
+ */
+int ptl_target_choose(struct ptl_target *t, const struct ptl_input_opts *o);
 
 /* ptl_target_close - resume a live guest and close the source. */
 void ptl_target_close(struct ptl_target *t);
