@@ -11,6 +11,8 @@
  * Accessed and dirty bits are ignored. Exit status as diff(1)'s: 0 if the
  * mappings are the same, 1 if they differ, 2 on trouble (a usage error, a
  * dump that cannot be opened or walked).
+ * The walk into a range list and the sweep are shared with watch
+ * (ptl_mappings_load, ptl_mappings_diff).
  * Depends on: ptlab.h, lib/paging.
  */
 #include <inttypes.h>
@@ -33,15 +35,9 @@ static const char diff_help[] =
     "Exit status 0 if the mappings are the same, 1 if they differ, 2 on trouble\n"
     "(a usage error, a dump that cannot be read).\n\n";
 
-struct range_list {
-    struct pg_range *v;
-    size_t n, cap;
-    bool oom;
-};
-
 static int collect(void *arg, const struct pg_range *r)
 {
-    struct range_list *l = arg;
+    struct ptl_mappings *l = arg;
     if (r->kind == PG_RANGE_HOLE)
         return 0;
     l->v = ptl_grow(l->v, l->n, &l->cap, sizeof(*l->v), 1024);
@@ -75,24 +71,25 @@ static bool same_mapping(const struct pg_range *a, const struct pg_range *b, uin
     return (a->prot & ~AD_BITS) == (b->prot & ~AD_BITS) && a->page_size == b->page_size;
 }
 
-static void describe(const struct ptl_target *t, const struct pg_range *r, uint64_t x)
+static void describe(FILE *out, const struct pg_mode_desc *mode, const struct pg_range *r,
+                     uint64_t x)
 {
     char rights[8], psz[32];
-    const char *lvl = pg_level_linux_name(t->mode->levels, r->level);
+    const char *lvl = pg_level_linux_name(mode->levels, r->level);
     switch (r->kind) {
     case PG_RANGE_MAPPED:
-        printf("%016" PRIx64 " %s %c %-3s %s", pa_at(r, x), ptl_rights_str(r->eff, rights),
+        fprintf(out, "%016" PRIx64 " %s %c %-3s %s", pa_at(r, x), ptl_rights_str(r->eff, rights),
                (r->prot & PTE_G) ? 'G' : '-', ptl_mem_type(r->prot, PG_PAT_RESET),
                ptl_page_size_str(r->page_size, psz));
         break;
     case PG_RANGE_SHARED:
-        printf("shared %s table %016" PRIx64, lvl, r->pa);
+        fprintf(out, "shared %s table %016" PRIx64, lvl, r->pa);
         break;
     case PG_RANGE_CYCLE:
-        printf("cycle to %s table %016" PRIx64, lvl, r->pa);
+        fprintf(out, "cycle to %s table %016" PRIx64, lvl, r->pa);
         break;
     default:
-        printf("unreadable %s table %016" PRIx64, lvl, r->pa);
+        fprintf(out, "unreadable %s table %016" PRIx64, lvl, r->pa);
         break;
     }
 }
@@ -105,21 +102,21 @@ struct pending {
     const struct pg_range *a, *b;   /* the ranges at start */
 };
 
-static void flush_line(const struct ptl_target *ta, const struct ptl_target *tb,
+static void flush_line(FILE *out, const struct pg_mode_desc *ma, const struct pg_mode_desc *mb,
                        struct pending *p)
 {
     if (!p->have)
         return;
     char sz[32];
-    printf("%c %016" PRIx64 "-%016" PRIx64 " %6s  ", p->sign, p->start, p->end,
+    fprintf(out, "%c %016" PRIx64 "-%016" PRIx64 " %6s  ", p->sign, p->start, p->end,
            ptl_size_str(p->end - p->start, sz));
     if (p->a)
-        describe(ta, p->a, p->start);
+        describe(out, ma, p->a, p->start);
     if (p->a && p->b)
-        printf("  ->  ");
+        fputs("  ->  ", out);
     if (p->b)
-        describe(tb, p->b, p->start);
-    putchar('\n');
+        describe(out, mb, p->b, p->start);
+    fputc('\n', out);
     p->have = false;
 }
 
@@ -136,8 +133,9 @@ static bool continues(const struct pg_range *p, uint64_t p_start, const struct p
 }
 
 /* The linear (unsigned, hole-free) order of canonical addresses is their plain order. */
-static unsigned long sweep(const struct ptl_target *ta, const struct range_list *A,
-                           const struct ptl_target *tb, const struct range_list *B)
+unsigned long ptl_mappings_diff(FILE *out, const struct pg_mode_desc *ma,
+                                const struct ptl_mappings *A, const struct pg_mode_desc *mb,
+                                const struct ptl_mappings *B)
 {
     size_t i = 0, j = 0;
     unsigned long diffs = 0;
@@ -185,7 +183,7 @@ static unsigned long sweep(const struct ptl_target *ta, const struct range_list 
                 continues(p.b, p.start, rb, x)) {
                 p.end = y;
             } else {
-                flush_line(ta, tb, &p);
+                flush_line(out, ma, mb, &p);
                 p = (struct pending){ true, sign, x, y, ra, rb };
                 diffs++;
             }
@@ -194,11 +192,11 @@ static unsigned long sweep(const struct ptl_target *ta, const struct range_list 
             break;
         x = y;
     }
-    flush_line(ta, tb, &p);
+    flush_line(out, ma, mb, &p);
     return diffs;
 }
 
-static int load_side(struct ptl_target *t, struct range_list *l)
+int ptl_mappings_load(struct ptl_target *t, struct ptl_mappings *l)
 {
     struct pg_iter_opts o = { .merge = PG_MERGE_RAW, .flags = PG_ITER_PHYS_CONTIG };
     int r = ptl_iterate(t, &o, collect, l);
@@ -268,17 +266,17 @@ static int diff_run(void *state, struct ptl_target *ta)
     if (open_b(state, ta, &tb))
         return PTL_EXIT_TROUBLE;
     int rc;
-    struct range_list A = { 0 }, B = { 0 };
-    int r = load_side(ta, &A);
+    struct ptl_mappings A = { 0 }, B = { 0 };
+    int r = ptl_mappings_load(ta, &A);
     if (r == 0)
-        r = load_side(&tb, &B);
+        r = ptl_mappings_load(&tb, &B);
     if (r < 0) {
         ptl_error("diff", "%s", pg_strerror(r));
         rc = PTL_EXIT_TROUBLE;
     } else {
         if (ta->mode->levels != tb.mode->levels)
             printf("# paging modes differ: %s -> %s\n", ta->mode->name, tb.mode->name);
-        rc = sweep(ta, &A, &tb, &B) ? PTL_EXIT_FAIL : PTL_EXIT_OK;
+        rc = ptl_mappings_diff(stdout, ta->mode, &A, tb.mode, &B) ? PTL_EXIT_FAIL : PTL_EXIT_OK;
     }
     free(A.v);
     free(B.v);

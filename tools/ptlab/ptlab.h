@@ -79,7 +79,7 @@ struct ptl_cmd {
 };
 
 extern const struct ptl_cmd ptl_cmd_info, ptl_cmd_maps, ptl_cmd_vtop, ptl_cmd_ptov,
-    ptl_cmd_lint, ptl_cmd_diff, ptl_cmd_explain;
+    ptl_cmd_lint, ptl_cmd_diff, ptl_cmd_explain, ptl_cmd_watch;
 
 /*
  * ptl_cmd_main - run one command: argv[0] is the command's name, then its
@@ -87,6 +87,33 @@ extern const struct ptl_cmd ptl_cmd_info, ptl_cmd_maps, ptl_cmd_vtop, ptl_cmd_pt
  * returns: the exit status (stdout flushed; a failed write is a failure).
  */
 int ptl_cmd_main(const struct ptl_cmd *cmd, int argc, char **argv);
+
+/* ---- mappings compared (cmd_diff.c, shared with watch) ---- */
+
+/* The mapped ranges of one walk, in VA order (holes left out). */
+struct ptl_mappings {
+    struct pg_range *v;
+    size_t n, cap;
+    bool oom;
+};
+
+/*
+ * ptl_mappings_load - t's mappings as diff compares them: merged ranges,
+ * physically contiguous, shared tables summarised; appended to l (start
+ * from a zeroed struct; free l->v).
+ * returns: 0; a negative -PG_* code.
+ */
+int ptl_mappings_load(struct ptl_target *t, struct ptl_mappings *l);
+
+/*
+ * ptl_mappings_diff - write to out, in diff's format, what changed from a
+ * (walked in paging mode ma) to b (mode mb), accessed and dirty bits aside:
+ *   + START-END SIZE  <b's mapping>   - ... <a's>   ~ ... <a's>  ->  <b's>
+ * returns: the number of lines written (0: the same mappings).
+ */
+unsigned long ptl_mappings_diff(FILE *out, const struct pg_mode_desc *ma,
+                                const struct ptl_mappings *a, const struct pg_mode_desc *mb,
+                                const struct ptl_mappings *b);
 
 /* ---- the input options and the memory source (input.c) ---- */
 
