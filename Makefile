@@ -133,10 +133,20 @@ QEMU_RUN = $(QEMU) -kernel $(B)/bzImage -m $(MEM) -cpu $(CPU) -display none -no-
            -serial mon:stdio -device isa-debug-exit,iobase=0xf4,iosize=4 $(QEMUOPTS)
 
 # make run: the serial console and the QEMU monitor share this terminal (Ctrl-A c switches).
+# A gdbstub on a free port and the guest RAM shared in a file (with a QMP socket) let
+# build/ptlab read the running guest from a second terminal: run prints both command lines.
+RUN_FREE_PORT = $(PYTHON) -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 run: deps
-	@$(MAKE) --no-print-directory $(B)/bzImage
-	@echo "ptlab: booting in QEMU (-m $(MEM) -cpu $(CPU)); Ctrl-A c: monitor, Ctrl-A x: quit"
-	-$(QEMU_RUN) -append "$(APPEND)"
+	@$(MAKE) --no-print-directory $(B)/bzImage $(B)/ptlab
+	@port=$$($(RUN_FREE_PORT)) && ram=/dev/shm/ptlab-run-$$$$.ram && qmp=$(abspath $(B))/run-$$$$.qmp && \
+	trap 'rm -f $$ram $$qmp' EXIT && trap 'exit 1' INT TERM HUP && \
+	echo "ptlab: booting in QEMU (-m $(MEM) -cpu $(CPU)); Ctrl-A c: monitor, Ctrl-A x: quit" && \
+	echo "ptlab: in a second terminal, the live guest through its gdbstub or its shared RAM:" && \
+	echo "  $(abspath $(B))/ptlab maps --gdb localhost:$$port" && \
+	echo "  $(abspath $(B))/ptlab maps --mem-file $$ram --qmp $$qmp" && \
+	$(QEMU_RUN) -append "$(APPEND)" -gdb tcp:127.0.0.1:$$port -qmp unix:$$qmp,server=on,wait=off \
+	  -object memory-backend-file,id=ram0,size=$(MEM),mem-path=$$ram,share=on \
+	  -machine memory-backend=ram0 || true
 
 gdb: deps
 	@$(MAKE) --no-print-directory $(B)/bzImage
