@@ -356,5 +356,7 @@ Test(gdbrsp, garbage_peer)
     struct stub s3 = { .garbage = "$T05#b9" };     /* stop replies only: never a reply */
     expect_failure(&s3, "no answer");
     struct stub s4 = { .garbage = "-" };
-    expect_failure(&s4, "rejected");
+    expect_failure(&s4, "rejected a packet");
+    struct stub s5 = { .garbage = "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n" };
+    expect_failure(&s5, "is it a gdbstub?");
 }

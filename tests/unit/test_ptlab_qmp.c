@@ -158,7 +158,7 @@ Test(qmp, registers_of_every_vcpu)
 struct server {
     int fd;
     const char *greeting;       /* NULL: never greet */
-    bool close_at_once;
+    bool close_at_once, mute;   /* mute: never answer a command */
 };
 
 static void put(int fd, const char *s)
@@ -185,7 +185,7 @@ static void *server_main(void *arg)
         len += (size_t)r;
         buf[len] = '\0';
         char *nl;
-        while ((nl = strchr(buf, '\n'))) {
+        while (!s->mute && (nl = strchr(buf, '\n'))) {
             *nl = '\0';
             char out[600];
             unsigned long id = strtoul(strstr(buf, "\"id\": ") + 6, NULL, 10);
@@ -247,6 +247,31 @@ Test(qmp, session)
     pthread_join(th, NULL);
 }
 
+Test(qmp, pipelined_commands)
+{
+    struct server s = { .greeting = greeting };
+    struct qmp q;
+    int rc;
+    pthread_t th = session(&q, &s, 2000, &rc);
+    cr_assert_eq(rc, 0, "%s", q.err);
+    unsigned long stop = qmp_send(&q, "stop", NULL), status = qmp_send(&q, "query-status", NULL);
+    unsigned long regs = qmp_send_hmp(&q, "info registers -a"), nope = qmp_send(&q, "nope", NULL);
+    unsigned long after = qmp_send(&q, "query-status", NULL);
+    cr_assert(stop && status && regs && nope && after, "%s", q.err);
+    cr_assert_eq(qmp_reply_running(&q, status), 0, "the stop's reply was read on the way");
+    cr_assert_eq(q.stop_events, 1);
+    char *t = qmp_reply_text(&q, regs);
+    cr_assert_str_eq(t, "CPU#0\r\nCR0=1\r\n");
+    free(t);
+    size_t len;
+    cr_assert_null(qmp_reply(&q, nope, &len));
+    cr_assert_str_eq(q.err, "QMP nope: The command nope has not been found");
+    cr_assert_eq(qmp_reply_running(&q, after), 0, "an error reply does not derail the next");
+    cr_assert_eq(q.round_trips, 1, "one wait for five commands (and the capabilities)");
+    qmp_close(&q);
+    pthread_join(th, NULL);
+}
+
 static void expect_failure(struct server *s, const char *what)
 {
     struct qmp q;
@@ -260,12 +285,12 @@ static void expect_failure(struct server *s, const char *what)
 
 Test(qmp, bad_peers)
 {
-    struct server silent = { 0 };
+    struct server silent = { .mute = true };
     expect_failure(&silent, "no QMP greeting");
     struct server closing = { .close_at_once = true };
     expect_failure(&closing, "closed the connection");
     struct server http = { .greeting = "HTTP/1.0 400 Bad Request\r\n\r\n" };
     expect_failure(&http, "not a QMP greeting");
-    struct server gdb = { .greeting = "+$T02thread:01;#04" };
+    struct server gdb = { .greeting = "+$T02thread:01;#04", .mute = true };
     expect_failure(&gdb, "no QMP greeting");
 }

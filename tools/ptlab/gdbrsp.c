@@ -106,7 +106,7 @@ static int queue_raw(struct gdb_rsp *g, const char *p, size_t n)
     return 0;
 }
 
-/* queue_packet - append "$data#cs" (data: printable, no $ # } *). returns: 0; -1. */
+/* queue_vpacket - append "$data#cs" (data: printable, no $ # } *). returns: 0; -1. */
 static int queue_vpacket(struct gdb_rsp *g, const char *fmt, va_list ap)
 {
     char body[512];
@@ -116,15 +116,13 @@ static int queue_vpacket(struct gdb_rsp *g, const char *fmt, va_list ap)
     char tail[4];
     snprintf(tail, sizeof(tail), "#%02x", gdb_rsp_checksum(body, (size_t)n));
     g->packets++;
+    g->waited = false;
     if (queue_raw(g, "$", 1) || queue_raw(g, body, (size_t)n) || queue_raw(g, tail, 3))
         return -1;
     return 0;
 }
 
-static int queue_packet(struct gdb_rsp *g, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int queue_packet(struct gdb_rsp *g, const char *fmt, ...)
+int gdb_rsp_queue(struct gdb_rsp *g, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -164,6 +162,9 @@ static int fill(struct gdb_rsp *g, long long deadline)
     }
     if (r == 0 || errno == ECONNRESET)
         return fail(g, "the stub closed the connection (QEMU exited?)");
+    if (errno == ETIMEDOUT && g->stray)
+        return fail(g, "no answer from the stub within %.1f s (%lu bytes that are no gdb "
+                    "packet: is it a gdbstub?)", g->timeout_ms / 1000.0, g->stray);
     if (errno == ETIMEDOUT)
         return fail(g, "no answer from the stub within %.1f s", g->timeout_ms / 1000.0);
     return fail(g, "reading from the stub: %s", strerror(errno));
@@ -178,9 +179,11 @@ static int take_packet(struct gdb_rsp *g)
 {
     const uint8_t *p = g->in + g->in_pos, *end = g->in + g->in_len;
     while (p < end && *p != '$' && *p != '%') {
-        if (*p == '-')
-            return fail(g, "the stub rejected a packet (bad checksum in transit)");
-        p++;                        /* '+' acknowledgements, stray bytes */
+        if (*p == '-' && !g->stray)
+            return fail(g, "the stub rejected a packet ('-'): is it a gdbstub?");
+        if (*p != '+')
+            g->stray++;             /* bytes that are no acknowledgement */
+        p++;
     }
     g->in_pos = (size_t)(p - g->in);
     const uint8_t *hash = p < end ? memchr(p, '#', (size_t)(end - p)) : NULL;
@@ -246,20 +249,25 @@ static int next_reply(struct gdb_rsp *g)
     }
 }
 
-const char *gdb_rsp_request(struct gdb_rsp *g, const char *fmt, ...)
+const char *gdb_rsp_reply(struct gdb_rsp *g)
 {
     if (g->fd < 0) {
         fail(g, "not connected");
         return NULL;
     }
+    if (!g->waited)
+        g->round_trips++;       /* the first wait since something was sent */
+    g->waited = true;
+    return next_reply(g) ? NULL : g->pkt;
+}
+
+const char *gdb_rsp_request(struct gdb_rsp *g, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
     int r = queue_vpacket(g, fmt, ap);
     va_end(ap);
-    g->round_trips++;
-    if (r || next_reply(g))
-        return NULL;
-    return g->pkt;
+    return r ? NULL : gdb_rsp_reply(g);
 }
 
 /* ---- connecting and greeting ---- */
@@ -548,22 +556,27 @@ static int reg_value(const char *r, size_t len, unsigned bits, uint64_t *v)
     return 0;
 }
 
-int gdb_rsp_read_regs(struct gdb_rsp *g, char (*ids)[32], size_t nthreads,
-                      const struct gdb_reg *regs, size_t nregs, uint64_t *values)
+int gdb_rsp_queue_regs(struct gdb_rsp *g, char (*ids)[32], size_t nthreads,
+                       const struct gdb_reg *regs, size_t nregs)
 {
     for (size_t t = 0; t < nthreads; t++) {
-        if (queue_packet(g, "Hg%s", ids[t]))
+        if (gdb_rsp_queue(g, "Hg%s", ids[t]))
             return -1;
         for (size_t i = 0; i < nregs; i++)
-            if (queue_packet(g, "p%x", (unsigned)regs[i].regnum))
+            if (gdb_rsp_queue(g, "p%x", (unsigned)regs[i].regnum))
                 return -1;
     }
-    g->round_trips++;
+    return 0;
+}
+
+int gdb_rsp_regs_replies(struct gdb_rsp *g, char (*ids)[32], size_t nthreads,
+                         const struct gdb_reg *regs, size_t nregs, uint64_t *values)
+{
     int bad = 0;
     char what[96] = "";
     for (size_t t = 0; t < nthreads; t++)
         for (size_t i = 0; i <= nregs; i++) {   /* the Hg reply, then each register */
-            if (next_reply(g))
+            if (!gdb_rsp_reply(g))
                 return -1;
             bool ok = i == 0 ? !strcmp(g->pkt, "OK")
                              : !reg_value(g->pkt, g->pkt_len, regs[i - 1].bitsize,
@@ -575,27 +588,36 @@ int gdb_rsp_read_regs(struct gdb_rsp *g, char (*ids)[32], size_t nthreads,
     return bad ? fail(g, "the stub cannot read %s", what) : 0;
 }
 
+int gdb_rsp_read_regs(struct gdb_rsp *g, char (*ids)[32], size_t nthreads,
+                      const struct gdb_reg *regs, size_t nregs, uint64_t *values)
+{
+    if (gdb_rsp_queue_regs(g, ids, nthreads, regs, nregs))
+        return -1;
+    return gdb_rsp_regs_replies(g, ids, nthreads, regs, nregs, values);
+}
+
 int gdb_rsp_phys_mode(struct gdb_rsp *g, bool on, bool *was)
 {
-    const char *r;
-    if (!g->phys_checked) {
-        r = gdb_rsp_request(g, "qqemu.Supported");
-        if (!r)
-            return -1;
+    /* One round trip: whether the stub has the mode, its value, the new one. A
+     * stub without it answers the other two with errors or nothing. */
+    bool ask = !g->phys_checked;
+    if ((ask && gdb_rsp_queue(g, "qqemu.Supported")) ||
+        (was && gdb_rsp_queue(g, "qqemu.PhyMemMode")) ||
+        gdb_rsp_queue(g, "Qqemu.PhyMemMode:%d", on ? 1 : 0))
+        return -1;
+    const char *r = ask ? gdb_rsp_reply(g) : "";
+    if (ask && r) {
         g->phys_checked = true;
         g->phys_supported = strstr(r, "PhyMemMode") != NULL;
     }
-    if (!g->phys_supported)
-        return 1;
-    if (was) {
-        r = gdb_rsp_request(g, "qqemu.PhyMemMode");
-        if (!r)
-            return -1;
+    if (r && was && (r = gdb_rsp_reply(g)))
         *was = !strcmp(r, "1");
-    }
-    r = gdb_rsp_request(g, "Qqemu.PhyMemMode:%d", on ? 1 : 0);
+    if (r)
+        r = gdb_rsp_reply(g);
     if (!r)
         return -1;
+    if (!g->phys_supported)
+        return 1;
     if (strcmp(r, "OK"))
         return fail(g, "the stub refuses physical-memory mode (reply '%.16s')", r);
     return 0;
@@ -617,7 +639,7 @@ static int read_pages_once(struct gdb_rsp *g, const uint64_t *addr, size_t n,
     while (got < total) {
         while (status == 0 && sent < total && sent - got < GDB_RSP_WINDOW) {
             uint64_t a = addr[sent / per] + (sent % per) * g->mem_max;
-            if (queue_packet(g, "m%llx,%zx", (unsigned long long)a, g->mem_max))
+            if (gdb_rsp_queue(g, "m%llx,%zx", (unsigned long long)a, g->mem_max))
                 return -1;
             sent++;
         }
@@ -694,24 +716,26 @@ char *gdb_rsp_monitor(struct gdb_rsp *g, const char *cmd)
 
 int gdb_rsp_continue(struct gdb_rsp *g)
 {
-    if (queue_packet(g, "c") || flush(g, sockio_now_ms() + g->timeout_ms))
+    if (gdb_rsp_queue(g, "c") || flush(g, sockio_now_ms() + g->timeout_ms))
         return -1;
     g->running = true;
     return 0;
 }
 
-int gdb_rsp_pause(struct gdb_rsp *g)
+int gdb_rsp_queue_pause(struct gdb_rsp *g)
 {
     g->stops = 0;
     /* 0x03 stops a running guest; to a stopped one it is a stray byte. The
      * qC reply then comes after any stop reply the interrupt caused. */
-    if (queue_raw(g, "\x03", 1) || queue_packet(g, "qC"))
+    if (queue_raw(g, "\x03", 1) || gdb_rsp_queue(g, "qC"))
         return -1;
-    g->round_trips++;
-    if (next_reply(g))
-        return -1;
-    g->running = false;
+    g->running = false;         /* by the time anything is read, it is stopped */
     return 0;
+}
+
+int gdb_rsp_pause(struct gdb_rsp *g)
+{
+    return gdb_rsp_queue_pause(g) || !gdb_rsp_reply(g) ? -1 : 0;
 }
 
 int gdb_rsp_wait_stop(struct gdb_rsp *g, int ms)

@@ -55,10 +55,12 @@ struct gdb_rsp {
     size_t mem_max;
     bool features;
     bool phys_checked, phys_supported;  /* qqemu.Supported asked; it lists PhyMemMode */
+    bool waited;                    /* replies awaited since the last request queued */
     bool stopped_at_connect;
     bool running;
     unsigned stops;
     unsigned long round_trips, packets;
+    unsigned long stray;            /* bytes received outside packets (not '+') */
     char err[256];
     /* input: raw bytes received and not yet parsed, [in_pos, in_len) */
     uint8_t *in;
@@ -89,6 +91,22 @@ int gdb_rsp_attach_fd(struct gdb_rsp *g, int fd, int timeout_ms);
 
 /* gdb_rsp_close - close the socket and free the buffers; safe twice. */
 void gdb_rsp_close(struct gdb_rsp *g);
+
+/*
+ * gdb_rsp_queue - queue one request (printf format), sent with the next
+ * wait: requests queued together travel together (pipelined), and their
+ * replies come back in order, each read with gdb_rsp_reply.
+ * returns: 0; -1 with g->err set.
+ */
+int gdb_rsp_queue(struct gdb_rsp *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * gdb_rsp_reply - send what is queued and wait for the next reply,
+ * skipping stop notifications (counted in g->stops). The first wait after
+ * sending counts one round trip.
+ * returns: as gdb_rsp_request.
+ */
+const char *gdb_rsp_reply(struct gdb_rsp *g);
 
 /*
  * gdb_rsp_request - send one packet (printf format) and wait for its reply,
@@ -163,9 +181,16 @@ int gdb_rsp_threads(struct gdb_rsp *g, char (*ids)[32], size_t max);
 int gdb_rsp_read_regs(struct gdb_rsp *g, char (*ids)[32], size_t nthreads,
                       const struct gdb_reg *regs, size_t nregs, uint64_t *values);
 
+/* gdb_rsp_queue_regs, gdb_rsp_regs_replies - the two halves of gdb_rsp_read_regs. */
+int gdb_rsp_queue_regs(struct gdb_rsp *g, char (*ids)[32], size_t nthreads,
+                       const struct gdb_reg *regs, size_t nregs);
+int gdb_rsp_regs_replies(struct gdb_rsp *g, char (*ids)[32], size_t nthreads,
+                         const struct gdb_reg *regs, size_t nregs, uint64_t *values);
+
 /*
  * gdb_rsp_phys_mode - QEMU's physical-memory mode for `m`: reads the
- * current setting into *was (when was is not NULL) and sets it to on.
+ * current setting into *was (when was is not NULL) and sets it to on, in
+ * one round trip (the first call also asks qqemu.Supported).
  * returns: 0; 1 if the stub has no such mode (qqemu.Supported does not
  *          list PhyMemMode); -1 with g->err set.
  */
@@ -202,6 +227,10 @@ int gdb_rsp_continue(struct gdb_rsp *g);
  * returns: 0; -1 with g->err set.
  */
 int gdb_rsp_pause(struct gdb_rsp *g);
+
+/* gdb_rsp_queue_pause - the requests of gdb_rsp_pause, queued: the first reply read
+ * after it is qC's. returns: 0; -1. */
+int gdb_rsp_queue_pause(struct gdb_rsp *g);
 
 /*
  * gdb_rsp_wait_stop - while the guest runs, wait up to ms milliseconds for

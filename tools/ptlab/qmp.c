@@ -283,51 +283,79 @@ static bool note_event(struct qmp *q)
     return true;
 }
 
-/* error_reply - the message of an {"error": {"class", "desc"}} reply. */
-static int error_reply(struct qmp *q, const char *command, const char *v, const char *ve)
+/* error_reply - the message of an {"error": {"class", "desc"}} reply to request id. */
+static int error_reply(struct qmp *q, unsigned long id, const char *v, const char *ve)
 {
     const char *d, *de;
     char *desc = qmp_json_member(v, ve, "desc", &d, &de) ? qmp_json_string(d, de, NULL) : NULL;
-    fail(q, "QMP %s: %s", command, desc ? desc : "error");
+    fail(q, "QMP %s: %s", q->names[id % QMP_PENDING], desc ? desc : "error");
     free(desc);
     return -1;
 }
 
-const char *qmp_execute(struct qmp *q, const char *command, const char *arguments, size_t *len)
+unsigned long qmp_send(struct qmp *q, const char *command, const char *arguments)
 {
     char head[256];
     unsigned long id = ++q->next_id;
     int n = snprintf(head, sizeof(head), "{\"execute\": \"%s\", \"id\": %lu%s", command, id,
                      arguments ? ", \"arguments\": " : "");
     long long deadline = sockio_now_ms() + q->timeout_ms;
-    q->round_trips++;
+    if (q->fd < 0 || n < 0 || (size_t)n >= sizeof(head) || id - q->answered > QMP_PENDING) {
+        fail(q, "QMP %s: cannot send it", command);
+        return 0;
+    }
+    snprintf(q->names[id % QMP_PENDING], sizeof(q->names[0]), "%s", command);
     if (sockio_send(q->fd, head, (size_t)n, deadline) ||
         (arguments && sockio_send(q->fd, arguments, strlen(arguments), deadline)) ||
         sockio_send(q->fd, "}\n", 2, deadline)) {
-        fail(q, "sending to QMP: %s", strerror(errno));
-        return NULL;
+        if (errno == EPIPE || errno == ECONNRESET)
+            fail(q, "QMP closed the connection (QEMU exited?)");
+        else
+            fail(q, "sending to QMP: %s", strerror(errno));
+        return 0;
     }
-    for (;;) {
+    q->waited = false;
+    return id;
+}
+
+const char *qmp_reply(struct qmp *q, unsigned long id, size_t *len)
+{
+    long long deadline = sockio_now_ms() + q->timeout_ms;
+    if (!q->waited)
+        q->round_trips++;   /* the first wait after sending: one more round trip */
+    q->waited = true;
+    while (id && q->answered < id) {
         if (next_message(q, deadline))
             return NULL;
         const char *v, *ve, *end = q->msg + q->msg_len;
         if (note_event(q))
             continue;
-        if (!qmp_json_member(q->msg, end, "id", &v, &ve) || strtoul(v, NULL, 10) != id) {
+        unsigned long got = qmp_json_member(q->msg, end, "id", &v, &ve) ? strtoul(v, NULL, 10) : 0;
+        if (got != q->answered + 1) {       /* replies come in order */
             fail(q, "garbage from QMP: '%.60s'", q->msg);
             return NULL;
         }
+        q->answered = got;
         if (qmp_json_member(q->msg, end, "error", &v, &ve)) {
-            error_reply(q, command, v, ve);
+            error_reply(q, got, v, ve);
             return NULL;
         }
         if (!qmp_json_member(q->msg, end, "return", &v, &ve)) {
             fail(q, "garbage from QMP: '%.60s'", q->msg);
             return NULL;
         }
-        *len = (size_t)(ve - v);
-        return v;
+        if (got == id) {
+            *len = (size_t)(ve - v);
+            return v;
+        }
     }
+    fail(q, "QMP: no request %lu waits for a reply", id);
+    return NULL;
+}
+
+const char *qmp_execute(struct qmp *q, const char *command, const char *arguments, size_t *len)
+{
+    return qmp_reply(q, qmp_send(q, command, arguments), len);
 }
 
 int qmp_connect(struct qmp *q, const char *path, int timeout_ms)
@@ -345,11 +373,13 @@ int qmp_attach_fd(struct qmp *q, int fd, int timeout_ms)
     q->fd = fd;
     q->timeout_ms = timeout_ms;
     const char *v, *ve;
-    size_t len;
     if (sockio_nonblock(fd)) {
         fail(q, "fcntl: %s", strerror(errno));
         goto bad;
     }
+    /* Leave negotiation at once: the reply is read with the next command's. */
+    if (!qmp_send(q, "qmp_capabilities", NULL))
+        goto bad;
     if (next_message(q, sockio_now_ms() + timeout_ms)) {
         if (strstr(q->err, "no answer"))
             fail(q, "no QMP greeting within %.1f s (a QMP socket serves one client at a "
@@ -360,8 +390,6 @@ int qmp_attach_fd(struct qmp *q, int fd, int timeout_ms)
         fail(q, "not a QMP greeting: '%.60s'", q->msg);
         goto bad;
     }
-    if (!qmp_execute(q, "qmp_capabilities", NULL, &len))
-        goto bad;
     return 0;
 bad:;
     char err[sizeof(q->err)];
@@ -381,31 +409,46 @@ void qmp_close(struct qmp *q)
     q->in_len = q->in_pos = q->in_cap = q->msg_len = 0;
 }
 
-char *qmp_hmp(struct qmp *q, const char *command_line)
+unsigned long qmp_send_hmp(struct qmp *q, const char *command_line)
 {
     char args[300];
-    size_t len;
     if (strpbrk(command_line, "\"\\") || strlen(command_line) > 200) {
         fail(q, "bad monitor command");
-        return NULL;
+        return 0;
     }
     snprintf(args, sizeof(args), "{\"command-line\": \"%s\"}", command_line);
-    const char *v = qmp_execute(q, "human-monitor-command", args, &len);
+    return qmp_send(q, "human-monitor-command", args);
+}
+
+char *qmp_reply_text(struct qmp *q, unsigned long id)
+{
+    size_t len;
+    const char *v = qmp_reply(q, id, &len);
     char *s = v ? qmp_json_string(v, v + len, NULL) : NULL;
     if (v && !s)
         fail(q, "QMP human-monitor-command: a reply that is not a string");
     return s;
 }
 
-int qmp_running(struct qmp *q)
+char *qmp_hmp(struct qmp *q, const char *command_line)
+{
+    return qmp_reply_text(q, qmp_send_hmp(q, command_line));
+}
+
+int qmp_reply_running(struct qmp *q, unsigned long id)
 {
     size_t len;
-    const char *v = qmp_execute(q, "query-status", NULL, &len), *r, *re;
+    const char *v = qmp_reply(q, id, &len), *r, *re;
     if (!v)
         return -1;
     if (!qmp_json_member(v, v + len, "running", &r, &re))
         return fail(q, "QMP query-status: no 'running' in the reply");
     return re - r >= 4 && !memcmp(r, "true", 4);
+}
+
+int qmp_running(struct qmp *q)
+{
+    return qmp_reply_running(q, qmp_send(q, "query-status", NULL));
 }
 
 int qmp_wait_event(struct qmp *q, int ms)

@@ -30,12 +30,17 @@
  * stop_events, resume_events  STOP / RESUME events seen (the guest was
  *              stopped / resumed by someone: us, the monitor, a gdbstub)
  * shutdown     a SHUTDOWN event was seen: QEMU is going away
- * round_trips  commands sent and waited for
+ * round_trips  waits for replies, each after one or more commands sent
  */
+#define QMP_PENDING     16      /* requests in flight at most */
+
 struct qmp {
     int fd;
     int timeout_ms;
-    unsigned long next_id;
+    unsigned long next_id;          /* the id of the last request sent */
+    unsigned long answered;         /* the id of the last reply read */
+    char names[QMP_PENDING][32];    /* the commands in flight, by id, for messages */
+    bool waited;                    /* replies were awaited since the last send */
     unsigned stop_events, resume_events;
     bool shutdown;
     unsigned long round_trips;
@@ -49,8 +54,9 @@ struct qmp {
 /*
  * qmp_connect - connect to the QMP socket at path (a unix socket; "HOST:PORT"
  * when no such file exists: TCP) within timeout_ms, read the greeting and
- * leave capabilities negotiation. q needs no initialising; on failure it is
- * closed.
+ * leave capabilities negotiation (qmp_capabilities is sent at once; its
+ * reply is read with the next reply). q needs no initialising; on failure
+ * it is closed.
  * returns: 0; -1 with the reason in q->err.
  */
 int qmp_connect(struct qmp *q, const char *path, int timeout_ms);
@@ -62,8 +68,32 @@ int qmp_attach_fd(struct qmp *q, int fd, int timeout_ms);
 void qmp_close(struct qmp *q);
 
 /*
+ * qmp_send - send command with arguments (a JSON object's text, or NULL)
+ * without waiting: several can be in flight (QMP_PENDING at most); QEMU
+ * runs them in order and replies in order.
+ * returns: the request's id for qmp_reply; 0 with q->err set.
+ */
+unsigned long qmp_send(struct qmp *q, const char *command, const char *arguments);
+
+/*
+ * qmp_reply - wait for the reply to request id, reading (and checking) the
+ * replies of the requests sent before it; events met are counted.
+ * returns: as qmp_execute (id 0, a failed send: NULL).
+ */
+const char *qmp_reply(struct qmp *q, unsigned long id, size_t *len);
+
+/* qmp_send_hmp - qmp_send of human-monitor-command with command_line. returns: the id; 0. */
+unsigned long qmp_send_hmp(struct qmp *q, const char *command_line);
+
+/* qmp_reply_text - the output of the human-monitor-command id (malloc'd); NULL, q->err. */
+char *qmp_reply_text(struct qmp *q, unsigned long id);
+
+/* qmp_reply_running - the reply to query-status id: 1 running; 0 not; -1, q->err. */
+int qmp_reply_running(struct qmp *q, unsigned long id);
+
+/*
  * qmp_execute - run command with arguments (a JSON object's text, or NULL)
- * and wait for its reply.
+ * and wait for its reply (qmp_send then qmp_reply).
  * returns: the text of the reply's "return" value (inside q->msg, not
  *          NUL-terminated: its length in *len), valid until the next call;
  *          NULL with q->err set (an "error" reply: its class and desc).

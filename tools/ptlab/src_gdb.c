@@ -67,11 +67,11 @@ struct gdb_src {
     unsigned pauses, passes;
 };
 
-/* fatal - the connection failed under a walk: say so and end ptlab. */
+/* fatal - the connection failed under a walk: say so and end ptlab (output not yet
+ * written is dropped: it would be a walk with holes). */
 static void fatal(struct ptl_source *s)
 {
     struct gdb_src *p = s->priv;
-    fflush(stdout);
     fprintf(stderr, "ptlab: %s: %s\n", s->name ? s->name : "gdbstub", p->g.err);
     _exit(1);
 }
@@ -261,6 +261,14 @@ static void prefetch(struct ptl_source *s)
 
 /* ---- pause, resume, close ---- */
 
+/* gdb_err - the client's failure as the source's. returns: -1. */
+static int gdb_err(struct ptl_source *s)
+{
+    struct gdb_src *p = s->priv;
+    snprintf(s->err, sizeof(s->err), "%s", p->g.err);
+    return -1;
+}
+
 /* phys_mode - turn QEMU's physical-memory mode on (keeping its old value), or back. */
 static int phys_mode(struct ptl_source *s, bool on)
 {
@@ -272,18 +280,22 @@ static int phys_mode(struct ptl_source *s, bool on)
         snprintf(s->err, sizeof(s->err), "the stub has no physical-memory mode "
                  "(qqemu.PhyMemMode): ptlab reads guest RAM through QEMU's gdbstub only");
     else if (r < 0)
-        snprintf(s->err, sizeof(s->err), "%s", p->g.err);
+        gdb_err(s);
     else
         p->phys_on = on;
     return r ? -1 : 0;
 }
 
-/* read_cpus - every vCPU's registers into s->cpus (added on the first call). */
-static int read_cpus(struct ptl_source *s)
+/*
+ * read_cpus - every vCPU's registers into s->cpus (added on the first
+ * call); queued: the requests were queued already (with others before them).
+ */
+static int read_cpus(struct ptl_source *s, bool queued)
 {
     struct gdb_src *p = s->priv;
     uint64_t *v = calloc(p->nthreads * p->nuse, sizeof(*v));
-    if (!v || gdb_rsp_read_regs(&p->g, p->threads, p->nthreads, p->use, p->nuse, v)) {
+    if (!v || (!queued && gdb_rsp_queue_regs(&p->g, p->threads, p->nthreads, p->use, p->nuse)) ||
+        gdb_rsp_regs_replies(&p->g, p->threads, p->nthreads, p->use, p->nuse, v)) {
         snprintf(s->err, sizeof(s->err), "%s", v ? p->g.err : "out of memory");
         free(v);
         return -1;
@@ -293,8 +305,7 @@ static int read_cpus(struct ptl_source *s)
         const uint64_t *r = v + t * p->nuse;
         if (!c)
             break;
-        /* Absent registers read as 0: slot -1 points at a zero. */
-        uint64_t get[NREGS];
+        uint64_t get[NREGS];        /* registers the stub lacks read as 0 */
         for (int i = 0; i < NREGS; i++)
             get[i] = p->slot[i] >= 0 ? r[p->slot[i]] : 0;
         *c = (struct ptl_cpu){ .have_cr = true, .cr0 = get[R_CR0], .cr2 = get[R_CR2],
@@ -307,21 +318,41 @@ static int read_cpus(struct ptl_source *s)
     return 0;
 }
 
+/*
+ * pause_again - a pause after the first, in one round trip: stop the guest
+ * if it runs, the physical-memory mode on, every vCPU's registers.
+ */
+static int pause_again(struct ptl_source *s)
+{
+    struct gdb_src *p = s->priv;
+    const char *r;
+    if (gdb_rsp_queue_pause(&p->g) || gdb_rsp_queue(&p->g, "Qqemu.PhyMemMode:1") ||
+        gdb_rsp_queue_regs(&p->g, p->threads, p->nthreads, p->use, p->nuse) ||
+        !gdb_rsp_reply(&p->g))
+        return gdb_err(s);
+    p->we_stopped = p->g.stops > 0;
+    if (!(r = gdb_rsp_reply(&p->g)))
+        return gdb_err(s);
+    p->phys_on = !strcmp(r, "OK");
+    if (!p->phys_on)
+        snprintf(s->err, sizeof(s->err), "the stub refuses physical-memory mode (reply "
+                 "'%.16s')", r);
+    return read_cpus(s, true) || !p->phys_on ? -1 : 0;
+}
+
 static int gdb_pause(struct ptl_source *s)
 {
     struct gdb_src *p = s->priv;
     unsigned long rt = p->g.round_trips;
+    int r;
     if (!p->paused_once) {
         p->we_stopped = p->g.stopped_at_connect;   /* connecting stopped it */
+        p->paused_once = true;
+        r = phys_mode(s, true) || read_cpus(s, false);
     } else {
-        if (gdb_rsp_pause(&p->g)) {
-            snprintf(s->err, sizeof(s->err), "%s", p->g.err);
-            return -1;
-        }
-        p->we_stopped = p->g.stops > 0;
+        r = pause_again(s);
     }
-    p->paused_once = true;
-    if (phys_mode(s, true) || read_cpus(s)) {
+    if (r) {
         phys_mode(s, false);        /* as it was: the pause did not happen */
         if (p->we_stopped)
             gdb_rsp_continue(&p->g);
@@ -341,10 +372,8 @@ static int gdb_resume(struct ptl_source *s)
     struct gdb_src *p = s->priv;
     if (phys_mode(s, false))
         return -1;
-    if (p->we_stopped && gdb_rsp_continue(&p->g)) {
-        snprintf(s->err, sizeof(s->err), "%s", p->g.err);
-        return -1;
-    }
+    if (p->we_stopped && gdb_rsp_continue(&p->g))
+        return gdb_err(s);
     p->we_stopped = false;
     return 0;
 }
@@ -354,9 +383,7 @@ static int gdb_wait(struct ptl_source *s, int ms)
     struct gdb_src *p = s->priv;
     if (p->g.running) {
         int r = gdb_rsp_wait_stop(&p->g, ms);
-        if (r < 0)
-            snprintf(s->err, sizeof(s->err), "%s", p->g.err);
-        return r;
+        return r < 0 ? gdb_err(s) : r;
     }
     /* Stopped by someone else, who will let it run: nothing to say meanwhile. */
     usleep((useconds_t)ms * 1000);

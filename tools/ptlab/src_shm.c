@@ -95,18 +95,15 @@ static int qmp_err(struct ptl_source *s)
     return -1;
 }
 
-/* read_cpus - every vCPU's registers (`info registers -a`) into s->cpus. */
-static int read_cpus(struct ptl_source *s)
+/* set_cpus - every vCPU's registers from `info registers -a` into s->cpus. */
+static int set_cpus(struct ptl_source *s, char *text)
 {
-    struct shm_src *p = s->priv;
-    char *text = qmp_hmp(&p->q, "info registers -a");
-    if (!text)
-        return qmp_err(s);
     struct qmp_regs r[256];
-    int n = qmp_parse_registers(text, r, 256);
+    int n = text ? qmp_parse_registers(text, r, 256) : -1;
     free(text);
     if (n <= 0) {
-        snprintf(s->err, sizeof(s->err), "QMP: `info registers -a` shows no vCPU");
+        snprintf(s->err, sizeof(s->err), "%s", n < 0 ? ((struct shm_src *)s->priv)->q.err
+                                                     : "QMP: `info registers -a` shows no vCPU");
         return -1;
     }
     for (int i = 0; i < n && i < 256; i++) {
@@ -122,18 +119,23 @@ static int read_cpus(struct ptl_source *s)
     return 0;
 }
 
+/*
+ * shm_pause - in one round trip: was it running, stop it (nothing if it was
+ * not), every vCPU's registers.
+ */
 static int shm_pause(struct ptl_source *s)
 {
     struct shm_src *p = s->priv;
     size_t len;
-    int running = qmp_running(&p->q);
-    if (running < 0)
-        return qmp_err(s);
-    if (running && !qmp_execute(&p->q, "stop", NULL, &len))
+    unsigned long status = qmp_send(&p->q, "query-status", NULL);
+    unsigned long stop = status ? qmp_send(&p->q, "stop", NULL) : 0;
+    unsigned long regs = stop ? qmp_send_hmp(&p->q, "info registers -a") : 0;
+    int running = qmp_reply_running(&p->q, status);
+    if (running < 0 || !qmp_reply(&p->q, stop, &len))
         return qmp_err(s);
     p->we_stopped = running;
     p->pauses++;
-    if (read_cpus(s)) {
+    if (set_cpus(s, qmp_reply_text(&p->q, regs))) {
         if (running)
             qmp_execute(&p->q, "cont", NULL, &len);     /* as it was */
         p->we_stopped = false;
@@ -216,71 +218,85 @@ static int map_file(struct shm_src *p, const char *path, char *err, size_t errle
     return 0;
 }
 
-/*
- * backend_of - does memory backend id (shared or not) have this file as its
- * mem-path? Appends "id (path)" to list for the message otherwise.
- * returns: 1 yes; 0 no; -1 QMP failed.
- */
-static int backend_of(struct shm_src *p, const char *id, char *list, size_t listlen)
+/* The memory backends of query-memdev: their ids and whether they are shared. */
+struct memdevs {
+    char id[16][64];
+    bool shared[16];
+    int n;
+};
+
+/* list_memdevs - query-memdev's reply [v, v + len) into m. */
+static void list_memdevs(const char *v, size_t len, struct memdevs *m)
 {
-    char args[200];
-    size_t len;
-    snprintf(args, sizeof(args), "{\"path\": \"/objects/%s\", \"property\": \"mem-path\"}", id);
-    const char *v = qmp_execute(&p->q, "qom-get", args, &len);
-    char *path = v ? qmp_json_string(v, v + len, NULL) : NULL;
-    struct stat st;
-    int r = path && stat(path, &st) == 0 && st.st_dev == p->st.st_dev && st.st_ino == p->st.st_ino;
-    size_t used = strlen(list);
-    snprintf(list + used, listlen - used, "%s%s (%s)", used ? ", " : "", id,
-             path ? path : "not a file");
-    free(path);
-    return v || strstr(p->q.err, "QMP qom-get") ? r : -1;
+    const char *it = v, *e, *ee, *f, *fe;
+    m->n = 0;
+    while (m->n < 16 && qmp_json_next(&it, v + len, &e, &ee)) {
+        char *id = qmp_json_member(e, ee, "id", &f, &fe) ? qmp_json_string(f, fe, NULL) : NULL;
+        if (id && strlen(id) < sizeof(m->id[0]) && !strpbrk(id, "\"\\")) {
+            strcpy(m->id[m->n], id);
+            m->shared[m->n++] = qmp_json_member(e, ee, "share", &f, &fe) && !strncmp(f, "true", 4);
+        }
+        free(id);
+    }
 }
 
-/* find_backend - the backend whose file is ours, and that it is shared. returns: 0; -1. */
-static int find_backend(struct shm_src *p, const char *file, char *err, size_t errlen)
+/*
+ * find_backend - which backend's mem-path is this very file (qom-get for
+ * each, in one round trip), and that it is shared.
+ * returns: 0 (p->backend set); -1 with a message in err.
+ */
+static int find_backend(struct shm_src *p, const struct memdevs *m, const char *file, char *err,
+                        size_t errlen)
 {
-    size_t len;
-    char list[300] = "";
-    const char *v = qmp_execute(&p->q, "query-memdev", NULL, &len), *it = v, *e, *ee, *m, *me;
-    if (!v) {
-        ptl_fail(err, errlen, "%s", p->q.err);
-        return -1;
+    unsigned long ids[16];
+    char list[400] = "";
+    int found = -1;
+    for (int i = 0; i < m->n; i++) {
+        char args[200];
+        snprintf(args, sizeof(args), "{\"path\": \"/objects/%s\", \"property\": \"mem-path\"}",
+                 m->id[i]);
+        ids[i] = qmp_send(&p->q, "qom-get", args);
     }
-    while (qmp_json_next(&it, v + len, &e, &ee)) {
-        char *id = qmp_json_member(e, ee, "id", &m, &me) ? qmp_json_string(m, me, NULL) : NULL;
-        bool shared = qmp_json_member(e, ee, "share", &m, &me) && !strncmp(m, "true", 4);
-        int r = id && strlen(id) < sizeof(p->backend) && !strpbrk(id, "\"\\")
-                ? backend_of(p, id, list, sizeof(list)) : 0;
-        if (r == 1)
-            snprintf(p->backend, sizeof(p->backend), "%s", id);
-        free(id);
-        if (r < 0 || (r == 1 && !shared)) {
-            ptl_fail(err, errlen, "%s", r < 0 ? p->q.err : "this is guest RAM but not shared "
-                     "(share=off): QEMU's writes stay private to it; start QEMU with share=on");
+    for (int i = 0; i < m->n; i++) {
+        size_t len, used = strlen(list);
+        struct stat st;
+        const char *v = qmp_reply(&p->q, ids[i], &len);
+        char *path = v ? qmp_json_string(v, v + len, NULL) : NULL;
+        if (!v && !strstr(p->q.err, "QMP qom-get")) {   /* not just "no mem-path" */
+            ptl_fail(err, errlen, "%s", p->q.err);
             return -1;
         }
-        if (r == 1)
-            return 0;
+        if (path && stat(path, &st) == 0 && st.st_dev == p->st.st_dev && st.st_ino == p->st.st_ino)
+            found = i;
+        snprintf(list + used, sizeof(list) - used, "%s%s (%s)", used ? ", " : "", m->id[i],
+                 path ? path : "not a file");
+        free(path);
     }
-    ptl_fail(err, errlen, "not the guest RAM of this QEMU (its memory backends: %s); start "
-             "QEMU with -object memory-backend-file,id=ram0,mem-path=%s,share=on,size=... "
-             "-machine memory-backend=ram0", list[0] ? list : "none", file);
+    if (found >= 0 && m->shared[found]) {
+        snprintf(p->backend, sizeof(p->backend), "%s", m->id[found]);
+        return 0;
+    }
+    if (found >= 0)
+        ptl_fail(err, errlen, "this is guest RAM but not shared (share=off): QEMU's writes "
+                 "stay private to it; start QEMU with share=on");
+    else
+        ptl_fail(err, errlen, "not the guest RAM of this QEMU (its memory backends: %s); start "
+                 "QEMU with -object memory-backend-file,id=ram0,mem-path=%s,share=on,size=... "
+                 "-machine memory-backend=ram0", list[0] ? list : "none", file);
     return -1;
 }
 
 /* find_ranges - where the backend's pieces sit in the guest (`info mtree -f`). returns: 0; -1. */
-static int find_ranges(struct ptl_source *s, char *err, size_t errlen)
+static int find_ranges(struct ptl_source *s, char *text, char *err, size_t errlen)
 {
     struct shm_src *p = s->priv;
-    char *text = qmp_hmp(&p->q, "info mtree -f");
     struct qmp_ram r[256];
     int n = text ? qmp_parse_mtree(text, r, 256) : -1;
-    free(text);
-    if (n < 0) {
+    if (n < 0)
         ptl_fail(err, errlen, "%s", text ? "no system memory in `info mtree -f`" : p->q.err);
+    free(text);
+    if (n < 0)
         return -1;
-    }
     for (int i = 0; i < n && i < 256; i++) {
         if (!r[i].ram || strcmp(r[i].name, p->backend))
             continue;
@@ -322,7 +338,23 @@ int ptl_shm_source(struct ptl_source *s, const char *mem_file, const char *qmp, 
         ptl_fail(err, errlen, "%s", p->q.err);
         return -1;
     }
-    if (find_backend(p, mem_file, err, errlen) || find_ranges(s, err, errlen))
+    /* One round trip for the backends and the memory map, one for the backends' files. */
+    unsigned long memdev = qmp_send(&p->q, "query-memdev", NULL);
+    unsigned long mtree = memdev ? qmp_send_hmp(&p->q, "info mtree -f") : 0;
+    size_t len;
+    const char *v = qmp_reply(&p->q, memdev, &len);
+    struct memdevs m;
+    if (!v) {
+        ptl_fail(err, errlen, "%s", p->q.err);
+        return -1;
+    }
+    list_memdevs(v, len, &m);
+    char *text = qmp_reply_text(&p->q, mtree);
+    if (find_backend(p, &m, mem_file, err, errlen)) {
+        free(text);
+        return -1;
+    }
+    if (find_ranges(s, text, err, errlen))      /* frees text */
         return -1;
     snprintf(s->format, sizeof(s->format), "QEMU shared RAM, backend %.40s, with QMP",
              p->backend);
