@@ -25,7 +25,7 @@
 
 #include "ptlab.h"
 
-enum { OPT_INTERVAL = PTL_OPT_CMD };
+enum { OPT_INTERVAL = PTL_OPT_CMD, OPT_EVERY_WALK };
 
 static const char watch_help[] =
     "usage: ptlab watch [OPTIONS] --gdb HOST:PORT\n"
@@ -37,16 +37,20 @@ static const char watch_help[] =
     "one). The guest is paused during a walk. Ctrl-C ends the watch; the guest runs on.\n"
     "  --interval SECONDS  time between walks (default 1; decimals allowed; 0: walk\n"
     "                   only when the guest is stopped by someone else)\n"
+    "  --every-walk     a time line for every walk, also one that changes nothing\n"
+    "With --stats, how long the walks took (from pause to resume) on stderr at the end.\n"
     "Exit status 0 after Ctrl-C, 1 if the guest or the connection went away.\n\n";
 
 struct watch_state {
     double interval;
+    bool every_walk;
 };
 
-static const struct watch_state watch_defaults = { 1.0 };
+static const struct watch_state watch_defaults = { 1.0, false };
 
 static const struct option watch_options[] = {
     { "interval", required_argument, NULL, OPT_INTERVAL },
+    { "every-walk", no_argument, NULL, OPT_EVERY_WALK },
     { 0, 0, 0, 0 },
 };
 
@@ -54,7 +58,10 @@ static int watch_option(void *state, int code, const char *arg)
 {
     struct watch_state *w = state;
     char *end;
-    (void)code;
+    if (code == OPT_EVERY_WALK) {
+        w->every_walk = true;
+        return 0;
+    }
     w->interval = strtod(arg, &end);
     if (end == arg || *end || !isfinite(w->interval) || w->interval < 0 || w->interval > 86400)
         return ptl_usage_error("watch", "--interval: '%s' is not a number of seconds", arg);
@@ -81,11 +88,12 @@ static const char *stamp(char buf[16])
     return buf;
 }
 
-static long long now_ms(void)
+/* now_ms - a monotonic clock in milliseconds. */
+static double now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 /*
@@ -95,10 +103,10 @@ static long long now_ms(void)
  */
 static int wait_for_walk(struct ptl_source *s, double interval)
 {
-    long long until = now_ms() + (long long)(interval * 1000);
+    double until = now_ms() + interval * 1000;
     while (!stop_requested) {
-        long long left = interval > 0 ? until - now_ms() : 200;
-        if (left <= 0)
+        double left = interval > 0 ? until - now_ms() : 200;
+        if (left < 1)
             return 1;
         int slice = left < 200 ? (int)left : 200;
         int r = s->ops->wait ? s->ops->wait(s, slice) : (usleep((useconds_t)slice * 1000), 0);
@@ -136,10 +144,11 @@ static int walk(struct ptl_target *t, struct ptl_mappings *m)
 
 /*
  * report - print what changed from the last walk (*prev, in mode *pmode at
- * *pcr3) to this one (cur), with the time, then make this one the last.
+ * *pcr3) to this one (cur), with the time (always: also when nothing did),
+ * then make this one the last.
  * returns: 0; -1 if stdout failed.
  */
-static int report(struct ptl_target *t, unsigned long n, struct ptl_mappings *prev,
+static int report(struct ptl_target *t, unsigned long n, bool always, struct ptl_mappings *prev,
                   struct ptl_mappings *cur, const struct pg_mode_desc **pmode, uint64_t *pcr3)
 {
     char *text = NULL, ts[16];
@@ -149,7 +158,7 @@ static int report(struct ptl_target *t, unsigned long n, struct ptl_mappings *pr
         return -1;
     unsigned long lines = ptl_mappings_diff(mem, *pmode, prev, t->mode, cur);
     fclose(mem);
-    if (lines || *pcr3 != t->cr3 || *pmode != t->mode) {
+    if (always || lines || *pcr3 != t->cr3 || *pmode != t->mode) {
         printf("# %s walk %lu, CR3 %016" PRIx64, stamp(ts), n, t->cr3);
         if (*pcr3 != t->cr3)
             printf(" (was %016" PRIx64 ")", *pcr3);
@@ -166,36 +175,80 @@ static int report(struct ptl_target *t, unsigned long n, struct ptl_mappings *pr
     return fflush(stdout) ? -1 : 0;
 }
 
-/* watch_loop - resume, wait, walk, report until Ctrl-C. returns: the exit status. */
-static int watch_loop(struct ptl_target *t, const struct watch_state *w,
-                      struct ptl_mappings *prev, struct ptl_mappings *cur)
+/* The walks of one watch: the last two, and how long each took (for --stats). */
+struct watch_run {
+    struct ptl_mappings prev, cur;
+    double *ms;
+    size_t n, cap;
+};
+
+/* one_walk - pause, walk, report, resume: walk number n. returns: 0; an exit status. */
+static int one_walk(struct ptl_target *t, const struct watch_state *w, struct watch_run *run,
+                    unsigned long n, const struct pg_mode_desc **mode, uint64_t *cr3, bool *off)
+{
+    char ts[16];
+    double start = now_ms();
+    int r = walk(t, &run->cur);
+    if (r < 0)
+        return PTL_EXIT_FAIL;
+    if (r > 0 && !*off)
+        printf("# %s walk %lu: vCPU %d has no table to walk now (paging off?)\n", stamp(ts), n,
+               t->in.cpu);
+    *off = r > 0;
+    if ((*off && fflush(stdout)) ||
+        (!*off && report(t, n, w->every_walk, &run->prev, &run->cur, mode, cr3))) {
+        ptl_error("watch", "stdout: write failed");
+        return PTL_EXIT_FAIL;
+    }
+    if (ptl_source_resume(&t->src)) {
+        ptl_error("watch", "%s: %s", t->path, t->src.err);
+        return PTL_EXIT_FAIL;
+    }
+    run->ms = ptl_grow(run->ms, run->n, &run->cap, sizeof(*run->ms), 64);
+    if (run->ms)
+        run->ms[run->n++] = now_ms() - start;
+    else
+        run->n = run->cap = 0;
+    return 0;
+}
+
+/* watch_loop - wait, then walk, until Ctrl-C (the guest runs). returns: the exit status. */
+static int watch_loop(struct ptl_target *t, const struct watch_state *w, struct watch_run *run)
 {
     const struct pg_mode_desc *mode = t->mode;
     uint64_t cr3 = t->cr3;
     bool off = false;
-    char ts[16];
+    if (ptl_source_resume(&t->src)) {
+        ptl_error("watch", "%s: %s", t->path, t->src.err);
+        return PTL_EXIT_FAIL;
+    }
     for (unsigned long n = 2;; n++) {
-        if (ptl_source_resume(&t->src)) {
-            ptl_error("watch", "%s: %s", t->path, t->src.err);
-            return PTL_EXIT_FAIL;
-        }
         int r = wait_for_walk(&t->src, w->interval);
         if (r < 0)
             ptl_error("watch", "%s: %s", t->path, t->src.err);
         if (r <= 0)
             return r ? PTL_EXIT_FAIL : PTL_EXIT_OK;
-        r = walk(t, cur);
-        if (r < 0)
-            return PTL_EXIT_FAIL;
-        if (r > 0 && !off)
-            printf("# %s walk %lu: vCPU %d has no table to walk now (paging off?)\n",
-                   stamp(ts), n, t->in.cpu);
-        off = r > 0;
-        if ((off && fflush(stdout)) || (!off && report(t, n, prev, cur, &mode, &cr3))) {
-            ptl_error("watch", "stdout: write failed");
-            return PTL_EXIT_FAIL;
-        }
+        r = one_walk(t, w, run, n, &mode, &cr3, &off);
+        if (r)
+            return r;
     }
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* print_stats - how long the walks took (--stats). */
+static void print_stats(const struct ptl_target *t, struct watch_run *run)
+{
+    if (!t->in.stats || run->n == 0)
+        return;
+    qsort(run->ms, run->n, sizeof(*run->ms), cmp_double);
+    fprintf(stderr, "ptlab watch: %zu walks after the first, from pause to resume: median "
+            "%.2f ms, min %.2f ms, max %.2f ms\n", run->n, run->ms[run->n / 2], run->ms[0],
+            run->ms[run->n - 1]);
 }
 
 static int watch_run(void *state, struct ptl_target *t)
@@ -206,15 +259,16 @@ static int watch_run(void *state, struct ptl_target *t)
                   "--mem-file FILE --qmp SOCKET)", t->path);
         return PTL_EXIT_USAGE;
     }
-    struct ptl_mappings prev = { 0 }, cur = { 0 };
-    int r = ptl_mappings_load(t, &prev);     /* the guest is paused since it was opened */
+    struct watch_run run = { 0 };
+    int r = ptl_mappings_load(t, &run.prev);   /* the guest is paused since it was opened */
     if (r < 0) {
         ptl_error("watch", "%s: %s", t->path, pg_strerror(r));
+        free(run.prev.v);
         return PTL_EXIT_FAIL;
     }
     char ts[16];
     printf("# %s watching %s vCPU %d, %s, CR3 %016" PRIx64 ": %zu mapped ranges; ", stamp(ts),
-           t->path, t->in.cpu, t->mode->name, t->cr3, prev.n);
+           t->path, t->in.cpu, t->mode->name, t->cr3, run.prev.n);
     if (w->interval > 0)
         printf("a walk every %g s and whenever the guest stops; Ctrl-C ends\n", w->interval);
     else
@@ -225,12 +279,14 @@ static int watch_run(void *state, struct ptl_target *t)
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
     sigaction(SIGPIPE, &ign, &old_pipe);
-    int rc = watch_loop(t, w, &prev, &cur);
+    int rc = watch_loop(t, w, &run);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     sigaction(SIGPIPE, &old_pipe, NULL);
-    free(prev.v);
-    free(cur.v);
+    print_stats(t, &run);
+    free(run.prev.v);
+    free(run.cur.v);
+    free(run.ms);
     return rc;
 }
 
