@@ -28,9 +28,9 @@
 
 /* ---- time, errors, buffers ---- */
 
-static int fail(struct gdb_rsp *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int rsp_error(struct gdb_rsp *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-static int fail(struct gdb_rsp *g, const char *fmt, ...)
+static int rsp_error(struct gdb_rsp *g, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -100,7 +100,7 @@ long gdb_rsp_decode(const char *data, size_t len, char *out, size_t outcap)
 static int queue_raw(struct gdb_rsp *g, const char *p, size_t n)
 {
     if (sockio_grow(&g->out, &g->out_cap, g->out_len + n + 1))
-        return fail(g, "out of memory");
+        return rsp_error(g, "out of memory");
     memcpy(g->out + g->out_len, p, n);
     g->out_len += n;
     return 0;
@@ -112,7 +112,7 @@ static int queue_vpacket(struct gdb_rsp *g, const char *fmt, va_list ap)
     char body[512];
     int n = vsnprintf(body, sizeof(body), fmt, ap);
     if (n < 0 || (size_t)n >= sizeof(body))
-        return fail(g, "request too long");
+        return rsp_error(g, "request too long");
     char tail[4];
     snprintf(tail, sizeof(tail), "#%02x", gdb_rsp_checksum(body, (size_t)n));
     g->packets++;
@@ -136,11 +136,11 @@ static int flush(struct gdb_rsp *g, long long deadline)
 {
     if (g->out_len && sockio_send(g->fd, g->out, g->out_len, deadline)) {
         if (errno == ETIMEDOUT)
-            return fail(g, "the stub takes no more data (no answer within %.1f s)",
+            return rsp_error(g, "the stub takes no more data (no answer within %.1f s)",
                         g->timeout_ms / 1000.0);
         if (errno == EPIPE || errno == ECONNRESET)
-            return fail(g, "the stub closed the connection (QEMU exited?)");
-        return fail(g, "sending to the stub: %s", strerror(errno));
+            return rsp_error(g, "the stub closed the connection (QEMU exited?)");
+        return rsp_error(g, "sending to the stub: %s", strerror(errno));
     }
     g->out_len = 0;
     return 0;
@@ -154,20 +154,20 @@ static int fill(struct gdb_rsp *g, long long deadline)
     if (g->in_pos > 0 && g->in_pos == g->in_len)
         g->in_pos = g->in_len = 0;
     if (sockio_grow(&g->in, &g->in_cap, g->in_len + 65536))
-        return fail(g, "out of memory");
+        return rsp_error(g, "out of memory");
     ssize_t r = sockio_recv(g->fd, g->in + g->in_len, g->in_cap - g->in_len, deadline);
     if (r > 0) {
         g->in_len += (size_t)r;
         return 0;
     }
     if (r == 0 || errno == ECONNRESET)
-        return fail(g, "the stub closed the connection (QEMU exited?)");
+        return rsp_error(g, "the stub closed the connection (QEMU exited?)");
     if (errno == ETIMEDOUT && g->stray)
-        return fail(g, "no answer from the stub within %.1f s (%lu bytes that are no gdb "
+        return rsp_error(g, "no answer from the stub within %.1f s (%lu bytes that are no gdb "
                     "packet: is it a gdbstub?)", g->timeout_ms / 1000.0, g->stray);
     if (errno == ETIMEDOUT)
-        return fail(g, "no answer from the stub within %.1f s", g->timeout_ms / 1000.0);
-    return fail(g, "reading from the stub: %s", strerror(errno));
+        return rsp_error(g, "no answer from the stub within %.1f s", g->timeout_ms / 1000.0);
+    return rsp_error(g, "reading from the stub: %s", strerror(errno));
 }
 
 /*
@@ -180,7 +180,7 @@ static int take_packet(struct gdb_rsp *g)
     const uint8_t *p = g->in + g->in_pos, *end = g->in + g->in_len;
     while (p < end && *p != '$' && *p != '%') {
         if (*p == '-' && !g->stray)
-            return fail(g, "the stub rejected a packet ('-'): is it a gdbstub?");
+            return rsp_error(g, "the stub rejected a packet ('-'): is it a gdbstub?");
         if (*p != '+')
             g->stray++;             /* bytes that are no acknowledgement */
         p++;
@@ -189,18 +189,18 @@ static int take_packet(struct gdb_rsp *g)
     const uint8_t *hash = p < end ? memchr(p, '#', (size_t)(end - p)) : NULL;
     if (!hash || end - hash < 3) {
         if ((size_t)(end - p) > GDB_RSP_MAX_PACKET + 3)
-            return fail(g, "a packet from the stub is longer than %u bytes", GDB_RSP_MAX_PACKET);
+            return rsp_error(g, "a packet from the stub is longer than %u bytes", GDB_RSP_MAX_PACKET);
         return 0;
     }
     size_t n = (size_t)(hash - p - 1);
     int hi = hexval(hash[1]), lo = hexval(hash[2]);
     if (!g->noack && (hi < 0 || lo < 0 || gdb_rsp_checksum((const char *)p + 1, n) != (hi << 4 | lo)))
-        return fail(g, "garbage from the stub (a packet with a bad checksum)");
+        return rsp_error(g, "garbage from the stub (a packet with a bad checksum)");
     if (sockio_grow(&g->pkt, &g->pkt_cap, GDB_RSP_MAX_PACKET + 1))
-        return fail(g, "out of memory");
+        return rsp_error(g, "out of memory");
     long d = gdb_rsp_decode((const char *)p + 1, n, g->pkt, GDB_RSP_MAX_PACKET);
     if (d < 0)
-        return fail(g, "garbage from the stub (a malformed packet)");
+        return rsp_error(g, "garbage from the stub (a malformed packet)");
     g->pkt[d] = '\0';
     g->pkt_len = (size_t)d;
     g->in_pos += n + 4;
@@ -243,7 +243,7 @@ static int next_reply(struct gdb_rsp *g)
         if (!is_stop(g->pkt))
             return 0;
         if (g->pkt[0] == 'W' || g->pkt[0] == 'X')
-            return fail(g, "the guest exited (stub reply %.16s)", g->pkt);
+            return rsp_error(g, "the guest exited (stub reply %.16s)", g->pkt);
         g->stops++;
         g->running = false;
     }
@@ -252,7 +252,7 @@ static int next_reply(struct gdb_rsp *g)
 const char *gdb_rsp_reply(struct gdb_rsp *g)
 {
     if (g->fd < 0) {
-        fail(g, "not connected");
+        rsp_error(g, "not connected");
         return NULL;
     }
     if (!g->waited)
@@ -303,7 +303,7 @@ int gdb_rsp_attach_fd(struct gdb_rsp *g, int fd, int timeout_ms)
     g->fd = fd;
     g->timeout_ms = timeout_ms;
     if (sockio_nonblock(fd)) {
-        fail(g, "fcntl: %s", strerror(errno));
+        rsp_error(g, "fcntl: %s", strerror(errno));
         goto bad;
     }
     /* QEMU stops a running guest when a client connects and says so with a
@@ -452,12 +452,12 @@ static long fetch_xml(struct gdb_rsp *g, const char *annex, char **doc)
         if (!r)
             break;
         if (r[0] != 'm' && r[0] != 'l') {
-            fail(g, "the stub cannot give %s (reply '%.16s')", annex, r);
+            rsp_error(g, "the stub cannot give %s (reply '%.16s')", annex, r);
             break;
         }
         size_t n = g->pkt_len - 1;
         if (len + n > GDB_RSP_MAX_PACKET || sockio_grow(doc, &cap, len + n + 1)) {
-            fail(g, "%s: too large", annex);
+            rsp_error(g, "%s: too large", annex);
             break;
         }
         memcpy(*doc + len, r + 1, n);
@@ -489,9 +489,9 @@ static int walk_doc(void *arg, const char *annex)
 {
     struct xml_walk *w = arg;
     if (!annex_ok(annex))
-        return fail(w->g, "the target description includes '%.64s'", annex);
+        return rsp_error(w->g, "the target description includes '%.64s'", annex);
     if (w->depth >= 8 || ++w->docs > 64)
-        return fail(w->g, "the target description includes too many files");
+        return rsp_error(w->g, "the target description includes too many files");
     char *doc;
     long len = fetch_xml(w->g, annex, &doc);
     if (len < 0)
@@ -501,7 +501,7 @@ static int walk_doc(void *arg, const char *annex)
     w->depth--;
     free(doc);
     if (r && !w->g->err[0])
-        fail(w->g, "the target description %s is malformed", annex);
+        rsp_error(w->g, "the target description %s is malformed", annex);
     return r;
 }
 
@@ -510,7 +510,7 @@ int gdb_rsp_find_regs(struct gdb_rsp *g, struct gdb_reg *regs, size_t n)
     for (size_t i = 0; i < n; i++)
         regs[i].regnum = -1;
     if (!g->features)
-        return fail(g, "the stub gives no target description (qXfer:features:read)");
+        return rsp_error(g, "the stub gives no target description (qXfer:features:read)");
     struct xml_walk w = { g, regs, n, 0, 0, 0 };
     g->err[0] = '\0';
     return walk_doc(&w, "target.xml");
@@ -526,7 +526,7 @@ int gdb_rsp_threads(struct gdb_rsp *g, char (*ids)[32], size_t max)
         for (const char *p = r + 1; *p;) {
             size_t l = strcspn(p, ",");
             if (l == 0 || l >= 32 || strspn(p, "0123456789abcdefABCDEFp.-") < l)
-                return fail(g, "the stub lists a thread id '%.40s'", p);
+                return rsp_error(g, "the stub lists a thread id '%.40s'", p);
             if (n < max) {
                 memcpy(ids[n], p, l);
                 ids[n][l] = '\0';
@@ -539,7 +539,7 @@ int gdb_rsp_threads(struct gdb_rsp *g, char (*ids)[32], size_t max)
     if (!r)
         return -1;
     if (r[0] != 'l')
-        return fail(g, "the stub lists no threads (reply '%.16s')", r);
+        return rsp_error(g, "the stub lists no threads (reply '%.16s')", r);
     return (int)(n < max ? n : max);
 }
 
@@ -585,7 +585,7 @@ int gdb_rsp_regs_replies(struct gdb_rsp *g, char (*ids)[32], size_t nthreads,
                 snprintf(what, sizeof(what), "%s of thread %s (reply '%.16s')",
                          i ? regs[i - 1].name : "selecting", ids[t], g->pkt);
         }
-    return bad ? fail(g, "the stub cannot read %s", what) : 0;
+    return bad ? rsp_error(g, "the stub cannot read %s", what) : 0;
 }
 
 int gdb_rsp_read_regs(struct gdb_rsp *g, char (*ids)[32], size_t nthreads,
@@ -619,7 +619,7 @@ int gdb_rsp_phys_mode(struct gdb_rsp *g, bool on, bool *was)
     if (!g->phys_supported)
         return 1;
     if (strcmp(r, "OK"))
-        return fail(g, "the stub refuses physical-memory mode (reply '%.16s')", r);
+        return rsp_error(g, "the stub refuses physical-memory mode (reply '%.16s')", r);
     return 0;
 }
 
@@ -653,7 +653,7 @@ static int read_pages_once(struct gdb_rsp *g, const uint64_t *addr, size_t n,
             if (!strcmp(g->pkt, "E22") && g->mem_max > 64)
                 status = 1;
             else
-                status = fail(g, "the stub cannot read %zu bytes at %#llx (reply '%.16s')",
+                status = rsp_error(g, "the stub cannot read %zu bytes at %#llx (reply '%.16s')",
                               g->mem_max, (unsigned long long)a, g->pkt);
         }
         got++;
@@ -678,7 +678,7 @@ char *gdb_rsp_monitor(struct gdb_rsp *g, const char *cmd)
     char hex[2 * 200 + 1];
     size_t n = strlen(cmd);
     if (n > 200) {
-        fail(g, "monitor command too long");
+        rsp_error(g, "monitor command too long");
         return NULL;
     }
     for (size_t i = 0; i < n; i++)
@@ -691,7 +691,7 @@ char *gdb_rsp_monitor(struct gdb_rsp *g, const char *cmd)
         size_t k = (g->pkt_len - 1) / 2;
         if (len + k > (16u << 20) || sockio_grow(&out, &cap, len + k + 1) ||
             hex_bytes(r + 1, (uint8_t *)out + len, k)) {
-            fail(g, "bad monitor output from the stub");
+            rsp_error(g, "bad monitor output from the stub");
             r = NULL;
             break;
         }
@@ -699,13 +699,13 @@ char *gdb_rsp_monitor(struct gdb_rsp *g, const char *cmd)
         r = next_reply(g) ? NULL : g->pkt;
     }
     if (r && strcmp(r, "OK"))
-        fail(g, "the stub does not run monitor commands (reply '%.16s')", r);
+        rsp_error(g, "the stub does not run monitor commands (reply '%.16s')", r);
     if (!r || strcmp(r, "OK")) {
         free(out);
         return NULL;
     }
     if (sockio_grow(&out, &cap, len + 1)) {
-        fail(g, "out of memory");
+        rsp_error(g, "out of memory");
         return NULL;
     }
     out[len] = '\0';
@@ -755,7 +755,7 @@ int gdb_rsp_wait_stop(struct gdb_rsp *g, int ms)
             continue;
         }
         if (g->pkt[0] == 'W' || g->pkt[0] == 'X')
-            return fail(g, "the guest exited (stub reply %.16s)", g->pkt);
+            return rsp_error(g, "the guest exited (stub reply %.16s)", g->pkt);
         if (is_stop(g->pkt)) {
             g->running = false;
             g->stops++;
@@ -770,6 +770,6 @@ int gdb_rsp_detach(struct gdb_rsp *g)
     if (!r)
         return -1;
     if (strcmp(r, "OK"))
-        return fail(g, "the stub refuses to detach (reply '%.16s')", r);
+        return rsp_error(g, "the stub refuses to detach (reply '%.16s')", r);
     return 0;
 }

@@ -21,9 +21,9 @@
 #include <string.h>
 #include <unistd.h>
 
-static int fail(struct qmp *q, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int qmp_error(struct qmp *q, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-static int fail(struct qmp *q, const char *fmt, ...)
+static int qmp_error(struct qmp *q, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -247,21 +247,21 @@ static int next_message(struct qmp *q, long long deadline)
             return 0;
         }
         if (q->in_len - q->in_pos > QMP_MAX_LINE)
-            return fail(q, "garbage from QMP (a line longer than %u bytes)", QMP_MAX_LINE);
+            return qmp_error(q, "garbage from QMP (a line longer than %u bytes)", QMP_MAX_LINE);
         if (q->in_pos > 0) {        /* keep the unparsed tail at the front */
             memmove(q->in, start, q->in_len - q->in_pos);
             q->in_len -= q->in_pos;
             q->in_pos = 0;
         }
         if (sockio_grow(&q->in, &q->in_cap, q->in_len + 65536))
-            return fail(q, "out of memory");
+            return qmp_error(q, "out of memory");
         ssize_t r = sockio_recv(q->fd, q->in + q->in_len, q->in_cap - q->in_len - 1, deadline);
         if (r == 0 || (r < 0 && errno == ECONNRESET))
-            return fail(q, "QMP closed the connection (QEMU exited?)");
+            return qmp_error(q, "QMP closed the connection (QEMU exited?)");
         if (r < 0 && errno == ETIMEDOUT)
-            return fail(q, "no answer from QMP within %.1f s", q->timeout_ms / 1000.0);
+            return qmp_error(q, "no answer from QMP within %.1f s", q->timeout_ms / 1000.0);
         if (r < 0)
-            return fail(q, "reading from QMP: %s", strerror(errno));
+            return qmp_error(q, "reading from QMP: %s", strerror(errno));
         q->in_len += (size_t)r;
     }
 }
@@ -288,7 +288,7 @@ static int error_reply(struct qmp *q, unsigned long id, const char *v, const cha
 {
     const char *d, *de;
     char *desc = qmp_json_member(v, ve, "desc", &d, &de) ? qmp_json_string(d, de, NULL) : NULL;
-    fail(q, "QMP %s: %s", q->names[id % QMP_PENDING], desc ? desc : "error");
+    qmp_error(q, "QMP %s: %s", q->names[id % QMP_PENDING], desc ? desc : "error");
     free(desc);
     return -1;
 }
@@ -301,7 +301,7 @@ unsigned long qmp_send(struct qmp *q, const char *command, const char *arguments
                      arguments ? ", \"arguments\": " : "");
     long long deadline = sockio_now_ms() + q->timeout_ms;
     if (q->fd < 0 || n < 0 || (size_t)n >= sizeof(head) || id - q->answered > QMP_PENDING) {
-        fail(q, "QMP %s: cannot send it", command);
+        qmp_error(q, "QMP %s: cannot send it", command);
         return 0;
     }
     snprintf(q->names[id % QMP_PENDING], sizeof(q->names[0]), "%s", command);
@@ -309,9 +309,9 @@ unsigned long qmp_send(struct qmp *q, const char *command, const char *arguments
         (arguments && sockio_send(q->fd, arguments, strlen(arguments), deadline)) ||
         sockio_send(q->fd, "}\n", 2, deadline)) {
         if (errno == EPIPE || errno == ECONNRESET)
-            fail(q, "QMP closed the connection (QEMU exited?)");
+            qmp_error(q, "QMP closed the connection (QEMU exited?)");
         else
-            fail(q, "sending to QMP: %s", strerror(errno));
+            qmp_error(q, "sending to QMP: %s", strerror(errno));
         return 0;
     }
     q->waited = false;
@@ -332,7 +332,7 @@ const char *qmp_reply(struct qmp *q, unsigned long id, size_t *len)
             continue;
         unsigned long got = qmp_json_member(q->msg, end, "id", &v, &ve) ? strtoul(v, NULL, 10) : 0;
         if (got != q->answered + 1) {       /* replies come in order */
-            fail(q, "garbage from QMP: '%.60s'", q->msg);
+            qmp_error(q, "garbage from QMP: '%.60s'", q->msg);
             return NULL;
         }
         q->answered = got;
@@ -341,7 +341,7 @@ const char *qmp_reply(struct qmp *q, unsigned long id, size_t *len)
             return NULL;
         }
         if (!qmp_json_member(q->msg, end, "return", &v, &ve)) {
-            fail(q, "garbage from QMP: '%.60s'", q->msg);
+            qmp_error(q, "garbage from QMP: '%.60s'", q->msg);
             return NULL;
         }
         if (got == id) {
@@ -349,7 +349,7 @@ const char *qmp_reply(struct qmp *q, unsigned long id, size_t *len)
             return v;
         }
     }
-    fail(q, "QMP: no request %lu waits for a reply", id);
+    qmp_error(q, "QMP: no request %lu waits for a reply", id);
     return NULL;
 }
 
@@ -374,7 +374,7 @@ int qmp_attach_fd(struct qmp *q, int fd, int timeout_ms)
     q->timeout_ms = timeout_ms;
     const char *v, *ve;
     if (sockio_nonblock(fd)) {
-        fail(q, "fcntl: %s", strerror(errno));
+        qmp_error(q, "fcntl: %s", strerror(errno));
         goto bad;
     }
     /* Leave negotiation at once: the reply is read with the next command's. */
@@ -382,12 +382,12 @@ int qmp_attach_fd(struct qmp *q, int fd, int timeout_ms)
         goto bad;
     if (next_message(q, sockio_now_ms() + timeout_ms)) {
         if (strstr(q->err, "no answer"))
-            fail(q, "no QMP greeting within %.1f s (a QMP socket serves one client at a "
+            qmp_error(q, "no QMP greeting within %.1f s (a QMP socket serves one client at a "
                  "time: is another connected?)", timeout_ms / 1000.0);
         goto bad;
     }
     if (!qmp_json_member(q->msg, q->msg + q->msg_len, "QMP", &v, &ve)) {
-        fail(q, "not a QMP greeting: '%.60s'", q->msg);
+        qmp_error(q, "not a QMP greeting: '%.60s'", q->msg);
         goto bad;
     }
     return 0;
@@ -413,7 +413,7 @@ unsigned long qmp_send_hmp(struct qmp *q, const char *command_line)
 {
     char args[300];
     if (strpbrk(command_line, "\"\\") || strlen(command_line) > 200) {
-        fail(q, "bad monitor command");
+        qmp_error(q, "bad monitor command");
         return 0;
     }
     snprintf(args, sizeof(args), "{\"command-line\": \"%s\"}", command_line);
@@ -426,7 +426,7 @@ char *qmp_reply_text(struct qmp *q, unsigned long id)
     const char *v = qmp_reply(q, id, &len);
     char *s = v ? qmp_json_string(v, v + len, NULL) : NULL;
     if (v && !s)
-        fail(q, "QMP human-monitor-command: a reply that is not a string");
+        qmp_error(q, "QMP human-monitor-command: a reply that is not a string");
     return s;
 }
 
@@ -442,7 +442,7 @@ int qmp_reply_running(struct qmp *q, unsigned long id)
     if (!v)
         return -1;
     if (!qmp_json_member(v, v + len, "running", &r, &re))
-        return fail(q, "QMP query-status: no 'running' in the reply");
+        return qmp_error(q, "QMP query-status: no 'running' in the reply");
     return re - r >= 4 && !memcmp(r, "true", 4);
 }
 
@@ -463,7 +463,7 @@ int qmp_wait_event(struct qmp *q, int ms)
             return strstr(q->err, "no answer") ? 0 : -1;
         if (note_event(q))
             return 1;
-        return fail(q, "garbage from QMP: '%.60s'", q->msg);
+        return qmp_error(q, "garbage from QMP: '%.60s'", q->msg);
     }
 }
 
