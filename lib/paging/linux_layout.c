@@ -68,8 +68,8 @@ struct image_ {
     virt_addr_t start, end, first;      /* first: the window's lowest mapping */
     bool first_exec;
     virt_addr_t text_end, ro_start, ro_end, data_start;
-    virt_addr_t after_ro;               /* the first mapping after rodata */
-    uint64_t data_bytes, after_ro_bytes;
+    virt_addr_t after;                  /* the first mapping after the text, then after rodata */
+    uint64_t data_bytes, after_bytes;
     virt_addr_t mod_lo;                 /* lowest mapping of another VA - PA (0: none) */
     uint64_t mod_bytes;
 };
@@ -200,10 +200,13 @@ static void image_step_(struct image_ *g, const struct pg_range *r, virt_addr_t 
             return;
         }
         g->state = IMG_GAP_;
+        g->after = r->start;
         /* fall through */
     case IMG_GAP_:
-        if (c != CLS_RO_)
+        if (c != CLS_RO_) {
+            g->after_bytes += r->size;
             return;
+        }
         g->state = IMG_RODATA_;
         g->ro_start = r->start;
         g->ro_end = end;
@@ -216,11 +219,12 @@ static void image_step_(struct image_ *g, const struct pg_range *r, virt_addr_t 
         /* _sdata is 2 MiB aligned (__end_rodata_hpage_align). */
         g->state = IMG_DATA_;
         g->data_start = round_up_(g->ro_end, PMD_SIZE);
-        g->after_ro = r->start;
+        g->after = r->start;
+        g->after_bytes = 0;
         /* fall through */
     default:
         g->data_bytes += overlap_(r->start, end, g->data_start, 0);
-        g->after_ro_bytes += r->size;
+        g->after_bytes += r->size;
         return;
     }
 }
@@ -326,7 +330,8 @@ static int first_range_(void *arg, const struct pg_range *r)
         w->why = PG_LW_WALK_BUDGET;
         return 1;
     }
-    if (r->kind == PG_RANGE_HOLE && r->level >= w->level)
+    /* Not present there, or a pointer back up the path (a recursive slot): no table of its own. */
+    if ((r->kind == PG_RANGE_HOLE && r->level >= w->level) || r->kind == PG_RANGE_CYCLE)
         return 0;
     if (r->kind == PG_RANGE_UNREADABLE) {
         w->why = PG_LW_UNREADABLE;
@@ -447,14 +452,15 @@ static void infer_image_(const struct scan_ *s, struct pg_linux_inferred *out)
     if (g->state >= IMG_RODATA_)
         add_region_(out, "Kernel rodata", g->ro_start, g->ro_end, PG_LW_REGION_RODATA,
                     g->ro_end - g->ro_start, 0);
-    if (g->state != IMG_DATA_)
-        return;
-    if (g->data_start < g->end)
+    if (g->state == IMG_DATA_ && g->data_start < g->end)
         add_region_(out, "Kernel data/bss", g->data_start, g->end, PG_LW_REGION_DATA,
                     g->data_bytes, 0);
-    else    /* an image without Linux's 2 MiB alignment of _sdata */
-        add_region_(out, "Kernel data/bss", g->after_ro, g->end, PG_LW_REGION_DATA_UNALIGNED,
-                    g->after_ro_bytes, 0);
+    else if (g->state == IMG_DATA_)     /* an image without Linux's 2 MiB-aligned _sdata */
+        add_region_(out, "Kernel data/bss", g->after, g->end, PG_LW_REGION_DATA_UNALIGNED,
+                    g->after_bytes, 0);
+    else if (g->state == IMG_GAP_)      /* no read-only part at all */
+        add_region_(out, "Kernel data/bss", g->after, g->end, PG_LW_REGION_DATA_NO_RODATA,
+                    g->after_bytes, 0);
 }
 
 /* MODULES_VADDR: after a 1 GiB image window when the text is randomised (or
@@ -731,6 +737,8 @@ static const char *const why_text_[PG_LW_NWHY_] = {
                           "the image's end; %s mapped",
     [PG_LW_REGION_DATA_UNALIGNED] = "writable and NX, from the end of rodata to the image's "
                                     "end (no 2 MiB-aligned _sdata inside the image); %s mapped",
+    [PG_LW_REGION_DATA_NO_RODATA] = "everything of the image after the text (no read-only, NX "
+                                    "part); %s mapped",
     [PG_LW_REGION_NO_RODATA] = "the whole image is executable (tables from before "
                                "mark_rodata_ro); %s",
     [PG_LW_REGION_MODULES] = "MODULES_VADDR up to MODULES_END; %s mapped",
