@@ -726,7 +726,8 @@ static const char *const why_text_[PG_LW_NWHY_] = {
                          "configuration",
     [PG_LW_WALK_BUDGET] = "the page tables there expand beyond the walk's budget",
     [PG_LW_UNREADABLE] = "a page table near %x is outside the memory",
-    [PG_LW_FIXED] = "Linux's fixed address; %s mapped, %d references to shared tables",
+    [PG_LW_FIXED] = "Linux's fixed address; %s mapped, shared-table references not "
+                    "expanded: %d",
     [PG_LW_REGION_DIRECT_MAP] = "page_offset_base up to the highest direct-mapped address; "
                                 "%s of RAM covered, physical addresses up to %x",
     [PG_LW_REGION_VMALLOC] = "vmalloc_base plus the area's size, %s",
