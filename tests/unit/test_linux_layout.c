@@ -204,13 +204,19 @@ static const struct pg_ram_range *ram_of(const struct lx *g, size_t *n)
 
 static struct pg_memo_slot memo[1 << 14];
 
-static void infer(const struct lx *g, phys_addr_t root, struct pg_linux_inferred *l)
+static void infer_ram(const struct lx *g, phys_addr_t root, const struct pg_ram_range *ram,
+                      size_t nram, struct pg_linux_inferred *l)
 {
     struct pg_ctx c = arena_ctx(&A, g->levels);
-    size_t nram;
-    const struct pg_ram_range *ram = ram_of(g, &nram);
     int r = pg_linux_layout_infer(&c, root, ram, nram, memo, N_(memo), l);
     cr_assert_eq(r, 0, "%s", pg_strerror(r));
+}
+
+static void infer(const struct lx *g, phys_addr_t root, struct pg_linux_inferred *l)
+{
+    size_t nram;
+    const struct pg_ram_range *ram = ram_of(g, &nram);
+    infer_ram(g, root, ram, nram, l);
 }
 
 static const struct pg_linux_region *region(const struct pg_linux_inferred *l, const char *name)
@@ -411,27 +417,34 @@ Test(linux_layout, modules_after_a_512m_window)
     cr_assert_eq(l.value[PG_LF_MODULES_VADDR].why, PG_LW_NO_MODULES);
 }
 
+/* Debian's bases with `ram` bytes of RAM in 1G pages. */
+static phys_addr_t build_big(struct lx *g, uint64_t ram)
+{
+    *g = debian_4level();
+    g->ram = ram;
+    g->dm_mask = PG_MASK_1G;
+    return build(g, NULL);
+}
+
 Test(linux_layout, ram_with_a_hole_and_no_ram_given)
 {
-    /* 3 GiB below the PCI hole and 2 GiB above 4 GiB, 1G pages. */
-    struct lx g = debian_4level();
-    g.ram = 6 * T_GiB;
-    g.dm_mask = PG_MASK_1G;
-    phys_addr_t root = build(&g, NULL);
+    /* 3 GiB below the PCI hole and 2 GiB above 4 GiB. */
+    struct lx g;
+    phys_addr_t root = build_big(&g, 6 * T_GiB);
     struct pg_ctx c = arena_ctx(&A, 4);
     cr_assert_eq(pg_unmap(&c, root, g.page_offset + 3 * T_GiB, g.page_offset + 4 * T_GiB, 0,
                           NULL), 0);
     struct pg_ram_range ram[] = { { 0, 0xA0000 }, { 0x100000, 3 * T_GiB },
                                   { 4 * T_GiB, 6 * T_GiB } };
     struct pg_linux_inferred l;
-    cr_assert_eq(pg_linux_layout_infer(&c, root, ram, N_(ram), memo, N_(memo), &l), 0);
+    infer_ram(&g, root, ram, N_(ram), &l);
     cr_assert_eq(l.verdict, PG_LV_LINUX);
     expect_value(&l, PG_LF_PAGE_OFFSET_BASE, g.page_offset);
     expect_region(&l, "Low Kernel Mapping", g.page_offset, g.page_offset + 6 * T_GiB);
     cr_assert_eq(l.value[PG_LF_PAGE_OFFSET_BASE].n[0], l.found.ram_bytes, "all RAM covered");
 
     /* Without RAM ranges: the candidate mapping most from physical address 0. */
-    cr_assert_eq(pg_linux_layout_infer(&c, root, NULL, 0, memo, N_(memo), &l), 0);
+    infer_ram(&g, root, NULL, 0, &l);
     cr_assert_eq(l.verdict, PG_LV_LINUX);
     expect_value(&l, PG_LF_PAGE_OFFSET_BASE, g.page_offset);
     cr_assert_eq(l.value[PG_LF_PAGE_OFFSET_BASE].why, PG_LW_DIRECT_MAP_NO_RAM);
@@ -440,14 +453,11 @@ Test(linux_layout, ram_with_a_hole_and_no_ram_given)
 Test(linux_layout, ram_starting_high_leaves_vmemmap_unknown)
 {
     /* RAM from 64 GiB only: its first struct page is 1 GiB above vmemmap_base. */
-    struct lx g = debian_4level();
-    g.ram = 66 * T_GiB;
-    g.dm_mask = PG_MASK_1G;
-    phys_addr_t root = build(&g, NULL);
-    struct pg_ctx c = arena_ctx(&A, 4);
+    struct lx g;
+    phys_addr_t root = build_big(&g, 66 * T_GiB);
     struct pg_ram_range ram[] = { { 64 * T_GiB, 66 * T_GiB } };
     struct pg_linux_inferred l;
-    cr_assert_eq(pg_linux_layout_infer(&c, root, ram, 1, memo, N_(memo), &l), 0);
+    infer_ram(&g, root, ram, 1, &l);
     cr_assert_eq(l.verdict, PG_LV_LINUX);
     expect_value(&l, PG_LF_VMALLOC_BASE, g.vmalloc);
     cr_assert(!l.value[PG_LF_VMEMMAP_BASE].known);
@@ -456,7 +466,7 @@ Test(linux_layout, ram_starting_high_leaves_vmemmap_unknown)
     /* RAM the direct map does not cover: not Linux's. */
     ram[0].start = 80 * T_GiB;
     ram[0].end = 82 * T_GiB;
-    cr_assert_eq(pg_linux_layout_infer(&c, root, ram, 1, memo, N_(memo), &l), 0);
+    infer_ram(&g, root, ram, 1, &l);
     expect_not_linux_(&l, PG_LV_NO_DIRECT_MAP);
 }
 
