@@ -93,8 +93,8 @@ static void synthetic(uint64_t ram, unsigned mask, const char *what)
 static void dump(const char *path)
 {
     struct ptl_target t;
-    struct ptl_input_opts in = { 0 };
-    if (ptl_target_open(&t, path, &in))
+    struct ptl_input_opts in = { .path = path };
+    if (ptl_target_open(&t, &in))
         exit(1);
     struct pg_ram_range ram[64];
     size_t n = 0;

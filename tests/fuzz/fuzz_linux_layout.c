@@ -2,10 +2,8 @@
  * fuzz_linux_layout.c: libFuzzer harness for lib/paging's Linux layout
  * inference (pg_linux_layout_infer) over hostile page tables.
  *
- * Input: as fuzz_ptlab_walk.c: an ELF core (CR3 and mode from its QEMU
- * note), or else a raw image whose first byte picks the mode (2..5) and next
- * four bytes the CR3, the rest being physical memory from address 0. The
- * tools/ptlab dump reader and target setup are included directly.
+ * Input: as fuzz_ptlab_walk.c's (fuzz_target.h): an ELF core, or a raw
+ * image with the mode and CR3 in its first five bytes.
  * The inference runs three times: with the dump's segments as the RAM, with
  * no RAM ranges, and with one RAM range taken from the input's last bytes;
  * its memo grows on -PG_ENOSPC as the tool's does.
@@ -22,9 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../tools/ptlab/dump.c"
-#include "../../tools/ptlab/target.c"
 #include <paging/linux_layout.h>
+
+#include "fuzz_target.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -90,40 +88,12 @@ static void infer(struct ptl_target *t, const struct pg_ram_range *ram, size_t n
     }
 }
 
-static int open_input(struct ptl_target *t, uint8_t *buf, size_t size)
-{
-    struct ptl_input_opts in;
-    char err[256];
-    memset(&in, 0, sizeof(in));
-    in.quiet = true;
-    memset(t, 0, sizeof(*t));
-    if (ptl_dump_parse(&t->dump, buf, size, false, err, sizeof(err)) == 0)
-        return ptl_target_init(t, "fuzz", &in);
-    if (size < 5 + 8)
-        return -1;
-    in.mode = 2 + (buf[0] & 3);
-    uint32_t cr3;
-    memcpy(&cr3, buf + 1, 4);
-    in.cr3 = cr3;
-    in.have_cr3 = true;
-    in.raw = true;
-    memset(t, 0, sizeof(*t));
-    if (ptl_dump_parse(&t->dump, buf + 5, size - 5, true, err, sizeof(err)))
-        return -1;
-    return ptl_target_init(t, "fuzz", &in);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    uint8_t *buf = malloc(size ? size : 1);
+    struct ptl_target t;
+    uint8_t *buf = fuzz_open_target(&t, data, size, 0);
     if (!buf)
         return 0;
-    memcpy(buf, data, size);
-    struct ptl_target t;
-    if (open_input(&t, buf, size)) {
-        free(buf);
-        return 0;
-    }
 
     struct pg_ram_range ram[16];
     size_t nram = 0;
