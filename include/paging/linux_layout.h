@@ -98,7 +98,7 @@ enum pg_linux_why {
     PG_LW_REGION_DATA,          /* n: bytes mapped */
     PG_LW_REGION_DATA_UNALIGNED, /* n: bytes mapped: data right after rodata (no 2 MiB _sdata) */
     PG_LW_REGION_DATA_NO_RODATA, /* n: bytes mapped: the image after the text, no rodata */
-    PG_LW_REGION_NO_RODATA,     /* n: bytes mapped: the image is one block (before mark_rodata_ro) */
+    PG_LW_REGION_NO_RODATA,     /* n: bytes mapped: one executable block (no mark_rodata_ro yet) */
     PG_LW_REGION_MODULES,       /* n: bytes mapped */
     PG_LW_REGION_FIXMAP,        /* n: bytes mapped, first fixmap page table */
     PG_LW_NWHY_
