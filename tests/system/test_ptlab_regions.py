@@ -191,6 +191,8 @@ def test_not_linux_found(cores):
     f = regions_json(cores["identity"])["found"]
     assert f["user_bytes"] == f["identity_bytes"] == 4 << 30
     assert f["kernel_bytes"] == 0 and f["top_level_user"] == 1 and f["top_level_kernel"] == 0
+    out = ptlab("regions", cores["identity"]).stdout
+    assert "found: 4G mapped in the lower half (4G of it with VA = PA), 0 in the upper half" in out
     f = regions_json(cores["recursive"])["found"]
     assert f["cycles"] == 1 and f["top_level_kernel"] == 1
     assert "1 recursive slot (first at ffffff0000000000)" in ptlab("regions",

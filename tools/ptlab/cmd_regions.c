@@ -57,12 +57,18 @@ static const char *why(const struct pg_linux_value *v, char *buf, size_t n)
 
 /* ---- text ---- */
 
+/* A byte count as ptl_size_str writes it, 0 as "0" (ptl_size_str's 0 is 2^64). */
+static const char *bytes_str(uint64_t n, char buf[32])
+{
+    return n ? ptl_size_str(n, buf) : "0";
+}
+
 static void text_found(const struct pg_linux_found *f)
 {
     char a[32], b[32], c[32];
     printf("found: %s mapped in the lower half (%s of it with VA = PA), %s in the upper half\n",
-           ptl_size_str(f->user_bytes, a), ptl_size_str(f->identity_bytes, b),
-           ptl_size_str(f->kernel_bytes, c));
+           bytes_str(f->user_bytes, a), bytes_str(f->identity_bytes, b),
+           bytes_str(f->kernel_bytes, c));
     printf("       top-level entries present: %u in the lower half, %u in the upper half\n",
            f->top_user, f->top_kernel);
     printf("       %u recursive slot%s (first at %016" PRIx64 "), %u references to shared "
@@ -70,8 +76,8 @@ static void text_found(const struct pg_linux_found *f)
            f->first_cycle, f->shared, f->unreadable);
     if (f->dm_delta)
         printf("       best direct-map candidate: VA - PA = %016" PRIx64 ", covering %s of "
-               "%s of RAM\n", f->dm_delta, ptl_size_str(f->dm_covered, a),
-               ptl_size_str(f->ram_bytes, b));
+               "%s of RAM\n", f->dm_delta, bytes_str(f->dm_covered, a),
+               bytes_str(f->ram_bytes, b));
     else
         printf("       no direct-map candidate (no 1 GiB-aligned VA - PA in the direct-map "
                "window)\n");
