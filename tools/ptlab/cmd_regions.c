@@ -71,9 +71,11 @@ static void text_found(const struct pg_linux_found *f)
            bytes_str(f->kernel_bytes, c));
     printf("       top-level entries present: %u in the lower half, %u in the upper half\n",
            f->top_user, f->top_kernel);
-    printf("       %u recursive slot%s (first at %016" PRIx64 "), %u references to shared "
-           "tables, %u unreadable tables\n", f->cycles, f->cycles == 1 ? "" : "s",
-           f->first_cycle, f->shared, f->unreadable);
+    printf("       %u recursive slot%s", f->cycles, f->cycles == 1 ? "" : "s");
+    if (f->cycles)
+        printf(" (first at %016" PRIx64 ")", f->first_cycle);
+    printf(", %u references to shared tables, %u unreadable tables\n", f->shared,
+           f->unreadable);
     if (f->dm_delta)
         printf("       best direct-map candidate: VA - PA = %016" PRIx64 ", covering %s of "
                "%s of RAM\n", f->dm_delta, bytes_str(f->dm_covered, a),
