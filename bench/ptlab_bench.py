@@ -5,8 +5,9 @@ Boots Debian's kernel with the busybox initramfs (the fixtures of
 tests/system/test_ptlab_qemu.py, cached in ${XDG_CACHE_HOME:-~/.cache}/ptlab)
 with -m 2G, stops it, times the HMP round trip of `info tlb` a few times,
 writes the dump, reads it once so it is in the page cache, then times
-`ptlab maps` (target <= 5 ms) and `ptlab maps --format qemu-tlb` (target
-<= 30 ms) as whole processes, and prints medians and the ratio to QEMU.
+`ptlab maps` (target <= 5 ms), `ptlab regions` (target <= 10 ms) and
+`ptlab maps --format qemu-tlb` (target <= 30 ms) as whole processes, and
+prints medians and the ratio to QEMU.
 Figures only: nothing here asserts a time.
 
 Usage: /usr/bin/python3 bench/ptlab_bench.py [--runs N] [--cpu qemu64|max] [--keep]
@@ -26,7 +27,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "system"))
 import test_ptlab_qemu as guests  # noqa: E402  (the fixture helpers)
 
 PTLAB = os.path.join(ROOT, "build", "ptlab")
-TARGETS = {"maps": 5.0, "qemu-tlb": 30.0}
+TARGETS = {"maps": 5.0, "regions": 10.0, "qemu-tlb": 30.0}
 
 
 def time_process(args, runs):
@@ -81,6 +82,7 @@ def main():
                                 text=True).stdout.count("\n")
     results = {
         "maps": time_process([PTLAB, "maps", dump], a.runs),
+        "regions": time_process([PTLAB, "regions", dump], a.runs),
         "qemu-tlb": time_process([PTLAB, "maps", "--format", "qemu-tlb", dump], a.runs),
         "qemu-mem": time_process([PTLAB, "maps", "--format", "qemu-mem", dump], a.runs),
         "ptdump": time_process([PTLAB, "maps", "--format", "ptdump", dump], a.runs),
@@ -100,7 +102,7 @@ def main():
     for name, (med, mn) in results.items():
         target = TARGETS.get(name)
         print("%-22s %10.2f %10.2f %10s %11.1fx%s" % (
-            "maps" if name == "maps" else ("lint" if name == "lint" else "maps --format " + name),
+            name if name in ("maps", "regions", "lint") else "maps --format " + name,
             med, mn, "%.0f" % target if target else "-", qemu_med / med,
             "" if not target else ("  (met)" if med <= target else "  (MISSED)")))
     if a.keep:

@@ -108,15 +108,16 @@ def _cpio_newc(entries):
     return out.getvalue()
 
 
-def busybox_initramfs():
-    """Path of a cached gzip'd cpio with Debian's static busybox and an /init that prints READY."""
+def busybox_initramfs(init=INIT_SCRIPT, name="initramfs-busybox"):
+    """Path of a cached gzip'd cpio (NAME.cpio.gz) with Debian's static busybox and an /init
+    (by default one that prints READY)."""
     busybox = Path("/bin/busybox")
     if not busybox.exists():
         raise RuntimeError("/bin/busybox missing: scripts/install-deps check installs busybox-static")
-    out = cache_dir() / "initramfs-busybox.cpio.gz"
+    out = cache_dir() / (name + ".cpio.gz")
     blob = busybox.read_bytes()
-    stamp = cache_dir() / "initramfs-busybox.key"
-    key = hashlib.sha256(blob + INIT_SCRIPT.encode()).hexdigest()
+    stamp = cache_dir() / (name + ".key")
+    key = hashlib.sha256(blob + init.encode()).hexdigest()
     if out.exists() and stamp.exists() and stamp.read_text() == key:
         return out
     entries = [
@@ -126,7 +127,7 @@ def busybox_initramfs():
         ("proc", stat.S_IFDIR | 0o755, b"", 0, 0),
         ("sys", stat.S_IFDIR | 0o755, b"", 0, 0),
         ("bin/busybox", stat.S_IFREG | 0o755, blob, 0, 0),
-        ("init", stat.S_IFREG | 0o755, INIT_SCRIPT.encode(), 0, 0),
+        ("init", stat.S_IFREG | 0o755, init.encode(), 0, 0),
     ]
     tmp = out.with_suffix(".tmp")
     tmp.write_bytes(gzip.compress(_cpio_newc(entries), 6))
