@@ -81,7 +81,7 @@ def test_accesstest_usage():
 if os.environ.get("PTLAB_MATRIX") == "full":
     @pytest.mark.parametrize("name,append", MODES, ids=[m[0] for m in MODES])
     def test_accesstest_full(name, append):
-        b, (run, cpl3, mismatches, excluded) = run_accesstest(append, "full", deadline=1800)
+        b, (run, cpl3, mismatches, excluded) = run_accesstest(append, "full", deadline=3600)
         assert b.status == EXIT_SUCCESS, b.output[-3000:]
         assert "%s paging" % name in b.output
         assert mismatches == 0, b.output[-3000:]
