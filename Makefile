@@ -1,10 +1,11 @@
 # ptlab: x86-64 page tables, booted and explained.
 #
-# Targets: all (default), run, gdb, iso, check, unit, system, fuzz, matrix, bench, clean.
+# Targets: all (default), run, gdb, iso, check, unit, system, fuzz, freestanding, matrix,
+# bench, install, uninstall, clean.
 # Everything is built under build/, which mirrors the source tree.
 #
 #   build/bzImage          the kernel, bootable by QEMU -kernel or GRUB's `linux`
-#   build/ptlab            the host tool (issue: host tool)
+#   build/ptlab            the host tool that reads QEMU guests' page tables
 #   build/host/libptlab.a  host build of the freestanding libraries (for tools and benches)
 #   build/san/libptlab.a   the same under ASan+UBSan (for unit tests)
 
@@ -48,8 +49,12 @@ K_CFLAGS      := $(FREE_BASE) -m64 -mno-red-zone -mcmodel=kernel -fno-pic -fno-p
 # Kernel code that runs before the jump to the virtual address (identity mapped): PIC.
 K_EARLY_CFLAGS := $(FREE_BASE) -m64 -mno-red-zone -fpic -fvisibility=hidden -fno-jump-tables -DKERNEL
 
-HOST_CFLAGS   := -std=gnu11 $(WARN) -O2 -g -Iinclude -D_GNU_SOURCE
+HOST_BASE     := -std=gnu11 $(WARN) -g -Iinclude -D_GNU_SOURCE
+HOST_CFLAGS   := $(HOST_BASE) -O2
 SAN_FLAGS     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# libFuzzer harnesses (clang): the host flags at -O1, with the sanitizers above.
+FUZZ_CC       := clang
+FUZZ_CFLAGS   := $(HOST_BASE) -O1 $(SAN_FLAGS)
 DEPFLAGS       = -MMD -MP
 
 # ---------------------------------------------------------------------------
@@ -114,7 +119,8 @@ include arch/x86/Makefile.boot
 # ---------------------------------------------------------------------------
 # Top-level targets.
 # ---------------------------------------------------------------------------
-.PHONY: all deps deps-check run gdb iso check unit system fuzz matrix bench clean
+.PHONY: all deps deps-check run gdb iso check check-build unit system fuzz freestanding matrix bench \
+        install uninstall clean
 
 all: $(B)/bzImage $(PTLAB_BIN)
 
@@ -149,20 +155,27 @@ $(B)/ptlab.iso: $(B)/bzImage scripts/grub.cfg
 unit: $(UNIT_BINS)
 	@scripts/run-unit $(UNIT_BINS)
 
-system: all $(B)/ptlab.iso
+system: all
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests/system $(PYTEST_ARGS)
 
-# Short fuzz pass over every tests/fuzz harness (FUZZ_SECONDS each).
+# Short fuzz pass over every tests/fuzz harness (FUZZ_SECONDS each; FUZZ_NAMES: some only).
 FUZZ_SECONDS ?= 5
+FUZZ_NAMES   ?=
 fuzz:
-	scripts/fuzz-smoke $(FUZZ_SECONDS)
+	FUZZ_CC="$(FUZZ_CC)" FUZZ_CFLAGS="$(FUZZ_CFLAGS)" scripts/fuzz-smoke $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
+# The freestanding library objects of every boot environment, as the build made them.
+FREESTANDING_OBJS = $(filter $(foreach e,setup blob32 zo kernel,$(B)/$(e)/lib/%),\
+                    $(SETUP_OBJS) $(BLOB32_OBJS) $(ZO_OBJS) $(KERNEL_OBJS))
+freestanding: $(B)/bzImage
+	@scripts/check-freestanding $(sort $(FREESTANDING_OBJS))
+
+# Everything check runs before the suites.
+check-build: all $(UNIT_BINS)
+
+# make check: every suite, each timed, then one summary line per suite (scripts/run-check).
 check: deps-check
-	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(B)/ptlab.iso
-	scripts/check-freestanding
-	@$(MAKE) --no-print-directory unit
-	@$(MAKE) --no-print-directory fuzz
-	@$(MAKE) --no-print-directory system
+	@MAKE="$(MAKE)" scripts/run-check
 
 matrix: deps-check all $(B)/ptlab.iso $(B)/tests/unit/test_mmu_enum
 	PTLAB_MATRIX=full $(B)/tests/unit/test_mmu_enum    # the whole kvm-unit-tests access enumeration
@@ -170,6 +183,18 @@ matrix: deps-check all $(B)/ptlab.iso $(B)/tests/unit/test_mmu_enum
 
 bench: deps-check all $(BENCH_BINS) $(B)/bench/stub-bzImage
 	@scripts/run-bench $(BENCH_BINS)
+
+# The host tool alone, for packagers and for people who only want ptlab:
+# make install [PREFIX=/usr/local] [DESTDIR=]  (builds nothing but build/ptlab)
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+install: $(B)/ptlab
+	install -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(MANDIR)/man1"
+	install -m 755 $(B)/ptlab "$(DESTDIR)$(BINDIR)/ptlab"
+	install -m 644 docs/ptlab.1 "$(DESTDIR)$(MANDIR)/man1/ptlab.1"
+uninstall:
+	rm -f "$(DESTDIR)$(BINDIR)/ptlab" "$(DESTDIR)$(MANDIR)/man1/ptlab.1"
 
 clean:
 	rm -rf $(B) .gdbinit

@@ -1,5 +1,5 @@
 """ptlab_bench: how fast build/ptlab reads a 2 GiB Linux guest dump, next to
-QEMU's own `info tlb` on the same guest (issue: host tool, "Speed").
+QEMU's own `info tlb` on the same guest.
 
 Boots Debian's kernel with the busybox initramfs (the guest of
 tests/system/linux_guest.py, cached in ${XDG_CACHE_HOME:-~/.cache}/ptlab)

@@ -1,6 +1,6 @@
 /*
  * exec.c: execve of a program embedded in the kernel image (Linux:
- * fs/exec.c, fs/binfmt_elf.c), seed 003's second path to pgd_alloc:
+ * fs/exec.c, fs/binfmt_elf.c), the second path to pgd_alloc:
  *
  *   execve -> do_execve -> mm_alloc -> mm_init -> pgd_alloc
  *
@@ -56,14 +56,7 @@ static int map_filled_page(struct mm_struct *mm, const struct vm_area_struct *vm
 		return -ENOMEM;
 	if (n)
 		memcpy((char *)page_address(page) + off, src, n);
-	int err = pg_map(&mm->ctx, __pa(mm->pgd), va, va + PAGE_SIZE, page_to_phys(page), vma_page_prot(vma),
-			 PG_MASK_4K, 0, 0);
-	if (err) {
-		put_page(page);
-		return err == -PG_ENOMEM ? -ENOMEM : -ENOEXEC;
-	}
-	mm->rss++;
-	return 0;
+	return map_user_page(mm, vma, va, page);
 }
 
 static int load_segment(struct mm_struct *mm, const struct user_program *prog, const struct elf64_phdr *ph)
@@ -128,13 +121,9 @@ static int setup_arg_pages(struct mm_struct *mm, int argc, char *const argv[], u
 	*w++ = 0;
 	*w++ = 0;
 	*w++ = 0;
-	err = pg_map(&mm->ctx, __pa(mm->pgd), page_va, STACK_TOP, page_to_phys(page),
-		     vma_page_prot(find_vma(mm, page_va)), PG_MASK_4K, 0, 0);
-	if (err) {
-		put_page(page);
-		return -ENOMEM;
-	}
-	mm->rss++;
+	err = map_user_page(mm, find_vma(mm, page_va), page_va, page);
+	if (err)
+		return err;
 	*sp = page_va + top;
 	return 0;
 }

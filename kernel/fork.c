@@ -1,6 +1,6 @@
 /*
  * fork.c: address spaces and fork (Linux: kernel/fork.c, mm/memory.c's
- * copy_page_range), seed 003's first path to pgd_alloc:
+ * copy_page_range), the first path to pgd_alloc:
  *
  *   fork -> do_fork -> dup_mm -> mm_init -> pgd_alloc -> clone_pgd_range
  *

@@ -233,9 +233,10 @@ int ptdump_user_pid(const char *pid_arg)
 	struct task_struct *t = task_arg(pid_arg, true);
 	if (!t)
 		return 1;
-	static const struct pg_marker markers[] = { { 0, "User Space", 0 }, { 0, 0, 0 } };
-	struct pg_va_range range = { 0, kernel_ctx.levels == 5 ? 1ULL << 56 : 1ULL << 47 };
-	struct pg_ptdump_opts opts = { .markers = markers, .ranges = &range, .nranges = 1 };
+	size_t nranges;
+	/* Linux's ranges: the first is user space. */
+	const struct pg_va_range *user = pg_ptdump_ranges_linux(kernel_ctx.levels, &nranges);
+	struct pg_ptdump_opts opts = { .markers = kernel_ptdump_markers(), .ranges = user, .nranges = 1 };
 	printk("pid %d (%s): pgd 0x%llx, the user half (entries 0..%u)\n", t->pid, t->comm,
 	       (unsigned long long)__pa(t->mm->pgd), KERNEL_PGD_BOUNDARY - 1);
 	int err = pg_fmt_ptdump(&t->mm->ctx, __pa(t->mm->pgd), &opts, &console_sink);

@@ -45,11 +45,86 @@ static void history_add(const char *line)
 	history_count++;
 }
 
+/* The line being edited. */
+struct line {
+	char *buf;
+	size_t len, pos;
+	bool overflow;           /* more was typed than fits: the line is refused at Enter */
+	unsigned int browse;     /* 0 = the line being typed; k = the k-th most recent history line */
+};
+
+/* Up (older) or down (newer) in the history: the line becomes that entry. */
+static void history_browse(struct line *l, bool older)
+{
+	unsigned int avail = history_count < HISTORY_SIZE ? history_count : HISTORY_SIZE;
+
+	if (older && l->browse < avail)
+		l->browse++;
+	else if (!older && l->browse > 0)
+		l->browse--;
+	else
+		return;
+	if (l->browse == 0) {
+		l->len = 0;
+	} else {
+		const char *h = history[(history_count - l->browse) % HISTORY_SIZE];
+		l->len = strlen(h);
+		memcpy(l->buf, h, l->len);
+	}
+	l->pos = l->len;
+	l->overflow = false;
+}
+
+/* The final byte of a cursor-key sequence (ESC [ c or ESC O c; Home/End as H/F). */
+static void cursor_key(struct line *l, char c)
+{
+	switch (c) {
+	case 'C': if (l->pos < l->len) l->pos++; break;
+	case 'D': if (l->pos > 0) l->pos--; break;
+	case 'H': l->pos = 0; break;
+	case 'F': l->pos = l->len; break;
+	case 'A': history_browse(l, true); break;
+	case 'B': history_browse(l, false); break;
+	default: break;
+	}
+}
+
+/* An editing control byte (Backspace, Ctrl-A/E/U). returns: false if it changed nothing. */
+static bool control_key(struct line *l, char c)
+{
+	switch (c) {
+	case 0x7f:
+	case 0x08:
+		if (l->pos == 0)
+			return false;
+		memmove(l->buf + l->pos - 1, l->buf + l->pos, l->len - l->pos);
+		l->pos--;
+		l->len--;
+		return true;
+	case 0x01: l->pos = 0; return true;                             /* Ctrl-A */
+	case 0x05: l->pos = l->len; return true;                        /* Ctrl-E */
+	case 0x15: l->len = l->pos = 0; l->overflow = false; return true; /* Ctrl-U */
+	default: return false; /* other control and non-ASCII bytes: ignored */
+	}
+}
+
+/* A printable byte at the cursor. returns: false if the line is full. */
+static bool insert_char(struct line *l, char c)
+{
+	if (l->len >= READLINE_MAX - 1) {
+		l->overflow = true; /* keep reading to the end of the line, drop the rest */
+		return false;
+	}
+	memmove(l->buf + l->pos + 1, l->buf + l->pos, l->len - l->pos);
+	l->buf[l->pos++] = c;
+	l->len++;
+	return true;
+}
+
 int readline(const char *prompt, char *buf)
 {
-	size_t len = 0, pos = 0, shown = 0; /* shown: where the terminal's cursor is */
-	bool overflow = false;
-	unsigned int browse = 0; /* 0 = the line being typed; k = k-th most recent */
+	struct line l = { .buf = buf };
+	size_t shown = 0;        /* where the terminal's cursor is */
 	int esc = 0;             /* escape-sequence state: 1 after ESC, 2 after ESC [ or ESC O */
 	char esc_arg = 0;
 	static char last;
@@ -74,86 +149,35 @@ int readline(const char *prompt, char *buf)
 			esc = 0;
 			if (c == '~')
 				c = esc_arg == '1' ? 'H' : esc_arg == '4' ? 'F' : 0;
-			switch (c) {
-			case 'C': if (pos < len) pos++; break;
-			case 'D': if (pos > 0) pos--; break;
-			case 'H': pos = 0; break;
-			case 'F': pos = len; break;
-			case 'A':
-			case 'B': {
-				unsigned int avail = history_count < HISTORY_SIZE ? history_count : HISTORY_SIZE;
-				if (c == 'A' && browse < avail)
-					browse++;
-				else if (c == 'B' && browse > 0)
-					browse--;
-				else
-					break;
-				if (browse == 0)
-					len = 0;
-				else {
-					const char *h = history[(history_count - browse) % HISTORY_SIZE];
-					len = strlen(h);
-					memcpy(buf, h, len);
-				}
-				pos = len;
-				overflow = false;
-				break;
-			}
-			default: break;
-			}
-			redraw(shown, buf, len, pos);
-			shown = pos;
-			continue;
-		}
-
-		switch (c) {
-		case '\n':
-			if (prev == '\r')
-				continue; /* CR LF is one Enter */
-			/* fall through */
-		case '\r':
+			cursor_key(&l, c);
+		} else if (c == '\n' && prev == '\r') {
+			continue; /* CR LF is one Enter */
+		} else if (c == '\n' || c == '\r') {
 			puts_raw("\r\n");
-			buf[len] = '\0';
-			if (overflow)
+			buf[l.len] = '\0';
+			if (l.overflow)
 				return -1;
 			history_add(buf);
-			return (int)len;
-		case 0x1b:
+			return (int)l.len;
+		} else if (c == 0x1b) {
 			esc = 1;
 			continue;
-		case 0x7f:
-		case 0x08:
-			if (pos == 0)
-				continue;
-			memmove(buf + pos - 1, buf + pos, len - pos);
-			pos--;
-			len--;
-			break;
-		case 0x01: pos = 0; break;        /* Ctrl-A */
-		case 0x05: pos = len; break;      /* Ctrl-E */
-		case 0x15: len = pos = 0; overflow = false; break; /* Ctrl-U */
-		case 0x03:                        /* Ctrl-C */
+		} else if (c == 0x03) { /* Ctrl-C */
 			puts_raw("^C\r\n");
 			buf[0] = '\0';
 			return -2;
-		default:
-			if ((unsigned char)c < 0x20 || (unsigned char)c > 0x7e)
-				continue; /* other control and non-ASCII bytes: ignored */
-			if (len >= READLINE_MAX - 1) {
-				overflow = true; /* keep reading to the end of the line, drop the rest */
+		} else if ((unsigned char)c >= 0x20 && (unsigned char)c <= 0x7e) {
+			if (!insert_char(&l, c))
 				continue;
-			}
-			memmove(buf + pos + 1, buf + pos, len - pos);
-			buf[pos++] = c;
-			len++;
-			if (pos == len && shown == pos - 1) { /* typing at the end: plain echo */
+			if (l.pos == l.len && shown == l.pos - 1) { /* typing at the end: plain echo */
 				serial_putc(c);
-				shown = pos;
+				shown = l.pos;
 				continue;
 			}
-			break;
+		} else if (!control_key(&l, c)) {
+			continue;
 		}
-		redraw(shown, buf, len, pos);
-		shown = pos;
+		redraw(shown, buf, l.len, l.pos);
+		shown = l.pos;
 	}
 }

@@ -2,6 +2,8 @@
  * selftest.c: in-kernel tests (see linux/selftest.h), run when the command
  * line says `test=all` or `test=name,...`. They check the live kernel from
  * the inside; tests/system checks the same things from outside through QEMU.
+ * One table names them all: a name it does not hold refuses the boot, and a
+ * selection that runs nothing fails instead of passing.
  */
 #include <asm/console.h>
 #include <asm/page.h>
@@ -10,54 +12,15 @@
 #include <asm/sections.h>
 #include <asm/traps.h>
 #include <lib/cmdline.h>
-#include <linux/accesstest.h>
 #include <linux/compiler.h>
 #include <linux/memblock.h>
 #include <linux/mm.h>
 #include <linux/selftest.h>
+#include <linux/shell.h>
+
+#include "mmutest/mmutest.h"
 
 bool test_process(void); /* kernel/proc_test.c */
-
-/*
- * The live MMU checks (issue 9, docs/mmu.md) as selftests, so that a boot
- * command line without spaces can run them (GRUB's `linux` re-quotes a
- * run= script with spaces): modes, modes_illegal, accesstest_quick,
- * accesstest_full run the shell commands `modes`, `modes illegal`,
- * `accesstest quick`, `accesstest full`; each passes iff the command
- * returns 0 (every step or combination agrees with the model).
- */
-static bool run_live(char *cmd, char *arg)
-{
-	char *argv[3] = { cmd, arg, 0 };
-	return (cmd[0] == 'm' ? modes_command : accesstest_command)(arg ? 2 : 1, argv) == 0;
-}
-
-static bool test_modes(void)
-{
-	return run_live("modes", 0);
-}
-
-static bool test_modes_illegal(void)
-{
-	return run_live("modes", "illegal");
-}
-
-static bool test_accesstest_quick(void)
-{
-	return run_live("accesstest", "quick");
-}
-
-static bool test_accesstest_full(void)
-{
-	return run_live("accesstest", "full");
-}
-
-struct selftest {
-	const char *name;
-	bool early; /* runs before init_mem_mapping */
-	bool (*fn)(void);
-	bool named_only; /* not part of test=all: runs only when named */
-};
 
 /* A read through __va of memory above 4 GiB (or the top of RAM) before the direct map exists. */
 static bool test_early_pf(void)
@@ -229,55 +192,154 @@ static bool test_buddy(void)
 	return true;
 }
 
-static const struct selftest selftests[] = {
-	{ "early_pf", true, test_early_pf, false },
-	{ "early_pf_pool_reset", true, test_early_pf_pool_reset, false },
-	{ "direct_map", false, test_direct_map, false },
-	{ "wx", false, test_wx, false },
-	{ "pa_va", false, test_pa_va, false },
-	{ "nofault", false, test_nofault, false },
-	{ "buddy", false, test_buddy, false },
-	{ "process", false, test_process, false },
-	{ "modes", false, test_modes, true },
-	{ "modes_illegal", false, test_modes_illegal, true },
-	{ "accesstest_quick", false, test_accesstest_quick, true },
-	{ "accesstest_full", false, test_accesstest_full, true },
+/*
+ * The live MMU checks (docs/mmu.md, "On the live CPU") as selftests, so that a
+ * boot command line without spaces can run them (GRUB's `linux` re-quotes a
+ * run= script with spaces): modes, modes_illegal, accesstest_quick and
+ * accesstest_full run the shell commands `modes`, `modes illegal`,
+ * `accesstest quick` and `accesstest full`. Each passes iff the command
+ * returns 0 (every step or combination agrees with the model) and every page
+ * it took is free again.
+ */
+static bool run_command(int (*command)(int argc, char **argv), char *name, char *arg)
+{
+	char *argv[3] = { name, arg, 0 };
+	uint64_t free0 = nr_free_pages();
+
+	KTEST_CHECK(command(arg ? 2 : 1, argv) == 0);
+	KTEST_CHECK(nr_free_pages() == free0);
+	return true;
+}
+
+static bool test_modes(void)
+{
+	return run_command(modes_command, "modes", 0);
+}
+
+static bool test_modes_illegal(void)
+{
+	return run_command(modes_command, "modes", "illegal");
+}
+
+static bool test_accesstest_quick(void)
+{
+	return run_command(accesstest_command, "accesstest", "quick");
+}
+
+static bool test_accesstest_full(void)
+{
+	return run_command(accesstest_command, "accesstest", "full");
+}
+
+#define ST_EARLY      0x1u /* runs before init_mem_mapping, on the early #PF map */
+#define ST_NAMED_ONLY 0x2u /* not part of test=all: runs only when named */
+
+static const struct selftest {
+	const char *name;
+	bool (*fn)(void);
+	unsigned int flags;
+} selftests[] = {
+	{ "early_pf", test_early_pf, ST_EARLY },
+	{ "early_pf_pool_reset", test_early_pf_pool_reset, ST_EARLY },
+	{ "direct_map", test_direct_map, 0 },
+	{ "wx", test_wx, 0 },
+	{ "pa_va", test_pa_va, 0 },
+	{ "nofault", test_nofault, 0 },
+	{ "buddy", test_buddy, 0 },
+	{ "process", test_process, 0 },
+	{ "modes", test_modes, ST_NAMED_ONLY },
+	{ "modes_illegal", test_modes_illegal, ST_NAMED_ONLY },
+	{ "accesstest_quick", test_accesstest_quick, ST_NAMED_ONLY },
+	{ "accesstest_full", test_accesstest_full, ST_NAMED_ONLY },
 };
 
-static char test_list[256];
+#define NR_SELFTESTS (sizeof(selftests) / sizeof(selftests[0]))
 
-static bool selected(const char *name, bool named_only)
+/* What test= asked for, parsed once (the first selftest_run, before init_mem_mapping). */
+static struct {
+	bool parsed, requested;
+	bool selected[NR_SELFTESTS];
+	unsigned int ran;
+	char list[256];
+} sel;
+
+/* A refused boot: `test=NAME` names no selftest. The message lists the known names. */
+static __attribute__((noreturn)) void unknown_selftest(const char *name)
 {
-	size_t n = strlen(name);
-	if (cmdline_get_option(boot_command_line, "test", test_list, sizeof(test_list)) < 0)
-		return false;
-	for (const char *p = test_list; *p;) {
-		const char *e = p;
-		while (*e && *e != ',')
-			e++;
-		if ((size_t)(e - p) == 3 && memcmp(p, "all", 3) == 0 && !named_only)
-			return true;
-		if ((size_t)(e - p) == n && memcmp(p, name, n) == 0)
-			return true;
-		p = *e ? e + 1 : e;
+	char known[256] = "all";
+	size_t n = strlen(known);
+
+	for (unsigned int i = 0; i < NR_SELFTESTS; i++) {
+		size_t len = strlen(selftests[i].name);
+		if (n + 2 + len >= sizeof(known))
+			break;
+		memcpy(known + n, ", ", 2);
+		memcpy(known + n + 2, selftests[i].name, len + 1);
+		n += 2 + len;
 	}
-	return false;
+	panic("test=%s: unknown (known: %s)", name, known);
+}
+
+/* Select the test called word (or every test of test=all); an unknown word refuses the boot. */
+static void select_word(const char *word)
+{
+	bool all = streq(word, "all"), found = all;
+
+	for (unsigned int i = 0; i < NR_SELFTESTS; i++) {
+		if (streq(word, selftests[i].name) || (all && !(selftests[i].flags & ST_NAMED_ONLY))) {
+			sel.selected[i] = true;
+			found = true;
+		}
+	}
+	if (!found)
+		unknown_selftest(word);
+}
+
+static void parse_selection(void)
+{
+	if (sel.parsed)
+		return;
+	sel.parsed = true;
+	int n = cmdline_get_option(boot_command_line, "test", sel.list, sizeof(sel.list));
+	if (n == -1)
+		return;
+	if (n < 0)
+		panic("test=: the list is longer than %u characters", (unsigned int)sizeof(sel.list) - 1);
+	sel.requested = true;
+	for (char *word = sel.list; *word;) {
+		char *end = word;
+		while (*end && *end != ',')
+			end++;
+		bool last = !*end;
+		*end = '\0';
+		if (*word)
+			select_word(word);
+		word = last ? end : end + 1;
+	}
 }
 
 bool selftest_requested(void)
 {
-	return cmdline_get_option(boot_command_line, "test", test_list, sizeof(test_list)) >= 0;
+	parse_selection();
+	return sel.requested;
 }
 
 bool selftest_run(bool early)
 {
 	bool all_ok = true;
-	for (unsigned int i = 0; i < sizeof(selftests) / sizeof(selftests[0]); i++) {
-		if (selftests[i].early != early || !selected(selftests[i].name, selftests[i].named_only))
+
+	parse_selection();
+	for (unsigned int i = 0; i < NR_SELFTESTS; i++) {
+		if (!sel.selected[i] || ((selftests[i].flags & ST_EARLY) != 0) != early)
 			continue;
 		bool ok = selftests[i].fn();
 		printk("test %s: %s\n", selftests[i].name, ok ? "OK" : "FAILED");
 		all_ok &= ok;
+		sel.ran++;
+	}
+	if (!early && sel.requested && !sel.ran) {
+		printk("selftests: test= selected no test, so nothing was checked\n");
+		return false;
 	}
 	return all_ok;
 }

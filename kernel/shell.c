@@ -4,6 +4,7 @@
  * lib/paging; memory is touched only through the fault-safe copies, so a bad
  * address prints a decoded page-fault report and the shell goes on.
  */
+#include <asm/boot.h>
 #include <asm/console.h>
 #include <asm/cpufeature.h>
 #include <asm/page.h>
@@ -14,7 +15,7 @@
 #include <asm/traps.h>
 #include <lib/cmdline.h>
 #include <lib/vsprintf.h>
-#include <linux/accesstest.h>
+#include "mmutest/mmutest.h"   /* accesstest, modes */
 #include <linux/memblock.h>
 #include <linux/mm.h>
 #include <linux/proc_shell.h>
@@ -51,7 +52,7 @@ const struct pg_sink console_sink = { sink_write, 0 };
 static int usage(const char *name)
 {
 	for (const struct command *c = commands; c->name; c++)
-		if (strlen(c->name) == strlen(name) && memcmp(c->name, name, strlen(name)) == 0)
+		if (streq(c->name, name))
 			printk("usage: %s %s\n", c->name, c->args);
 	return 1;
 }
@@ -63,6 +64,30 @@ static bool arg_u64(const char *s, uint64_t *v)
 		return true;
 	printk("error: '%s' is not a number (use decimal or 0x-prefixed hex)\n", s);
 	return false;
+}
+
+/* Parse a VA that must be canonical in the running mode; prints the error. returns: false if not. */
+static bool arg_canonical_va(const char *s, uint64_t *va)
+{
+	if (!arg_u64(s, va))
+		return false;
+	if (pg_is_canonical(kernel_ctx.levels, *va))
+		return true;
+	printk("error: 0x%llx is not canonical\n", (unsigned long long)*va);
+	return false;
+}
+
+/*
+ * The one number argument of `pa VA`, `va PA`, `explain VA`.
+ * returns: false (usage or error printed) if it is absent or malformed.
+ */
+static bool one_u64_arg(int argc, char **argv, uint64_t *v)
+{
+	if (argc != 2) {
+		usage(argv[0]);
+		return false;
+	}
+	return arg_u64(argv[1], v);
 }
 
 bool streq(const char *a, const char *b)
@@ -91,15 +116,16 @@ static void print_last_fault(const char *what)
 	}
 }
 
+/* The paging mode the registers say (current_paging_mode), as `regs` names it. */
 static const char *paging_mode_name(void)
 {
-	if (!(read_cr0() & X86_CR0_PG))
-		return "none";
-	if (!(read_cr4() & X86_CR4_PAE))
-		return "32-bit";
-	if (!(read_efer_safe() & EFER_LMA))
-		return "PAE";
-	return (read_cr4() & X86_CR4_LA57) ? "5-level (57-bit linear)" : "4-level (48-bit linear)";
+	switch (current_paging_mode()) {
+	case PG_MODE_32BIT: return "32-bit";
+	case PG_MODE_PAE: return "PAE";
+	case PG_MODE_4LEVEL: return "4-level (48-bit linear)";
+	case PG_MODE_5LEVEL: return "5-level (57-bit linear)";
+	default: return "none";
+	}
 }
 
 /* ------------------------------------------------------------ commands */
@@ -133,7 +159,8 @@ static int cmd_regs(int argc, char **argv)
 	printk("CR0  0x%016llx ", (unsigned long long)read_cr0());
 	print_bits(read_cr0(), cr0_bits, 32);
 	printk("CR2  0x%016llx\n", (unsigned long long)read_cr2());
-	printk("CR3  0x%016llx  table 0x%llx\n", (unsigned long long)cr3, (unsigned long long)(cr3 & PTE_PFN_MASK));
+	printk("CR3  0x%016llx  table 0x%llx\n", (unsigned long long)cr3,
+	       (unsigned long long)pg_cr3_root(current_paging_mode(), cr3));
 	printk("CR4  0x%016llx ", (unsigned long long)cr4);
 	print_bits(cr4, cr4_bits, 32);
 	printk("EFER 0x%016llx ", (unsigned long long)read_efer_safe());
@@ -151,12 +178,12 @@ static int cmd_cr3(int argc, char **argv)
 	(void)argv;
 	uint64_t cr3 = read_cr3();
 	printk("CR3 0x%016llx\n", (unsigned long long)cr3);
-	printk("  table  0x%llx (bits 51:12)\n", (unsigned long long)(cr3 & PTE_PFN_MASK));
+	printk("  table  0x%llx (bits 51:12)\n", (unsigned long long)pg_cr3_root(current_paging_mode(), cr3));
 	if (read_cr4() & X86_CR4_PCIDE) {
-		printk("  PCID   0x%03llx (bits 11:0, CR4.PCIDE=1)\n", (unsigned long long)(cr3 & 0xfff));
+		printk("  PCID   0x%03llx (bits 11:0, CR4.PCIDE=1)\n", (unsigned long long)(cr3 & PG_CR3_PCID));
 	} else {
 		printk("  PCID   none (CR4.PCIDE=0: bits 11:0 are flags)\n");
-		printk("  PWT    %d (bit 3)\n  PCD    %d (bit 4)\n", (int)((cr3 >> 3) & 1), (int)((cr3 >> 4) & 1));
+		printk("  PWT    %d (bit 3)\n  PCD    %d (bit 4)\n", !!(cr3 & PG_CR3_PWT), !!(cr3 & PG_CR3_PCD));
 	}
 	return 0;
 }
@@ -165,21 +192,15 @@ static int cmd_stages(int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	const uint64_t *boot = boot_pgtable_pa ? __va(boot_pgtable_pa) : 0;
+	const uint64_t *pml5 = 0;
 	printk("[setup], [startup_32] and [decompressor] ran before the kernel; their table is kept:\n");
-	if (boot && kernel_ctx.levels == PG_MODE_5LEVEL) {
-		printk("  boot pgtable_l5 at 0x%llx: PML5[0] = 0x%016llx\n", (unsigned long long)boot_pgtable_pa,
-		       (unsigned long long)boot[0]);
-		boot = (boot[0] & PTE_P) ? __va(boot[0] & PTE_PFN_MASK) : 0;
-	}
-	if (boot) {
-		printk("  boot pgtable at 0x%llx: PML4[0] = 0x%016llx\n", (unsigned long long)__pa(boot),
-		       (unsigned long long)boot[0]);
-		for (int i = 0; i < 4; i++)
-			printk("  PDPT[%d]    = 0x%016llx\n", i, (unsigned long long)boot[512 + i]);
-		printk("  PD[0]      = 0x%016llx\n  PD[1]      = 0x%016llx\n  PD[2047]   = 0x%016llx\n",
-		       (unsigned long long)boot[1024], (unsigned long long)boot[1025],
-		       (unsigned long long)boot[1024 + 2047]);
+	if (boot_init_pgt_pa()) {
+		printk("  boot pgtable at 0x%llx\n", (unsigned long long)boot_init_pgt_pa());
+		if (kernel_ctx.levels == PG_MODE_5LEVEL) {
+			pml5 = __va(boot_pgtable_pa);
+			printk("  boot pgtable_l5 at 0x%llx above it\n", (unsigned long long)boot_pgtable_pa);
+		}
+		boot_pgt_print(printk, pml5, __va(boot_init_pgt_pa()));
 	}
 	for (unsigned int i = 0; i < stage_log_len; i++) {
 		if (stage_log[i] == '\n')
@@ -189,41 +210,20 @@ static int cmd_stages(int argc, char **argv)
 	return 0;
 }
 
-/* The kernel's ptdump markers: Linux's regions for the paging mode, at ptlab's PAGE_OFFSET. */
-static const struct pg_marker *kernel_markers(void)
+const struct pg_marker *kernel_ptdump_markers(void)
 {
-	static struct pg_marker l4[] = {
-		{ 0, "User Space", 0 },
-		{ 0xffff800000000000ULL, "Kernel Space", 0 },
-		{ 0, "Low Kernel Mapping", 0 },
-		{ 0xffffc90000000000ULL, "vmalloc() Area", 0 },
-		{ 0xffffea0000000000ULL, "Vmemmap", 0 },
-		{ __START_KERNEL_map, "High Kernel Mapping", 0 },
-		{ 0xffffffffa0000000ULL, "Modules", 0 },
-		{ 0xffffffffff000000ULL, "End Modules", 0 },
-		{ 0xffffffffff400000ULL, "Fixmap Area", 0 },
-		{ 0, 0, 0 },
-	};
-	static struct pg_marker l5[] = {
-		{ 0, "User Space", 0 },
-		{ 0xff00000000000000ULL, "Kernel Space", 0 },
-		{ 0, "Low Kernel Mapping", 0 },
-		{ 0xffa0000000000000ULL, "vmalloc() Area", 0 },
-		{ 0xffd4000000000000ULL, "Vmemmap", 0 },
-		{ __START_KERNEL_map, "High Kernel Mapping", 0 },
-		{ 0xffffffffa0000000ULL, "Modules", 0 },
-		{ 0xffffffffff000000ULL, "End Modules", 0 },
-		{ 0xffffffffff400000ULL, "Fixmap Area", 0 },
-		{ 0, 0, 0 },
-	};
-	struct pg_marker *m = kernel_ctx.levels == PG_MODE_5LEVEL ? l5 : l4;
-	m[2].start = PAGE_OFFSET;
-	return m;
+	static struct pg_marker markers[PG_LINUX_MARKERS_MAX];
+	struct pg_linux_layout layout;
+
+	pg_linux_layout_default(kernel_ctx.levels, &layout);
+	layout.page_offset_base = PAGE_OFFSET;
+	pg_ptdump_markers_for_layout(&layout, markers, PG_LINUX_MARKERS_MAX);
+	return markers;
 }
 
 static int ptdump(phys_addr_t root, const char *name)
 {
-	struct pg_ptdump_opts opts = { .markers = kernel_markers() };
+	struct pg_ptdump_opts opts = { .markers = kernel_ptdump_markers() };
 	int err = pg_fmt_ptdump(&kernel_ctx, root, &opts, &console_sink);
 	if (err) {
 		printk("error: ptdump %s: %s\n", name, pg_strerror(err));
@@ -254,14 +254,14 @@ static int cmd_ptdump(int argc, char **argv)
 	return 1;
 }
 
-/* Seed 003's table: how much of the address is offset for each page size. */
+/* How much of the address is offset for each page size (the low bits a large page leaves to the offset). */
 static void print_offset_split(uint64_t va, uint64_t page_size)
 {
 	static const struct { uint64_t size; const char *name, *bits; } sizes[] = {
 		{ 4096, "4K", "12 bits" }, { PMD_SIZE, "2M", "12 bits + 9 bits PT" },
 		{ PUD_SIZE, "1G", "12 bits + 9 bits PT + 9 bits PD" },
 	};
-	printk("offset within the page (seed 003):\n");
+	printk("offset within the page, by page size:\n");
 	for (unsigned int i = 0; i < 3; i++)
 		printk("  %s page: offset = VA & 0x%llx = 0x%llx (%s)%s\n", sizes[i].name,
 		       (unsigned long long)(sizes[i].size - 1), (unsigned long long)(va & (sizes[i].size - 1)),
@@ -298,9 +298,7 @@ static int cmd_vtop(int argc, char **argv)
 static int cmd_pa(int argc, char **argv)
 {
 	uint64_t x;
-	if (argc != 2)
-		return usage(argv[0]);
-	if (!arg_u64(argv[1], &x))
+	if (!one_u64_arg(argc, argv, &x))
 		return 1;
 	printk("__pa(0x%016llx) = 0x%llx\n", (unsigned long long)x, (unsigned long long)__pa(x));
 	if (phys_addr_is_kernel_image(x))
@@ -316,9 +314,7 @@ static int cmd_pa(int argc, char **argv)
 static int cmd_va(int argc, char **argv)
 {
 	uint64_t pa;
-	if (argc != 2)
-		return usage(argv[0]);
-	if (!arg_u64(argv[1], &pa))
+	if (!one_u64_arg(argc, argv, &pa))
 		return 1;
 	printk("__va(0x%llx) = 0x%016llx\n", (unsigned long long)pa, (unsigned long long)(uintptr_t)__va(pa));
 	printk("  PA + PAGE_OFFSET (0x%016llx)%s\n", (unsigned long long)PAGE_OFFSET,
@@ -389,9 +385,7 @@ static void explain_mode(unsigned int levels, uint64_t va)
 static int cmd_explain(int argc, char **argv)
 {
 	uint64_t va;
-	if (argc != 2)
-		return usage(argv[0]);
-	if (!arg_u64(argv[1], &va))
+	if (!one_u64_arg(argc, argv, &va))
 		return 1;
 	printk("VA 0x%016llx\n", (unsigned long long)va);
 	explain_mode(4, va);
@@ -441,12 +435,8 @@ static int cmd_tlb(int argc, char **argv)
 		printk("CR4.PGE toggled: all TLB entries flushed, global ones too\n");
 		return 0;
 	}
-	if (!arg_u64(argv[1], &va))
+	if (!arg_canonical_va(argv[1], &va))
 		return 1;
-	if (!pg_is_canonical(kernel_ctx.levels, va)) {
-		printk("error: 0x%llx is not canonical\n", (unsigned long long)va);
-		return 1;
-	}
 	flush_tlb_one(va);
 	printk("invlpg 0x%016llx\n", (unsigned long long)va);
 	return 0;
@@ -492,6 +482,36 @@ static int recursive_show(uint64_t va)
 	return 0;
 }
 
+/* recursive on SLOT: point the free top-level entry SLOT at the top table itself. */
+static int recursive_on(uint64_t *top, const char *slot_arg)
+{
+	uint64_t v;
+
+	if (!arg_u64(slot_arg, &v))
+		return 1;
+	if (v > 511) {
+		printk("error: SLOT must be 0..511\n");
+		return 1;
+	}
+	if (recursive_slot >= 0) {
+		printk("error: slot %d is already recursive (recursive off first)\n", recursive_slot);
+		return 1;
+	}
+	if (top[v]) {
+		printk("error: slot %llu is in use (0x%016llx); pick a free one\n", (unsigned long long)v,
+		       (unsigned long long)top[v]);
+		return 1;
+	}
+	top[v] = current_root() | _KERNPG_TABLE; /* P RW A D, no US: supervisor only */
+	recursive_slot = (int)v;
+	virt_addr_t start, end;
+	pg_recursive_window(kernel_ctx.levels, (unsigned int)v, &start, &end);
+	printk("slot %llu -> the top table itself (0x%llx); it uses up [0x%016llx-0x%016llx%s\n",
+	       (unsigned long long)v, (unsigned long long)current_root(), (unsigned long long)start,
+	       (unsigned long long)(end ? end : ~0ULL), end ? ")" : "]");
+	return 0;
+}
+
 static int cmd_recursive(int argc, char **argv)
 {
 	uint64_t *top = kernel_ctx.phys_to_virt(kernel_ctx.arg, current_root());
@@ -499,31 +519,8 @@ static int cmd_recursive(int argc, char **argv)
 
 	if (argc < 2)
 		return usage(argv[0]);
-	if (streq(argv[1], "on") && argc == 3) {
-		if (!arg_u64(argv[2], &v))
-			return 1;
-		if (v > 511) {
-			printk("error: SLOT must be 0..511\n");
-			return 1;
-		}
-		if (recursive_slot >= 0) {
-			printk("error: slot %d is already recursive (recursive off first)\n", recursive_slot);
-			return 1;
-		}
-		if (top[v]) {
-			printk("error: slot %llu is in use (0x%016llx); pick a free one\n", (unsigned long long)v,
-			       (unsigned long long)top[v]);
-			return 1;
-		}
-		top[v] = current_root() | _KERNPG_TABLE; /* P RW A D, no US: supervisor only */
-		recursive_slot = (int)v;
-		virt_addr_t start, end;
-		pg_recursive_window(kernel_ctx.levels, (unsigned int)v, &start, &end);
-		printk("slot %llu -> the top table itself (0x%llx); it uses up [0x%016llx-0x%016llx%s\n",
-		       (unsigned long long)v, (unsigned long long)current_root(), (unsigned long long)start,
-		       (unsigned long long)(end ? end : ~0ULL), end ? ")" : "]");
-		return 0;
-	}
+	if (streq(argv[1], "on") && argc == 3)
+		return recursive_on(top, argv[2]);
 	if (streq(argv[1], "off") && argc == 2) {
 		if (recursive_slot < 0) {
 			printk("error: no recursive slot is installed\n");
@@ -540,13 +537,7 @@ static int cmd_recursive(int argc, char **argv)
 			printk("error: no recursive slot is installed (recursive on SLOT)\n");
 			return 1;
 		}
-		if (!arg_u64(argv[2], &v))
-			return 1;
-		if (!pg_is_canonical(kernel_ctx.levels, v)) {
-			printk("error: 0x%llx is not canonical\n", (unsigned long long)v);
-			return 1;
-		}
-		return recursive_show(v);
+		return arg_canonical_va(argv[2], &v) ? recursive_show(v) : 1;
 	}
 	return usage(argv[0]);
 }
@@ -581,13 +572,13 @@ static const struct command commands[] = {
 	{ "explain", "VA", "VA's indices and offset in 4-level and 5-level paging", cmd_explain },
 	{ "mem", "", "free pages, page-table pages, direct-map page sizes", cmd_mem },
 	{ "tlb", "[VA|all]", "invlpg VA; no argument: reload CR3; all: global flush", cmd_tlb },
-	{ "recursive", "on SLOT|off|show VA", "seed 003's self-referencing top-level entry", cmd_recursive },
+	{ "recursive", "on SLOT|off|show VA", "the recursive slot: the top table mapping itself", cmd_recursive },
 	{ "ps", "", "processes: pid, state, CR3 and PCID, pages held", cmd_ps },
 	{ "run", "PROG [ARGS] [&]", "run a user program (^C kills it; & in the background)", cmd_run },
 	{ "kill", "PID", "kill a process (SIGKILL)", cmd_kill },
 	{ "switches", "[reset]", "context switches: flushing and non-flushing CR3 loads, ASIDs", cmd_switches },
 	{ "accesstest", "[quick|full]", "access rights on this CPU against the MMU model", accesstest_command },
-	{ "modes", "[illegal]", "seed 003's mode transitions on this CPU against the model", modes_command },
+	{ "modes", "[illegal]", "paging-mode transitions on this CPU against the model", modes_command },
 	{ "exit", "[CODE]", "leave QEMU with status (CODE << 1) | 1 (default 0x10: 33)", cmd_exit },
 	{ 0, 0, 0, 0 },
 };

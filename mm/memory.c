@@ -22,10 +22,10 @@ struct page *alloc_user_page(void)
 {
 	if (nr_free_pages() < USER_RESERVE_PAGES)
 		return 0;
-	struct page *p = alloc_pages(0);
-	if (!p)
+	uint64_t addr = get_zeroed_page();
+	if (!addr)
 		return 0;
-	memset(page_address(p), 0, PAGE_SIZE);
+	struct page *p = virt_to_page(addr);
 	p->_refcount = 1;
 	return p;
 }
@@ -70,19 +70,31 @@ uint64_t vma_page_prot(const struct vm_area_struct *vma)
 	return prot;
 }
 
+int errno_from_pg(int err)
+{
+	if (!err)
+		return 0;
+	return err == -PG_ENOMEM ? -ENOMEM : -EFAULT;
+}
+
+int map_user_page(struct mm_struct *mm, const struct vm_area_struct *vma, uint64_t va, struct page *page)
+{
+	int err = pg_map(&mm->ctx, __pa(mm->pgd), va, va + PAGE_SIZE, page_to_phys(page), vma_page_prot(vma),
+			 PG_MASK_4K, 0, 0);
+	if (err) {
+		put_page(page);
+		return errno_from_pg(err);
+	}
+	mm->rss++;
+	return 0; /* a not-present entry became present: nothing cached to flush */
+}
+
 static int do_anonymous_page(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t addr)
 {
 	struct page *page = alloc_user_page();
 	if (!page)
 		return -ENOMEM;
-	int err = pg_map(&mm->ctx, __pa(mm->pgd), addr, addr + PAGE_SIZE, page_to_phys(page), vma_page_prot(vma),
-			 PG_MASK_4K, 0, 0);
-	if (err) {
-		put_page(page);
-		return err == -PG_ENOMEM ? -ENOMEM : -EFAULT;
-	}
-	mm->rss++;
-	return 0; /* a not-present entry became present: nothing cached to flush */
+	return map_user_page(mm, vma, addr, page);
 }
 
 static int do_wp_page(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t addr)
@@ -111,7 +123,7 @@ static int do_wp_page(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t
 			put_page(old);
 	}
 	flush_tlb_mm_range(mm, &flush);
-	return err ? (err == -PG_ENOMEM ? -ENOMEM : -EFAULT) : 0;
+	return errno_from_pg(err);
 }
 
 int handle_mm_fault(struct mm_struct *mm, uint64_t addr, uint64_t error_code)

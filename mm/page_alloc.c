@@ -201,7 +201,15 @@ uint64_t __get_free_pages(unsigned int order)
 
 void free_pages_addr(uint64_t addr, unsigned int order)
 {
-	free_pages(phys_to_page(__pa(addr)), order);
+	free_pages(virt_to_page(addr), order);
+}
+
+uint64_t get_zeroed_page(void)
+{
+	uint64_t addr = __get_free_pages(0);
+	if (addr)
+		memset((void *)(uintptr_t)addr, 0, PAGE_SIZE);
+	return addr;
 }
 
 uint64_t nr_free_pages(void)

@@ -18,7 +18,7 @@ BLOB32_SRCS := arch/x86/boot/compressed/report32.c arch/x86/boot/compressed/la57
 ZO_SRCS     := arch/x86/boot/compressed/head_64.S arch/x86/boot/compressed/misc.c \
                arch/x86/boot/compressed/la57.c arch/x86/boot/compressed/kaslr.c \
                lib/decompress_unlz4.c lib/crc32.c $(BOOT_COMMON)
-# Processes (issue 6): GDT/TSS, SYSCALL, timer, per-process tables and PCID, fork/exec/exit.
+# Processes: GDT/TSS, SYSCALL, timer, per-process tables and PCID, fork/exec/exit.
 PROCESS_SRCS := arch/x86/kernel/gdt.c arch/x86/kernel/entry_user.S arch/x86/kernel/syscall.c \
                 arch/x86/kernel/apic.c arch/x86/mm/pgtable.c arch/x86/mm/tlb.c arch/x86/mm/fault_user.c \
                 mm/memory.c kernel/sched.c kernel/fork.c kernel/exec.c kernel/exit.c kernel/sys.c \
@@ -28,8 +28,7 @@ KERNEL_SRCS := arch/x86/kernel/head_64.S arch/x86/kernel/head64.c init/main.c \
                arch/x86/kernel/setup.c arch/x86/mm/fault.c arch/x86/mm/init.c \
                mm/memblock.c mm/page_alloc.c kernel/selftest.c kernel/readline.c kernel/shell.c \
                $(PROCESS_SRCS) \
-               kernel/accesstest.c arch/x86/kernel/accesstest_64.S \
-               arch/x86/kernel/modes.c arch/x86/kernel/modes_32.S \
+               $(sort $(wildcard kernel/mmutest/*.c kernel/mmutest/*.S)) \
                $(PAGING_SRCS) \
                $(BOOT_COMMON) $(KERNEL_EXTRA_SRCS)
 
@@ -108,15 +107,15 @@ $(B)/zo/report32.bin: $(B)/zo/report32.elf
 	$(OBJCOPY) -O binary $< $@
 $(B)/zo/arch/x86/boot/compressed/head_64.o: $(B)/zo/report32.bin
 
-$(B)/tools/mkpiggy: arch/x86/boot/compressed/mkpiggy.c lib/crc32.c
+$(B)/tools/mkpiggy: arch/x86/boot/compressed/mkpiggy.c lib/crc32.c arch/x86/tools/host_file.h
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_CFLAGS) $^ -o $@
-$(B)/tools/build: arch/x86/boot/tools/build.c
+	$(CC) $(HOST_CFLAGS) $(filter %.c,$^) -o $@
+$(B)/tools/build: arch/x86/boot/tools/build.c arch/x86/tools/host_file.h
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_CFLAGS) $^ -o $@
-$(B)/tools/relocs: arch/x86/tools/relocs.c
+	$(CC) $(HOST_CFLAGS) $(filter %.c,$^) -o $@
+$(B)/tools/relocs: arch/x86/tools/relocs.c arch/x86/tools/host_file.h
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_CFLAGS) $^ -o $@
+	$(CC) $(HOST_CFLAGS) $(filter %.c,$^) -o $@
 
 nm_value = $$(nm $(1) | awk '$$3 == "$(2)" { print "0x" $$1 }')
 

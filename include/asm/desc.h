@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-/* The 64-bit hardware TSS (Intel SDM Vol. 3 §8.7). */
+/* The 64-bit hardware TSS (Intel SDM Vol. 3A, 8.7). */
 struct x86_hw_tss {
 	uint32_t reserved1;
 	uint64_t sp0, sp1, sp2; /* stacks for CPL 0, 1, 2 */

@@ -21,6 +21,7 @@
 #include <asm/pgtable.h>
 #include <asm/sections.h>
 #include <linux/mm_types.h>
+#include <paging/regs.h>
 
 struct task_struct;
 
@@ -37,8 +38,7 @@ extern uint64_t nr_pgds;
 
 /* tlb.c */
 #define TLB_NR_DYN_ASIDS 6
-#define CR3_NOFLUSH      (1ULL << 63)
-#define CR3_PCID_MASK    0xfffULL
+#define CR3_NOFLUSH      PG_CR3_NOFLUSH /* Linux's names for paging/regs.h's bits */
 
 struct tlb_context {
 	uint64_t ctx_id;

@@ -3,8 +3,9 @@
  *
  * page_offset_base is where the direct map starts: 0xffff888000000000 (pgd
  * 273, Linux 4.20+), or 0xffff880000000000 (pgd 272, Linux 4.7) with
- * `layout=4.7`; with 5-level paging 0xff11000000000000 (PML5 273). __pa() is __phys_addr_nodebug (seed 003): an address at or
- * above __START_KERNEL_map is in the kernel image (phys_base applies), any
+ * `layout=4.7`; with 5-level paging 0xff11000000000000 (PML5 273)
+ * (docs/memlayout.md). __pa() is Linux's __phys_addr_nodebug: an address at
+ * or above __START_KERNEL_map is in the kernel image (phys_base applies), any
  * other in the direct map.
  */
 #ifndef ASM_PAGE_H
@@ -43,7 +44,7 @@ static inline phys_addr_t __phys_addr_nodebug(uint64_t x)
 {
 	uint64_t y = x - __START_KERNEL_map;
 
-	/* use the carry flag to determine if x was < __START_KERNEL_map */
+	/* no wrap (x > y): x is in the kernel image; a wrap: x is in the direct map */
 	return y + ((x > y) ? phys_base : (__START_KERNEL_map - page_offset_base));
 }
 

@@ -1,5 +1,5 @@
 /*
- * page_64_types.h: the kernel's virtual layout constants (linux-paging.md §6),
+ * page_64_types.h: the kernel's virtual layout constants (docs/memlayout.md),
  * usable from C and assembly.
  */
 #ifndef ASM_PAGE_64_TYPES_H

@@ -13,7 +13,9 @@
  * kernel_physical_mapping_init does; early_ctx serves early_make_pgtable. */
 extern struct pg_ctx kernel_ctx;
 
-/* The table CR3 points at now (PCID and flag bits dropped). */
+/* The paging mode the CPU is in now: pg_mode_from_regs(CR0, CR4, EFER). */
+unsigned int current_paging_mode(void);
+/* The table CR3 points at now: pg_cr3_root in that mode (PCID and flag bits dropped). */
 phys_addr_t current_root(void);
 
 /* Set up kernel_ctx from CPUID (levels, MAXPHYADDR, NX, 1 GiB pages). */
@@ -41,7 +43,11 @@ void probe_page_size_mask(void);
 extern unsigned int page_size_mask;
 void init_mem_mapping(void);
 void mark_rodata_ro(void);
-/* Walk every kernel table; returns the number of pages both writable and executable. */
+/*
+ * Linux's W+X check: the 4 KiB pages under root that are both writable and
+ * executable (lib/paging's pg_count_wx over the whole address space).
+ * Panics if a table cannot be read.
+ */
 uint64_t ptdump_count_wx(phys_addr_t root);
 
 /* Direct-map statistics: bytes mapped with each page size (index: level 1..3). */

@@ -1,41 +1,15 @@
 /*
- * processor.h: control-register bits, MSRs and the privileged instructions
- * the boot chain and kernel use (CR0/CR3/CR4/EFER, CPUID, port I/O).
+ * processor.h: the privileged instructions the boot chain and kernel use
+ * (CR0/CR2/CR3/CR4, MSRs, CPUID, port I/O); the register bits' names come
+ * from asm/processor-flags.h.
  * Works in 16-bit (gcc -m16), 32-bit and 64-bit code: register reads are
  * done at native width and returned as uint64_t.
  */
 #ifndef ASM_PROCESSOR_H
 #define ASM_PROCESSOR_H
 
+#include <asm/processor-flags.h>
 #include <stdint.h>
-
-#define X86_CR0_PE (1u << 0)
-#define X86_CR0_MP (1u << 1)
-#define X86_CR0_EM (1u << 2)
-#define X86_CR0_TS (1u << 3)
-#define X86_CR0_ET (1u << 4)
-#define X86_CR0_NE (1u << 5)
-#define X86_CR0_WP (1u << 16)
-#define X86_CR0_AM (1u << 18)
-#define X86_CR0_NW (1u << 29)
-#define X86_CR0_CD (1u << 30)
-#define X86_CR0_PG (1u << 31)
-
-#define X86_CR4_PSE   (1u << 4)
-#define X86_CR4_PAE   (1u << 5)
-#define X86_CR4_MCE   (1u << 6)
-#define X86_CR4_PGE   (1u << 7)
-#define X86_CR4_LA57  (1u << 12)
-#define X86_CR4_PCIDE (1u << 17)
-#define X86_CR4_SMEP  (1u << 20)
-#define X86_CR4_SMAP  (1u << 21)
-#define X86_CR4_PKE   (1u << 22)
-
-#define MSR_EFER   0xC0000080u
-#define EFER_SCE   (1u << 0)
-#define EFER_LME   (1u << 8)
-#define EFER_LMA   (1u << 10)
-#define EFER_NXE   (1u << 11)
 
 /* CPUID 0x80000001 EDX */
 #define X86_EXT_SYSCALL (1u << 11)
@@ -66,23 +40,14 @@ static inline void cpuid(uint32_t leaf, uint32_t subleaf, uint32_t *a, uint32_t 
 	__asm__ volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(subleaf));
 }
 
-#if defined(__x86_64__)
+/* read_crN: unsigned long is the native register width in 16-, 32- and 64-bit code. */
 #define X86_READ_CR(n)                                                  \
 	static inline uint64_t read_cr##n(void)                         \
 	{                                                               \
-		uint64_t v;                                             \
+		unsigned long v;                                        \
 		__asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));       \
 		return v;                                               \
 	}
-#else
-#define X86_READ_CR(n)                                                  \
-	static inline uint64_t read_cr##n(void)                         \
-	{                                                               \
-		uint32_t v;                                             \
-		__asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));       \
-		return v;                                               \
-	}
-#endif
 X86_READ_CR(0)
 X86_READ_CR(2)
 X86_READ_CR(3)

@@ -1,6 +1,7 @@
 /*
  * segment.h: GDT selectors shared by the real-mode setup, the decompressor and
- * the kernel (values as Linux's boot GDT, linux-paging.md §1.4 and §2.1).
+ * the kernel (values as Linux's boot GDT; docs/linux.md, "Boot protocol and
+ * real-mode setup" and "The decompressor").
  * Safe to include from assembly.
  */
 #ifndef ASM_SEGMENT_H
@@ -26,5 +27,16 @@
 #define GDT_USER32_CS  0x00CFFB000000FFFF /* DPL 3 */
 #define GDT_USER_DS    0x00CFF3000000FFFF /* DPL 3 */
 #define GDT_USER_CS    0x00AFFB000000FFFF /* DPL 3, L=1 */
+
+#ifdef __ASSEMBLER__
+/* Load DS, ES, FS, GS and SS with the data selector in \reg (a 32-bit register). */
+.macro LOAD_DATA_SEGMENTS reg
+	movl	\reg, %ds
+	movl	\reg, %es
+	movl	\reg, %fs
+	movl	\reg, %gs
+	movl	\reg, %ss
+.endm
+#endif
 
 #endif /* ASM_SEGMENT_H */

@@ -67,6 +67,25 @@ void free_pages(struct page *page, unsigned int order);
 /* returns: the direct-map address of 2^order pages, or 0. */
 uint64_t __get_free_pages(unsigned int order);
 void free_pages_addr(uint64_t addr, unsigned int order);
+/*
+ * get_zeroed_page - one zeroed page from the buddy allocator: the kernel's
+ * only way to a cleared page once mem_init has run (page tables, pgds, user
+ * pages, the live MMU checks' pages). Before mem_init there is no buddy
+ * allocator: init_mem_mapping takes its table pages from memblock.
+ * returns: the page's direct-map address (__pa() gives its physical
+ * address), or 0 when no page is free.
+ */
+uint64_t get_zeroed_page(void);
+/* Give back one page from get_zeroed_page() or __get_free_pages(0). */
+static inline void free_page(uint64_t addr)
+{
+	free_pages_addr(addr, 0);
+}
+/* The struct page of a direct-map (or kernel image) address. */
+static inline struct page *virt_to_page(uint64_t addr)
+{
+	return phys_to_page(__pa(addr));
+}
 
 /* Free pages, counting the ones in sections not initialised yet. */
 uint64_t nr_free_pages(void);

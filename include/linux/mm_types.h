@@ -76,6 +76,16 @@ int insert_vma(struct mm_struct *mm, uint64_t start, uint64_t end, unsigned int 
 /* The leaf protection a page of vma gets (P U A, W D if writable, NX unless executable). */
 uint64_t vma_page_prot(const struct vm_area_struct *vma);
 /*
+ * map_user_page - map page (from alloc_user_page) at va of mm as a new 4 KiB
+ * leaf with vma's rights, and count it in mm->rss. The page's reference goes
+ * to the mapping; on failure the page is put back.
+ * returns: 0; -ENOMEM (no page for a table); -EFAULT (the tables refuse it:
+ * va already mapped, or under a large page).
+ */
+int map_user_page(struct mm_struct *mm, const struct vm_area_struct *vma, uint64_t va, struct page *page);
+/* The errno for a lib/paging result: 0 -> 0, -PG_ENOMEM -> -ENOMEM, any other -> -EFAULT. */
+int errno_from_pg(int err);
+/*
  * handle_mm_fault - serve a page fault at addr in mm: demand-zero a page of
  * an area (stack, heap, mmap, bss), or break copy-on-write on a write to a
  * writable area. error_code is the #PF error code.

@@ -3,13 +3,19 @@
  * `test=name1,name2`). Each prints `test NAME: OK` or `test NAME: FAILED`;
  * the run ends with `ALL TESTS PASSED` (exit status 33) or
  * `SOME TESTS FAILED` (35). Early tests run before init_mem_mapping.
+ * A name that is no test refuses the boot (a panic listing the known names,
+ * status 35), and a run in which no test ran has failed.
  */
 #ifndef LINUX_SELFTEST_H
 #define LINUX_SELFTEST_H
 
 #include <stdbool.h>
 
-/* Run the selected tests of one phase. returns: false if any failed. */
+/*
+ * selftest_run - run the selected tests of one phase (the early one first:
+ * test= is read then, and an unknown name panics).
+ * returns: false if any failed, or, in the late phase, if none ran at all.
+ */
 bool selftest_run(bool early);
 /* Whether any test was asked for on the command line. */
 bool selftest_requested(void);

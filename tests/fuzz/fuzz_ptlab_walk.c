@@ -72,11 +72,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&in, 0, sizeof(in));
     in.quiet = true;
     in.max_entries = 20000;
+    in.path = "fuzz";
     memset(&t, 0, sizeof(t));
     char err[256];
     int rc;
     if (ptl_dump_parse(&t.dump, buf, size, false, err, sizeof(err)) == 0) {
-        rc = ptl_target_init(&t, "fuzz", &in);
+        rc = ptl_target_init(&t, &in);
     } else if (size >= 5 + 8) {
         in.mode = 2 + (buf[0] & 3);
         uint32_t cr3;
@@ -89,7 +90,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             free(buf);
             return 0;
         }
-        rc = ptl_target_init(&t, "fuzz", &in);
+        rc = ptl_target_init(&t, &in);
     } else {
         free(buf);
         return 0;

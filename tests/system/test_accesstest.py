@@ -1,5 +1,5 @@
-"""accesstest (issue 9 part 3): access rights on the live CPU against lib/paging's
-MMU model, in the spirit of kvm-unit-tests' x86/access.
+"""accesstest, one of the live MMU checks: access rights on the live CPU against
+lib/paging's MMU model, in the spirit of kvm-unit-tests' x86/access.
 
 `make check` runs the quick set (every 251st combination of the full
 enumeration) in 4-level and 5-level paging under QEMU TCG -cpu max: zero
@@ -55,7 +55,7 @@ def test_accesstest_frees_everything():
 
 
 def test_accesstest_without_normalisation_finds_only_rsvd_without_p():
-    """oracle=hw: QEMU's deviation 1 (mmu-semantics.md §11) shows, and nothing else."""
+    """oracle=hw: QEMU's deviation 1 (docs/mmu.md, "QEMU TCG deviations") shows, and nothing else."""
     b = boot(append='quiet no5lvl oracle=hw run="accesstest"')
     assert b.status != EXIT_SUCCESS
     m = SUMMARY.search(b.output)

@@ -1,14 +1,16 @@
-"""The live MMU checks (issue 9) under Bochs, the second oracle: the one that
-raises the #GP faults QEMU's TCG does not (docs/mmu.md "Oracle deviations").
+"""The live MMU checks (accesstest, modes) under Bochs, the second oracle: the
+one that raises the #GP faults QEMU's TCG does not (docs/mmu.md "Oracle
+deviations").
 
 One boot of the GRUB ISO on Bochs (corei7_skylake_x: NX, SMEP, SMAP, no PKU,
-MAXPHYADDR 40) runs the selftests modes_illegal (seed 003's legal transitions
-and every write that must #GP, each against the control-register model) and
-accesstest_quick (the quick access enumeration with oracle=bochs: without
-PKU nothing is excluded). A second boot on Bochs's tigerlake model (with PKU)
-runs accesstest_quick again: there Bochs's protection-key deviation B1
-(docs/mmu.md) is excluded in bochs_normalise, and the excluded combinations
-that differ from the model are counted as its evidence. The command line has no spaces (GRUB re-quotes them), hence the
+MAXPHYADDR 40) runs the selftests modes_illegal (the legal paging-mode
+transitions and every write that must #GP, each against the control-register
+model) and accesstest_quick (the quick access enumeration with oracle=bochs:
+without PKU nothing is excluded). A second boot on Bochs's tigerlake model (with
+PKU) runs accesstest_quick again: there Bochs's protection-key deviation B1
+(docs/mmu.md) is excluded in bochs_normalise (kernel/mmutest/accesstest.c), and
+the excluded combinations that differ from the model are counted as its
+evidence. The command line has no spaces (GRUB re-quotes them), hence the
 selftest names (kernel/selftest.c). `nopcid`: Bochs has PCID, and both
 commands run with CR4.PCIDE clear. `make matrix` (PTLAB_MATRIX=full) adds the
 full enumeration under Bochs.

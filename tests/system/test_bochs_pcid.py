@@ -1,4 +1,4 @@
-"""The PCID path of switch_mm under Bochs (issue 6): QEMU's TCG has no PCID.
+"""The PCID path of switch_mm (per-process tables) under Bochs: QEMU's TCG has no PCID.
 
 One boot of the GRUB ISO on Bochs 2.7 with a CPU model that has PCID
 (corei7_skylake_x), a run= script that runs forktest (five processes at once)

@@ -1,5 +1,6 @@
-"""System tests of the boot chain (issue: boot chain): stage blocks and their
-values against seeds 001 and 000, CPUs and memory sizes, a moved kernel,
+"""System tests of the boot chain: stage blocks and their values against the
+decompressor's identity map and the kernel head's compile-time tables (early_top_pgt,
+level3_kernel_pgt, level2_kernel_pgt), CPUs and memory sizes, a moved kernel,
 GRUB's 32-bit entry, QEMU's monitor as an independent oracle, and bad input.
 """
 import os
@@ -9,7 +10,7 @@ import subprocess
 
 import pytest
 
-from ptlab_qemu import (BUILD, BZIMAGE, EXIT_FAILURE, EXIT_SUCCESS, ISO, BOOT_SECONDS, Monitor,
+from ptlab_qemu import (BUILD, BZIMAGE, EXIT_FAILURE, EXIT_SUCCESS, ISO, ROOT, BOOT_SECONDS, Monitor,
                         boot, make_iso)
 
 STAGES = ["setup", "startup_32", "startup_32:paging", "decompressor", "head_64", "start_kernel",
@@ -31,7 +32,8 @@ LOAD_PHYSICAL_ADDR = 0x1000000
 
 
 def check_identity_map(b):
-    """Seed 001: PML4[0] -> PDPT + 0x007, PDPT[i] -> PD i + 0x007, PD[i] = i * 2 MiB + 0x183."""
+    """The decompressor's 4 GiB identity map: PML4[0] -> PDPT + 0x007, PDPT[i] -> PD i + 0x007,
+    PD[i] = i * 2 MiB + 0x183."""
     blk = b.block("startup_32")
     pgtable = b.value("startup_32", r"pgtable at 0x([0-9a-f]+)")
     assert pgtable % 4096 == 0
@@ -65,8 +67,8 @@ def kernel_virt(b):
 
 
 def check_kernel_head(b, phys):
-    """Seed 000: early_top_pgt[511] -> level3_kernel_pgt, [510] -> level2_kernel_pgt, [511] -> fixmap,
-    relocated to wherever the kernel runs (physical phys, virtual kernel_virt(b))."""
+    """The kernel head's tables: early_top_pgt[511] -> level3_kernel_pgt, [510] -> level2_kernel_pgt,
+    [511] -> fixmap, relocated to wherever the kernel runs (physical phys, virtual kernel_virt(b))."""
     virt = kernel_virt(b)
     assert virt % 0x200000 == 0 and 0xffffffff81000000 <= virt < 0xffffffffa0000000
     delta = (phys - (virt - START_KERNEL_MAP)) & (2**64 - 1)
@@ -185,7 +187,11 @@ def test_qemu_monitor_agrees(tmp_path, phys):
 
 
 def test_grub_iso_boots_through_the_32bit_entry(tmp_path):
-    assert os.path.exists(ISO), "make iso builds it"
+    # `make iso` builds the ISO that GRUB users boot (its own grub.cfg); this test boots
+    # one like it whose grub.cfg carries the command line.
+    subprocess.run(["make", "-s", "--no-print-directory", os.path.relpath(ISO, ROOT)], cwd=ROOT,
+                   check=True)
+    assert os.path.exists(ISO)
     b = boot(iso=make_iso(tmp_path, 'nokaslr run="regs;exit"'), mem="512M")
     check_boot(b, with_setup=False)
     check_identity_map(b)

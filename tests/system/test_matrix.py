@@ -1,4 +1,4 @@
-"""The boot matrix (issue: 5-level, KASLR): the kernel's self-test (selftests
+"""The boot matrix (5-level paging, KASLR): the kernel's self-test (selftests
 for every stage, then shell commands on the live tables) across CPUs x memory
 sizes x KASLR (off, and seeded). `make check` runs a reduced matrix; `make
 matrix` (PTLAB_MATRIX=full) the whole of it: 4 CPUs x 3 sizes x 9 = 108 boots.

@@ -1,8 +1,9 @@
-"""modes (issue 9 part 3): seed 003's mode transitions on the live CPU next to
-lib/paging's control-register model. Under QEMU TCG only the legal transitions
-run (the writes that must #GP are for Bochs or hardware: `modes illegal`); each
-step must agree with the model, and the kernel must be back in 64-bit mode with
-its registers, and the shell working, afterwards.
+"""modes, one of the live MMU checks: the paging-mode transitions (CR0.PG,
+CR4.PAE, EFER.LME) on the live CPU next to lib/paging's control-register model.
+Under QEMU TCG only the legal transitions run (the writes that must #GP are for
+Bochs or hardware: `modes illegal`); each step must agree with the model, and
+the kernel must be back in 64-bit mode with its registers, and the shell
+working, afterwards.
 """
 import re
 

@@ -1,4 +1,4 @@
-"""System tests of processes (issue 6): ring 3, pgd_alloc, fork/COW, execve,
+"""System tests of processes: ring 3, pgd_alloc, fork/COW, execve,
 exit's page accounting, demand paging, fatal faults, the scheduler and the
 shell's process commands, in QEMU (PCID is Bochs's: test_bochs_pcid.py).
 

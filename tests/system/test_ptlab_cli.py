@@ -1,4 +1,4 @@
-"""Tests of the ptlab host tool on small synthetic dumps (issue: host tool).
+"""Tests of the ptlab host tool on small synthetic dumps.
 
 The dumps come from scripts/ptlab-mkcore: hand-made page tables in every
 paging mode wrapped in QEMU's dump-guest-memory ELF layout. Covered here:
@@ -333,6 +333,29 @@ def test_diff(cores):
     assert len(lines) == 2
     r = ptlab("diff", cores["two-cpus"], cores["l4"], "--cpu-b", "0")
     assert r.returncode == 0
+
+
+def test_diff_exit_status(cores, tmp_path):
+    """As diff(1): 0 the same, 1 different, 2 trouble (a usage error or input that cannot be read)."""
+    assert ptlab("diff", cores["l4"], cores["bigger-note"]).returncode == 0
+    r = ptlab("diff", cores["l4"], cores["l5"])
+    assert r.returncode == 1 and r.stdout
+    for args in (["diff", cores["l4"]], ["diff", cores["l4"], cores["l4"], cores["l4"]],
+                 ["diff", "--bogus", cores["l4"], cores["l4"]],
+                 ["diff", "--cpu-b", "x", cores["l4"]], ["diff", "--cr3-b", "zz", cores["l4"]]):
+        r = ptlab(*args)
+        assert r.returncode == 2 and r.stderr, args
+    missing = tmp_path / "missing.elf"
+    cut = tmp_path / "cut.elf"
+    cut.write_bytes(cores["l4"].read_bytes()[:100])
+    for a, b in [(missing, cores["l4"]), (cores["l4"], missing), (cores["l4"], cut),
+                 (cores["nonote"], cores["l4"]), (cores["l4"], cores["cr3-outside"]),
+                 (cores["paging-off"], cores["l4"])]:
+        r = ptlab("diff", a, b)
+        assert r.returncode == 2 and r.stderr and r.stdout == "", (a, b, r.stderr)
+    for b_side in (["--cr3-b", "7f000000"], ["--cpu-b", "2"]):
+        r = ptlab("diff", cores["two-cpus"], *b_side)
+        assert r.returncode == 2 and r.stderr, b_side
 
 
 # ---------------------------------------------------------------------------

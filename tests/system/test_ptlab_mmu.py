@@ -1,4 +1,4 @@
-"""`ptlab vtop --access` decided by lib/paging's MMU model (issue 9, docs/mmu.md).
+"""`ptlab vtop --access` decided by lib/paging's MMU model (docs/mmu.md).
 
 Synthetic dumps from scripts/ptlab-mkcore with CPU states that exercise the
 model through the tool: SMAP with and without RFLAGS.AC, SMEP, CR0.WP, the

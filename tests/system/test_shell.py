@@ -1,4 +1,4 @@
-"""System tests of the serial-console shell (issue: shell): every command,
+"""System tests of the serial-console shell: every command,
 golden output for `ptdump kernel` and `vtop` on a fixed configuration
 (-m 512M -cpu qemu64; kernel-dependent addresses come from build/vmlinux's
 symbols), vtop against QEMU's own gva2gpa and info tlb, the recursive mapping,
@@ -100,7 +100,7 @@ def test_ptdump_kernel_golden(session):
 
 def test_ptdump_boot_and_early(session):
     boot_dump = session.shell("ptdump boot")
-    # Seed 001's table: [0, 4 GiB) identity, 2 MiB pages, RW, executable, global (0x183).
+    # The decompressor's table: [0, 4 GiB) identity, 2 MiB pages, RW, executable, global (0x183).
     # (Series split where the CPU set Accessed/Dirty: ptdump splits on raw flags.)
     mapped = re.findall(r"^0x([0-9a-f]{16})-0x([0-9a-f]{16}) +\S+ +RW +PSE +GLB x  pmd$", boot_dump, re.M)
     assert mapped and int(mapped[0][0], 16) == 0 and int(mapped[-1][1], 16) == 1 << 32
@@ -132,7 +132,7 @@ def test_vtop_agrees_with_qemu(session, va):
     if m.group(1) == "(not":
         assert qemu == "Unmapped"
     else:
-        # QEMU 7.2 prints zero as "gpa: 0" (formats.md §4)
+        # QEMU 7.2 prints zero as "gpa: 0" (docs/formats.md, "QEMU gva2gpa")
         assert int(re.fullmatch(r"gpa: (?:0x)?([0-9a-f]+)", qemu).group(1), 16) == int(m.group(1), 16)
 
 
@@ -214,7 +214,7 @@ def test_recursive_mapping(session):
             out = session.shell("recursive show %#x" % va)
             assert "DIFFERENT" not in out
             assert out.count(" same") >= 3, out
-            # QEMU reaches the top table through the window as seed 003 says (R = 510).
+            # QEMU reaches the top table through the recursive slot's window (R = 510).
         assert session.command("gva2gpa 0xffffff7fbfdfe000") == "gpa: %#x" % (symbols()["init_top_pgt"] - 0xffffffff80000000)
         out = session.shell("recursive show 0xffff888000200000")
         assert "a 2M page at this level" in out
@@ -291,7 +291,10 @@ def test_shell_in_5_level_mode(tmp_path):
     try:
         assert "paging: 5-level (57-bit linear)" in m.shell("regs")
         dump = m.shell("ptdump kernel")
-        assert "---[ Low Kernel Mapping ]---\n0xff11000000000000-" in dump
+        # Linux's whole marker table (lib/paging): the direct map's first line, at PAGE_OFFSET,
+        # carries the marker before Low Kernel Mapping (one marker per finished line).
+        assert "---[ LDT remap ]---\n0xff11000000000000-" in dump
+        assert "---[ Low Kernel Mapping ]---\n0xff11000000001000-" in dump
         assert re.search(r" p4d$", dump, re.M)
         out = m.shell("vtop 0xffffffff81000000")
         assert re.search(r"^   P4D: [0-9a-f]+ => [0-9a-f]+$", out, re.M)

@@ -101,6 +101,20 @@ static void fill_pattern(void)
         pattern[i] = (uint8_t)(i * 7 + 1);
 }
 
+/*
+ * parse_core - build_core, then ptl_dump_parse into *d, which must succeed.
+ * Returns the core's buffer, to free after ptl_dump_close(d).
+ */
+static uint8_t *parse_core(const struct seg_spec *segs, size_t n, uint32_t note_size,
+                           size_t misalign, struct ptl_dump *d)
+{
+    size_t len;
+    char err[256];
+    uint8_t *b = build_core(segs, n, note_size, misalign, &len);
+    cr_assert_eq(ptl_dump_parse(d, b, len, false, err, sizeof(err)), 0, "%s", err);
+    return b;
+}
+
 /* ptl_dump_phys and ptl_dump_read agree at pa (or both fail). */
 static void check_consistent(struct ptl_dump *d, uint64_t pa)
 {
@@ -125,11 +139,8 @@ Test(ptlab_dump, segments_sorted_and_notes)
         { 0x3000, 0x1000, pattern, 0x1000 },
         { 0x1000, 0x1000, pattern + 4096, 0x1000 },
     };
-    size_t len;
-    uint8_t *b = build_core(s, 2, 440, 0, &len);
     struct ptl_dump d;
-    char err[256];
-    cr_assert_eq(ptl_dump_parse(&d, b, len, false, err, sizeof(err)), 0, "%s", err);
+    uint8_t *b = parse_core(s, 2, 440, 0, &d);
     cr_assert_eq(d.nsegs, 2);
     cr_assert_eq(d.segs[0].pa, 0x1000);
     cr_assert_eq(d.ncpus, 1);
@@ -151,11 +162,8 @@ Test(ptlab_dump, note_size_field)
     struct seg_spec s[] = { { 0x1000, 0x1000, pattern, 0x1000 } };
     uint32_t sizes[] = { 200, 432, 440, 512 };
     for (size_t i = 0; i < 4; i++) {
-        size_t len;
-        uint8_t *b = build_core(s, 1, sizes[i], 0, &len);
         struct ptl_dump d;
-        char err[256];
-        cr_assert_eq(ptl_dump_parse(&d, b, len, false, err, sizeof(err)), 0, "%s", err);
+        uint8_t *b = parse_core(s, 1, sizes[i], 0, &d);
         cr_assert_eq(d.cpus[0].have_cr, sizes[i] >= 432, "size %u", sizes[i]);
         if (sizes[i] >= 432)
             cr_assert_eq(d.cpus[0].cr4, 0x20);
@@ -169,11 +177,8 @@ Test(ptlab_dump, zero_tail_and_partial_pages)
     fill_pattern();
     /* 0x1000: 0x1800 bytes in the file, 0x3000 in memory. */
     struct seg_spec s[] = { { 0x1000, 0x3000, pattern, 0x1800 } };
-    size_t len;
-    uint8_t *b = build_core(s, 1, 440, 0, &len);
     struct ptl_dump d;
-    char err[256];
-    cr_assert_eq(ptl_dump_parse(&d, b, len, false, err, sizeof(err)), 0, "%s", err);
+    uint8_t *b = parse_core(s, 1, 440, 0, &d);
     const uint8_t *full = ptl_dump_phys(&d, 0x1000);
     cr_assert_eq(memcmp(full, pattern, 4096), 0);
     const uint8_t *part = ptl_dump_phys(&d, 0x2000);     /* half file, half zero */
@@ -202,11 +207,8 @@ Test(ptlab_dump, overlapping_segments_are_deterministic)
         { 0x2300, 0x1000, pattern + 4096, 0x28 },
         { 0x3000, 0x1000, pattern + 8192, 0x1000 },
     };
-    size_t len;
-    uint8_t *b = build_core(s, 3, 440, 0, &len);
     struct ptl_dump d;
-    char err[256];
-    cr_assert_eq(ptl_dump_parse(&d, b, len, false, err, sizeof(err)), 0, "%s", err);
+    uint8_t *b = parse_core(s, 3, 440, 0, &d);
     cr_assert(d.overlapping);
     uint64_t probes[] = { 0x2000, 0x2300, 0x2308, 0x2b00, 0x2fff, 0x3000, 0x32ff, 0x3300, 0x2200 };
     for (int round = 0; round < 2; round++)
@@ -225,11 +227,8 @@ Test(ptlab_dump, misaligned_file_offsets_give_aligned_tables)
 {
     fill_pattern();
     struct seg_spec s[] = { { 0x1000, 0x2000, pattern, 0x2000 } };
-    size_t len;
-    uint8_t *b = build_core(s, 1, 440, 3, &len);
     struct ptl_dump d;
-    char err[256];
-    cr_assert_eq(ptl_dump_parse(&d, b, len, false, err, sizeof(err)), 0, "%s", err);
+    uint8_t *b = parse_core(s, 1, 440, 3, &d);
     for (uint64_t pa = 0x1000; pa < 0x3000; pa += 0x200)
         check_consistent(&d, pa);
     const uint64_t *t = ptl_dump_phys(&d, 0x2000);

@@ -8,16 +8,18 @@
  *   + START-END SIZE  <B's mapping>              only in B
  *   - START-END SIZE  <A's mapping>              only in A
  *   ~ START-END SIZE  <A's mapping> -> <B's>      both, different
- * Accessed and dirty bits are ignored. Exit status 1 if there is any
- * difference (as diff(1)), 0 if none.
+ * Accessed and dirty bits are ignored. Exit status as diff(1)'s: 0 if the
+ * mappings are the same, 1 if they differ, 2 on trouble (a usage error, a
+ * dump that cannot be opened or walked).
  * Depends on: ptlab.h, lib/paging.
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ptlab.h"
+
+enum { OPT_CR3_B = PTL_OPT_CMD, OPT_CPU_B };
 
 static const char diff_help[] =
     "usage: ptlab diff [OPTIONS] A [B]\n"
@@ -28,7 +30,8 @@ static const char diff_help[] =
     "                   masked; --user-pgd/--kernel-pgd do not apply to it)\n"
     "  --cpu-b N        walk B (or A again) from vCPU N's CR3\n"
     "Accessed and dirty bits are not compared.\n"
-    "Exit status 1 if the mappings differ, 0 if they are the same.\n\n";
+    "Exit status 0 if the mappings are the same, 1 if they differ, 2 on trouble\n"
+    "(a usage error, a dump that cannot be read).\n\n";
 
 struct range_list {
     struct pg_range *v;
@@ -41,15 +44,10 @@ static int collect(void *arg, const struct pg_range *r)
     struct range_list *l = arg;
     if (r->kind == PG_RANGE_HOLE)
         return 0;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 1024;
-        struct pg_range *v = realloc(l->v, cap * sizeof(*v));
-        if (!v) {
-            l->oom = true;
-            return 1;
-        }
-        l->v = v;
-        l->cap = cap;
+    l->v = ptl_grow(l->v, l->n, &l->cap, sizeof(*l->v), 1024);
+    if (!l->v) {
+        l->oom = true;
+        return 1;
     }
     l->v[l->n++] = *r;
     return 0;
@@ -84,7 +82,7 @@ static void describe(const struct ptl_target *t, const struct pg_range *r, uint6
     switch (r->kind) {
     case PG_RANGE_MAPPED:
         printf("%016" PRIx64 " %s %c %-3s %s", pa_at(r, x), ptl_rights_str(r->eff, rights),
-               (r->prot & PTE_G) ? 'G' : '-', ptl_mem_type(r->prot, PTL_PAT_RESET),
+               (r->prot & PTE_G) ? 'G' : '-', ptl_mem_type(r->prot, PG_PAT_RESET),
                ptl_page_size_str(r->page_size, psz));
         break;
     case PG_RANGE_SHARED:
@@ -209,86 +207,89 @@ static int load_side(struct ptl_target *t, struct range_list *l)
     return r;
 }
 
-int cmd_diff(int argc, char **argv)
+static const struct option diff_options[] = {
+    { "cr3-b", required_argument, NULL, OPT_CR3_B },
+    { "cpu-b", required_argument, NULL, OPT_CPU_B },
+    { 0, 0, 0, 0 },
+};
+
+struct diff_state {
+    bool have_cr3_b, have_cpu_b;
+    uint64_t cr3_b;
+    unsigned long cpu_b;
+    const char *path_b;         /* B, or NULL: A again */
+};
+
+static int diff_option(void *state, int code, const char *arg)
 {
-    static const struct option longopts[] = {
-        PTL_INPUT_OPTIONS,
-        { "cr3-b", required_argument, NULL, OPT_CR3_B },
-        { "cpu-b", required_argument, NULL, OPT_CPU_B },
-        { 0, 0, 0, 0 },
-    };
-    struct ptl_input_opts in, inb;
-    ptl_input_defaults(&in);
-    bool have_cr3_b = false, have_cpu_b = false;
-    uint64_t cr3_b = 0;
-    unsigned long cpu_b = 0;
-    optind = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        int r = ptl_input_option(c, optarg, &in);
-        if (r < 0)
-            return ptl_usage_error("diff", "bad option value");
-        if (r > 0)
-            continue;
-        switch (c) {
-        case 'h':
-        case OPT_HELP:
-            printf("%s%s", diff_help, ptl_input_help);
-            return PTL_EXIT_OK;
-        case OPT_CR3_B:
-            if (ptl_parse_u64(optarg, &cr3_b))
-                return ptl_usage_error("diff", "--cr3-b: '%s' is not a hex value", optarg);
-            have_cr3_b = true;
-            break;
-        case OPT_CPU_B:
-            if (ptl_parse_dec(optarg, 4095, &cpu_b))
-                return ptl_usage_error("diff", "--cpu-b: '%s' is not a vCPU index", optarg);
-            have_cpu_b = true;
-            break;
-        default:
-            return ptl_usage_error("diff", "unknown option");
-        }
+    struct diff_state *s = state;
+    if (code == OPT_CR3_B) {
+        if (ptl_parse_u64(arg, &s->cr3_b))
+            return ptl_usage_error("diff", "--cr3-b: '%s' is not a hex value", arg);
+        s->have_cr3_b = true;
+    } else {
+        if (ptl_parse_dec(arg, 4095, &s->cpu_b))
+            return ptl_usage_error("diff", "--cpu-b: '%s' is not a vCPU index", arg);
+        s->have_cpu_b = true;
     }
-    int nfiles = argc - optind;
-    if (nfiles < 1 || nfiles > 2)
-        return ptl_usage_error("diff", "expected dumps A and B, or A with --cr3-b/--cpu-b");
-    if (nfiles == 1 && !have_cr3_b && !have_cpu_b)
+    return 0;
+}
+
+static int diff_args(void *state, int argc, char **argv)
+{
+    struct diff_state *s = state;
+    if (argc == 0 && !s->have_cr3_b && !s->have_cpu_b)
         return ptl_usage_error("diff", "one dump: say which other CR3 with --cr3-b or --cpu-b");
-    inb = in;
-    if (have_cpu_b) {
-        inb.cpu = (int)cpu_b;
+    s->path_b = argc ? argv[0] : NULL;
+    return 0;
+}
+
+/* open_b - side B: dump B (or A again) with A's input options changed by --cr3-b/--cpu-b. */
+static int open_b(const struct diff_state *s, const struct ptl_target *ta, struct ptl_target *tb)
+{
+    struct ptl_input_opts inb = ta->in;
+    if (s->path_b)
+        inb.path = s->path_b;
+    if (s->have_cpu_b) {
+        inb.cpu = (int)s->cpu_b;
         inb.have_cr3 = false;
     }
-    if (have_cr3_b) {
-        inb.cr3 = cr3_b;
+    if (s->have_cr3_b) {
+        inb.cr3 = s->cr3_b;
         inb.have_cr3 = true;
         inb.pgd = PTL_PGD_AS_STORED;    /* exactly this CR3 */
     }
-    struct ptl_target ta, tb;
-    int rc = ptl_target_open(&ta, argv[optind], &in);
-    if (rc)
-        return rc;
-    rc = ptl_target_open(&tb, argv[optind + nfiles - 1], &inb);
-    if (rc) {
-        ptl_target_close(&ta);
-        return rc;
-    }
+    return ptl_target_open(tb, &inb);
+}
+
+static int diff_run(void *state, struct ptl_target *ta)
+{
+    struct ptl_target tb;
+    if (open_b(state, ta, &tb))
+        return PTL_EXIT_TROUBLE;
+    int rc;
     struct range_list A = { 0 }, B = { 0 };
-    int r = load_side(&ta, &A);
+    int r = load_side(ta, &A);
     if (r == 0)
         r = load_side(&tb, &B);
     if (r < 0) {
         ptl_error("diff", "%s", pg_strerror(r));
-        rc = PTL_EXIT_FAIL;
+        rc = PTL_EXIT_TROUBLE;
     } else {
-        if (ta.mode->levels != tb.mode->levels)
-            printf("# paging modes differ: %s -> %s\n", ta.mode->name, tb.mode->name);
-        unsigned long n = sweep(&ta, &A, &tb, &B);
-        rc = n ? PTL_EXIT_FAIL : PTL_EXIT_OK;
+        if (ta->mode->levels != tb.mode->levels)
+            printf("# paging modes differ: %s -> %s\n", ta->mode->name, tb.mode->name);
+        rc = sweep(ta, &A, &tb, &B) ? PTL_EXIT_FAIL : PTL_EXIT_OK;
     }
     free(A.v);
     free(B.v);
-    ptl_target_close(&ta);
     ptl_target_close(&tb);
     return rc;
 }
+
+const struct ptl_cmd ptl_cmd_diff = {
+    .name = "diff", .summary = "mappings added, removed and changed between two dumps or CR3s",
+    .help = diff_help, .input = true, .run = diff_run, .trouble = PTL_EXIT_TROUBLE,
+    .state_size = sizeof(struct diff_state), .options = diff_options, .option = diff_option,
+    .min_args = 0, .max_args = 1, .args = diff_args,
+    .args_error = "expected dumps A and B, or A with --cr3-b/--cpu-b",
+};

@@ -13,7 +13,6 @@
  * entries above each leaf table, pg_entry_reserved for the leaves.
  * Depends on: ptlab.h, lib/paging.
  */
-#include <getopt.h>
 #include <stdarg.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -39,14 +38,9 @@ struct pa_set {
 
 static int pa_set_add(struct pa_set *s, phys_addr_t pa)
 {
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 256;
-        phys_addr_t *v = realloc(s->v, cap * sizeof(*v));
-        if (!v)
-            return -1;
-        s->v = v;
-        s->cap = cap;
-    }
+    s->v = ptl_grow(s->v, s->n, &s->cap, sizeof(*s->v), 256);
+    if (!s->v)
+        return -1;
     s->v[s->n++] = pa;
     return 0;
 }
@@ -100,20 +94,15 @@ static int lint_ranges(void *arg, const struct pg_range *r)
     char sz[32];
     switch (r->kind) {
     case PG_RANGE_MAPPED:
-        if ((r->eff & PTE_W) && !(r->eff & PTE_NX))
+        if (pg_range_wx(r))
             finding(s, "wx", "%016" PRIx64 "-%016" PRIx64 " %s writable and executable%s",
                     r->start, end, ptl_size_str(r->size, sz),
                     (r->eff & PTE_U) ? ", user" : "");
         if (r->eff & PTE_U) {
-            if (s->nuser == s->user_cap) {
-                size_t cap = s->user_cap ? s->user_cap * 2 : 256;
-                struct user_range *u = realloc(s->user, cap * sizeof(*u));
-                if (!u) {
-                    s->oom = true;
-                    return 1;
-                }
-                s->user = u;
-                s->user_cap = cap;
+            s->user = ptl_grow(s->user, s->nuser, &s->user_cap, sizeof(*s->user), 256);
+            if (!s->user) {
+                s->oom = true;
+                return 1;
             }
             s->user[s->nuser++] = (struct user_range){ r->start, r->pa, r->size, r->eff };
         }
@@ -189,65 +178,51 @@ static int lint_entries(void *arg, const struct pg_range *r)
     return 0;
 }
 
-int cmd_lint(int argc, char **argv)
+/* Pass 3: page-table pages reachable through a user-accessible mapping. */
+static void lint_user_tables(struct lint_state *s)
 {
-    static const struct option longopts[] = { PTL_INPUT_OPTIONS, { 0, 0, 0, 0 } };
-    struct ptl_input_opts in;
-    ptl_input_defaults(&in);
-    optind = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        if (c == 'h' || c == OPT_HELP) {
-            printf("%s%s", lint_help, ptl_input_help);
-            return PTL_EXIT_OK;
+    qsort(s->tables.v, s->tables.n, sizeof(phys_addr_t), pa_cmp);
+    for (size_t i = 0; i < s->nuser; i++) {
+        const struct user_range *u = &s->user[i];
+        size_t lo = 0, hi = s->tables.n;
+        while (lo < hi) {   /* the first table >= u->pa */
+            size_t mid = lo + (hi - lo) / 2;
+            if (s->tables.v[mid] < u->pa)
+                lo = mid + 1;
+            else
+                hi = mid;
         }
-        int r = ptl_input_option(c, optarg, &in);
-        if (r <= 0)
-            return ptl_usage_error("lint", r < 0 ? "bad option value" : "unknown option");
+        phys_addr_t prev = ~0ULL;
+        for (size_t k = lo; k < s->tables.n && s->tables.v[k] - u->pa < u->size; k++) {
+            if (s->tables.v[k] == prev)
+                continue;
+            prev = s->tables.v[k];
+            finding(s, "user-table", "page table %016" PRIx64 " is mapped user-accessible"
+                    "%s at %016" PRIx64, prev, (u->eff & PTE_W) ? " and writable" : "",
+                    u->va + (prev - u->pa));
+        }
     }
-    if (argc - optind != 1)
-        return ptl_usage_error("lint", "expected one DUMP argument");
-    struct ptl_target t;
-    int rc = ptl_target_open(&t, argv[optind], &in);
-    if (rc)
-        return rc;
-    struct lint_state s = { .t = &t };
+}
+
+static int lint_run(void *state, struct ptl_target *t)
+{
+    (void)state;
+    int rc;
+    struct lint_state s = { .t = t };
     struct pg_iter_opts o1 = { .merge = PG_MERGE_RAW,
-                              .flags = PG_ITER_EXPAND_FIRST | PG_ITER_PHYS_CONTIG };
-    int r = ptl_iterate(&t, &o1, lint_ranges, &s);
+                               .flags = PG_ITER_EXPAND_FIRST | PG_ITER_PHYS_CONTIG };
+    int r = ptl_iterate(t, &o1, lint_ranges, &s);
     if (r == 0) {
         struct pg_iter_opts o2 = { .merge = PG_MERGE_NONE, .flags = PG_ITER_EXPAND_FIRST };
-        r = ptl_iterate(&t, &o2, lint_entries, &s);
+        r = ptl_iterate(t, &o2, lint_entries, &s);
     }
-    if (r == 0 && !s.oom && s.nuser && s.tables.n) {
-        /* Page-table pages reachable through a user-accessible mapping. */
-        qsort(s.tables.v, s.tables.n, sizeof(phys_addr_t), pa_cmp);
-        for (size_t i = 0; i < s.nuser; i++) {
-            const struct user_range *u = &s.user[i];
-            size_t lo = 0, hi = s.tables.n;
-            while (lo < hi) {   /* the first table >= u->pa */
-                size_t mid = lo + (hi - lo) / 2;
-                if (s.tables.v[mid] < u->pa)
-                    lo = mid + 1;
-                else
-                    hi = mid;
-            }
-            phys_addr_t prev = ~0ULL;
-            for (size_t k = lo; k < s.tables.n && s.tables.v[k] - u->pa < u->size; k++) {
-                if (s.tables.v[k] == prev)
-                    continue;
-                prev = s.tables.v[k];
-                finding(&s, "user-table", "page table %016" PRIx64 " is mapped user-accessible"
-                        "%s at %016" PRIx64, prev, (u->eff & PTE_W) ? " and writable" : "",
-                        u->va + (prev - u->pa));
-            }
-        }
-    }
+    if (r == 0 && !s.oom && s.nuser && s.tables.n)
+        lint_user_tables(&s);
     if (s.oom) {
         ptl_error("lint", "out of memory");
         rc = PTL_EXIT_FAIL;
     } else if (r < 0) {
-        ptl_error("lint", "%s: %s", t.path, pg_strerror(r));
+        ptl_error("lint", "%s: %s", t->path, pg_strerror(r));
         rc = PTL_EXIT_FAIL;
     } else {
         printf("%lu finding%s\n", s.findings, s.findings == 1 ? "" : "s");
@@ -255,6 +230,11 @@ int cmd_lint(int argc, char **argv)
     }
     free(s.tables.v);
     free(s.user);
-    ptl_target_close(&t);
     return rc;
 }
+
+const struct ptl_cmd ptl_cmd_lint = {
+    .name = "lint", .summary = "W+X, reserved bits, misaligned pages, bad pointers, cycles",
+    .help = lint_help, .input = true, .run = lint_run,
+    .args_error = "expected one DUMP argument",
+};

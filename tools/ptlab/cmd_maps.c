@@ -9,7 +9,6 @@
  * (one line with the reference count) unless --expand.
  * Depends on: ptlab.h, lib/paging.
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,8 @@
 #include "ptlab.h"
 
 enum maps_format { FMT_TEXT, FMT_JSON, FMT_CSV, FMT_QEMU_MEM, FMT_QEMU_TLB, FMT_PTDUMP };
+
+enum { OPT_FORMAT = PTL_OPT_CMD, OPT_RANGE, OPT_USER, OPT_KERNEL, OPT_PERM, OPT_EXPAND, OPT_PAT };
 
 static const char maps_help[] =
     "usage: ptlab maps [OPTIONS] DUMP\n"
@@ -35,12 +36,28 @@ static const char maps_help[] =
     "  --pat linux|reset|HEX  IA32_PAT value for the memory type (default reset:\n"
     "                   the power-on value; Linux reprograms entry 1 to WC)\n\n";
 
+static const struct option maps_options[] = {
+    { "format", required_argument, NULL, OPT_FORMAT },
+    { "range", required_argument, NULL, OPT_RANGE },
+    { "user", no_argument, NULL, OPT_USER },
+    { "kernel", no_argument, NULL, OPT_KERNEL },
+    { "perm", required_argument, NULL, OPT_PERM },
+    { "expand", no_argument, NULL, OPT_EXPAND },
+    { "pat", required_argument, NULL, OPT_PAT },
+    { 0, 0, 0, 0 },
+};
+
+/* The options, then the state of the listing. */
 struct maps_state {
-    struct ptl_target *t;
     enum maps_format fmt;
     uint64_t pat;
     uint64_t need, forbid;      /* eff bits required / forbidden (PTE_NX inverted for x) */
     bool user_only, kernel_only;
+    bool filtered;              /* --user, --kernel or --perm */
+    bool expand;
+    bool have_range;
+    uint64_t rstart, rend;
+    struct ptl_target *t;
     /* the display range being built */
     bool have;
     struct pg_range cur;
@@ -97,84 +114,117 @@ static void json_str(const char *key, const char *v, bool comma)
     printf("\"%s\":\"%s\"%s", key, v, comma ? "," : "");
 }
 
-static void print_range(struct maps_state *s, const struct pg_range *r, bool scattered)
+/* The columns of a range that every format shows, as text. */
+struct range_cols {
+    uint64_t end;               /* exclusive; 0 at the top of the space */
+    bool mapped;
+    const char *lvl;
+    unsigned pkey;
+    bool has_pk;
+    char pa[24], pks[4], size[32], psz[32], rights[8];
+};
+
+static void range_cols(const struct maps_state *s, const struct pg_range *r, bool scattered,
+                       struct range_cols *c)
 {
     const struct pg_mode_desc *m = s->t->mode;
-    char size[32], psz[32], rights[8];
-    uint64_t end = r->start + r->size;     /* exclusive; 0 at the top of the space */
-    bool mapped = r->kind == PG_RANGE_MAPPED;
-    const char *lvl = pg_level_linux_name(m->levels, r->level);
-    unsigned pkey = (unsigned)((r->prot & PTE_PK_MASK) >> PTE_PK_SHIFT);
-    bool has_pk = m->levels >= PG_MODE_4LEVEL;
-    char pa[24], pks[4] = "-";
-    if (has_pk && mapped)
-        snprintf(pks, sizeof(pks), "%u", pkey);
-    if (mapped && scattered)
-        strcpy(pa, "scattered");
+    c->end = r->start + r->size;
+    c->mapped = r->kind == PG_RANGE_MAPPED;
+    c->lvl = pg_level_linux_name(m->levels, r->level);
+    c->pkey = (unsigned)((r->prot & PTE_PK_MASK) >> PTE_PK_SHIFT);
+    c->has_pk = m->levels >= PG_MODE_4LEVEL;
+    strcpy(c->pks, "-");
+    if (c->has_pk && c->mapped)
+        snprintf(c->pks, sizeof(c->pks), "%u", c->pkey);
+    if (c->mapped && scattered)
+        strcpy(c->pa, "scattered");
     else
-        snprintf(pa, sizeof(pa), "%016" PRIx64, r->pa);
-    ptl_rights_str(r->eff, rights);
-    ptl_size_str(r->size, size);
-    ptl_page_size_str(r->page_size, psz);
-    s->printed++;
+        snprintf(c->pa, sizeof(c->pa), "%016" PRIx64, r->pa);
+    ptl_rights_str(r->eff, c->rights);
+    ptl_size_str(r->size, c->size);
+    ptl_page_size_str(r->page_size, c->psz);
+}
 
+static void print_text(const struct maps_state *s, const struct pg_range *r,
+                       const struct range_cols *c)
+{
+    printf("%016" PRIx64 "-%016" PRIx64 " %6s ", r->start, c->end, c->size);
+    if (c->mapped) {
+        printf("%-16s %s %c %-3s %2s %4s %s\n", c->pa, c->rights, (r->prot & PTE_G) ? 'G' : '-',
+               ptl_mem_type(r->prot, s->pat), c->pks, c->psz, c->lvl);
+    } else if (r->kind == PG_RANGE_SHARED) {
+        printf("shared %s table %016" PRIx64 ": %" PRIu64 " entr%s here, %u references "
+               "in all (--expand lists them)\n", c->lvl, r->pa, r->count,
+               r->count == 1 ? "y" : "ies", r->refs);
+    } else if (r->kind == PG_RANGE_CYCLE) {
+        printf("cycle: %" PRIu64 " entr%s pointing back to table %016" PRIx64 " (already on "
+               "the walk's path), here as a %s table\n", r->count, r->count == 1 ? "y" : "ies",
+               r->pa, c->lvl);
+    } else if (r->kind == PG_RANGE_UNREADABLE) {
+        printf("unreadable: %s table %016" PRIx64 " is outside the dump's memory\n", c->lvl,
+               r->pa);
+    } else {
+        printf("hole\n");
+    }
+}
+
+static void print_csv(const struct maps_state *s, const struct pg_range *r,
+                      const struct range_cols *c)
+{
+    printf("%016" PRIx64 ",%016" PRIx64 ",%" PRIu64 ",%s,%s,", r->start, c->end, r->size,
+           kind_name(r->kind), c->mapped ? c->pa : "");
+    if (r->kind != PG_RANGE_MAPPED)
+        printf("%016" PRIx64, r->pa);
+    printf(",%c,%c,%c,%c,%c,%s,%s,%" PRIu64 ",%s,%" PRIu64 ",%u,%016" PRIx64 "\n",
+           (r->eff & PTE_P) ? 'r' : '-', (r->eff & PTE_W) ? 'w' : '-',
+           (r->eff & PTE_NX) ? '-' : 'x', (r->eff & PTE_U) ? 'u' : '-',
+           (r->prot & PTE_G) ? 'g' : '-', c->mapped ? ptl_mem_type(r->prot, s->pat) : "",
+           c->has_pk && c->mapped ? c->pks : "",
+           r->page_size, c->lvl, r->count, r->refs, r->entry);
+}
+
+static void print_json(const struct maps_state *s, const struct pg_range *r, bool scattered,
+                       const struct range_cols *c)
+{
+    printf("%s\n{", s->printed > 1 ? "," : "");
+    printf("\"start\":\"0x%" PRIx64 "\",\"end\":\"0x%" PRIx64 "\",\"size\":%" PRIu64 ",",
+           r->start, c->end, r->size);
+    json_str("kind", kind_name(r->kind), true);
+    if (c->mapped && scattered)
+        printf("\"pa\":null,\"scattered\":true,");
+    else if (c->mapped)
+        printf("\"pa\":\"0x%" PRIx64 "\",\"scattered\":false,", r->pa);
+    else
+        printf("\"table\":\"0x%" PRIx64 "\",", r->pa);
+    printf("\"r\":%s,\"w\":%s,\"x\":%s,\"user\":%s,", (r->eff & PTE_P) ? "true" : "false",
+           (r->eff & PTE_W) ? "true" : "false", (r->eff & PTE_NX) ? "false" : "true",
+           (r->eff & PTE_U) ? "true" : "false");
+    if (c->mapped) {
+        printf("\"global\":%s,", (r->prot & PTE_G) ? "true" : "false");
+        json_str("memtype", ptl_mem_type(r->prot, s->pat), true);
+        if (c->has_pk)
+            printf("\"pkey\":%u,", c->pkey);
+    }
+    printf("\"page_size\":%" PRIu64 ",", r->page_size);
+    json_str("level", c->lvl, true);
+    printf("\"count\":%" PRIu64 ",\"refs\":%u,\"entry\":\"0x%" PRIx64 "\"}", r->count,
+           r->refs, r->entry);
+}
+
+static void print_range(struct maps_state *s, const struct pg_range *r, bool scattered)
+{
+    struct range_cols c;
+    range_cols(s, r, scattered, &c);
+    s->printed++;
     switch (s->fmt) {
     case FMT_TEXT:
-        printf("%016" PRIx64 "-%016" PRIx64 " %6s ", r->start, end, size);
-        if (mapped) {
-            printf("%-16s %s %c %-3s %2s %4s %s\n", pa, rights, (r->prot & PTE_G) ? 'G' : '-',
-                   ptl_mem_type(r->prot, s->pat), pks, psz, lvl);
-        } else if (r->kind == PG_RANGE_SHARED) {
-            printf("shared %s table %016" PRIx64 ": %" PRIu64 " entr%s here, %u references "
-                   "in all (--expand lists them)\n", lvl, r->pa, r->count,
-                   r->count == 1 ? "y" : "ies", r->refs);
-        } else if (r->kind == PG_RANGE_CYCLE) {
-            printf("cycle: %" PRIu64 " entr%s pointing back to table %016" PRIx64 " (already on "
-                   "the walk's path), here as a %s table\n", r->count, r->count == 1 ? "y" : "ies",
-                   r->pa, lvl);
-        } else if (r->kind == PG_RANGE_UNREADABLE) {
-            printf("unreadable: %s table %016" PRIx64 " is outside the dump's memory\n", lvl,
-                   r->pa);
-        } else {
-            printf("hole\n");
-        }
+        print_text(s, r, &c);
         break;
     case FMT_CSV:
-        printf("%016" PRIx64 ",%016" PRIx64 ",%" PRIu64 ",%s,%s,", r->start, end, r->size,
-               kind_name(r->kind), mapped ? pa : "");
-        if (r->kind != PG_RANGE_MAPPED)
-            printf("%016" PRIx64, r->pa);
-        printf(",%c,%c,%c,%c,%c,%s,%s,%" PRIu64 ",%s,%" PRIu64 ",%u,%016" PRIx64 "\n",
-               (r->eff & PTE_P) ? 'r' : '-', (r->eff & PTE_W) ? 'w' : '-',
-               (r->eff & PTE_NX) ? '-' : 'x', (r->eff & PTE_U) ? 'u' : '-',
-               (r->prot & PTE_G) ? 'g' : '-', mapped ? ptl_mem_type(r->prot, s->pat) : "",
-               has_pk && mapped ? pks : "",
-               r->page_size, lvl, r->count, r->refs, r->entry);
+        print_csv(s, r, &c);
         break;
     case FMT_JSON:
-        printf("%s\n{", s->printed > 1 ? "," : "");
-        printf("\"start\":\"0x%" PRIx64 "\",\"end\":\"0x%" PRIx64 "\",\"size\":%" PRIu64 ",",
-               r->start, end, r->size);
-        json_str("kind", kind_name(r->kind), true);
-        if (mapped && scattered)
-            printf("\"pa\":null,\"scattered\":true,");
-        else if (mapped)
-            printf("\"pa\":\"0x%" PRIx64 "\",\"scattered\":false,", r->pa);
-        else
-            printf("\"table\":\"0x%" PRIx64 "\",", r->pa);
-        printf("\"r\":%s,\"w\":%s,\"x\":%s,\"user\":%s,", (r->eff & PTE_P) ? "true" : "false",
-               (r->eff & PTE_W) ? "true" : "false", (r->eff & PTE_NX) ? "false" : "true",
-               (r->eff & PTE_U) ? "true" : "false");
-        if (mapped) {
-            printf("\"global\":%s,", (r->prot & PTE_G) ? "true" : "false");
-            json_str("memtype", ptl_mem_type(r->prot, s->pat), true);
-            if (has_pk)
-                printf("\"pkey\":%u,", pkey);
-        }
-        printf("\"page_size\":%" PRIu64 ",", r->page_size);
-        json_str("level", lvl, true);
-        printf("\"count\":%" PRIu64 ",\"refs\":%u,\"entry\":\"0x%" PRIx64 "\"}", r->count,
-               r->refs, r->entry);
+        print_json(s, r, scattered, &c);
         break;
     default:
         break;
@@ -232,150 +282,155 @@ static int parse_perm(const char *spec, uint64_t *need, uint64_t *forbid)
     return neg || !(*need | *forbid) ? -1 : 0;
 }
 
-int cmd_maps(int argc, char **argv)
+static const struct maps_state maps_defaults = { .fmt = FMT_TEXT, .pat = PG_PAT_RESET };
+
+static int parse_format(const char *arg, enum maps_format *fmt)
 {
-    static const struct option longopts[] = {
-        PTL_INPUT_OPTIONS,
-        { "format", required_argument, NULL, OPT_FORMAT },
-        { "range", required_argument, NULL, OPT_RANGE },
-        { "user", no_argument, NULL, OPT_USER },
-        { "kernel", no_argument, NULL, OPT_KERNEL },
-        { "perm", required_argument, NULL, OPT_PERM },
-        { "expand", no_argument, NULL, OPT_EXPAND },
-        { "pat", required_argument, NULL, OPT_PAT },
-        { 0, 0, 0, 0 },
+    static const char *const names[] = {
+        [FMT_TEXT] = "text", [FMT_JSON] = "json", [FMT_CSV] = "csv",
+        [FMT_QEMU_MEM] = "qemu-mem", [FMT_QEMU_TLB] = "qemu-tlb", [FMT_PTDUMP] = "ptdump",
     };
-    struct ptl_input_opts in;
-    ptl_input_defaults(&in);
-    struct maps_state s = { .fmt = FMT_TEXT, .pat = PTL_PAT_RESET };
-    bool expand = false, have_range = false, filtered = false;
-    uint64_t rstart = 0, rend = 0;
-    optind = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        int r = ptl_input_option(c, optarg, &in);
-        if (r < 0)
-            return ptl_usage_error("maps", "bad option value");
-        if (r > 0)
-            continue;
-        switch (c) {
-        case 'h':
-        case OPT_HELP:
-            printf("%s%s", maps_help, ptl_input_help);
-            return PTL_EXIT_OK;
-        case OPT_FORMAT:
-            if (!strcmp(optarg, "text")) s.fmt = FMT_TEXT;
-            else if (!strcmp(optarg, "json")) s.fmt = FMT_JSON;
-            else if (!strcmp(optarg, "csv")) s.fmt = FMT_CSV;
-            else if (!strcmp(optarg, "qemu-mem")) s.fmt = FMT_QEMU_MEM;
-            else if (!strcmp(optarg, "qemu-tlb")) s.fmt = FMT_QEMU_TLB;
-            else if (!strcmp(optarg, "ptdump")) s.fmt = FMT_PTDUMP;
-            else
-                return ptl_usage_error("maps", "--format: '%s' is not one of text, json, csv, "
-                                       "qemu-mem, qemu-tlb, ptdump", optarg);
-            break;
-        case OPT_RANGE:
-            if (ptl_parse_range(optarg, &rstart, &rend))
-                return ptl_usage_error("maps", "--range: '%s' is not A-B or A+SIZE (hex, A < B)",
-                                       optarg);
-            have_range = true;
-            break;
-        case OPT_USER: s.user_only = true; filtered = true; break;
-        case OPT_KERNEL: s.kernel_only = true; filtered = true; break;
-        case OPT_PERM:
-            if (parse_perm(optarg, &s.need, &s.forbid))
-                return ptl_usage_error("maps", "--perm: '%s' is not made of r w x u (each "
-                                       "optionally preceded by !)", optarg);
-            filtered = true;
-            break;
-        case OPT_EXPAND: expand = true; break;
-        case OPT_PAT:
-            if (!strcmp(optarg, "linux")) s.pat = PTL_PAT_LINUX;
-            else if (!strcmp(optarg, "reset")) s.pat = PTL_PAT_RESET;
-            else if (ptl_parse_u64(optarg, &s.pat))
-                return ptl_usage_error("maps", "--pat: '%s' is not linux, reset or a hex value",
-                                       optarg);
-            break;
-        default:
-            return ptl_usage_error("maps", "unknown option");
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (!strcmp(arg, names[i])) {
+            *fmt = (enum maps_format)i;
+            return 0;
         }
+    return -1;
+}
+
+static int maps_option(void *state, int code, const char *arg)
+{
+    struct maps_state *s = state;
+    switch (code) {
+    case OPT_FORMAT:
+        if (parse_format(arg, &s->fmt))
+            return ptl_usage_error("maps", "--format: '%s' is not one of text, json, csv, "
+                                   "qemu-mem, qemu-tlb, ptdump", arg);
+        break;
+    case OPT_RANGE:
+        if (ptl_parse_range(arg, &s->rstart, &s->rend))
+            return ptl_usage_error("maps", "--range: '%s' is not A-B or A+SIZE (hex, A < B)",
+                                   arg);
+        s->have_range = true;
+        break;
+    case OPT_USER: s->user_only = true; s->filtered = true; break;
+    case OPT_KERNEL: s->kernel_only = true; s->filtered = true; break;
+    case OPT_PERM:
+        if (parse_perm(arg, &s->need, &s->forbid))
+            return ptl_usage_error("maps", "--perm: '%s' is not made of r w x u (each "
+                                   "optionally preceded by !)", arg);
+        s->filtered = true;
+        break;
+    case OPT_EXPAND: s->expand = true; break;
+    case OPT_PAT:
+        if (!strcmp(arg, "linux")) s->pat = PTL_PAT_LINUX;
+        else if (!strcmp(arg, "reset")) s->pat = PG_PAT_RESET;
+        else if (ptl_parse_u64(arg, &s->pat))
+            return ptl_usage_error("maps", "--pat: '%s' is not linux, reset or a hex value",
+                                   arg);
+        break;
     }
-    if (argc - optind != 1)
-        return ptl_usage_error("maps", "expected one DUMP argument");
-    if (s.user_only && s.kernel_only)
+    return 0;
+}
+
+/* True for the formats that print every reference as QEMU's monitor and Linux do. */
+static bool foreign_format(enum maps_format fmt)
+{
+    return fmt == FMT_QEMU_MEM || fmt == FMT_QEMU_TLB || fmt == FMT_PTDUMP;
+}
+
+static int maps_args(void *state, int argc, char **argv)
+{
+    struct maps_state *s = state;
+    (void)argc;
+    (void)argv;
+    if (s->user_only && s->kernel_only)
         return ptl_usage_error("maps", "--user and --kernel exclude each other");
-    if ((s.fmt == FMT_QEMU_MEM || s.fmt == FMT_QEMU_TLB) && (filtered || have_range || expand))
+    if ((s->fmt == FMT_QEMU_MEM || s->fmt == FMT_QEMU_TLB) &&
+        (s->filtered || s->have_range || s->expand))
         return ptl_usage_error("maps", "--format qemu-mem/qemu-tlb print the whole address "
                                "space as QEMU does: no filters");
-    if (s.fmt == FMT_PTDUMP && (filtered || expand))
+    if (s->fmt == FMT_PTDUMP && (s->filtered || s->expand))
         return ptl_usage_error("maps", "--format ptdump takes only --range");
+    return 0;
+}
 
-    struct ptl_target t;
-    int rc = ptl_target_open(&t, argv[optind], &in);
-    if (rc)
-        return rc;
-    s.t = &t;
-    int r = 0;
-    if (have_range && (!pg_is_canonical(t.mode->levels, rstart) ||
-                       (rend && !pg_is_canonical(t.mode->levels, rend - 1)))) {
-        ptl_target_close(&t);
-        return ptl_usage_error("maps", "--range: not canonical %s addresses", t.mode->name);
-    }
-
-    /* QEMU's and Linux's walks expand every reference; so does --expand. */
-    if ((s.fmt == FMT_QEMU_MEM || s.fmt == FMT_QEMU_TLB || s.fmt == FMT_PTDUMP || expand) &&
-        ptl_check_expansion(&t, rstart, rend, PG_ITER_EXPAND_SHARED |
-                            (s.fmt == FMT_QEMU_MEM || s.fmt == FMT_QEMU_TLB || s.fmt == FMT_PTDUMP
-                                 ? PG_ITER_EXPAND_CYCLES : 0), "maps")) {
-        ptl_target_close(&t);
-        return PTL_EXIT_FAIL;
-    }
-    switch (s.fmt) {
+/* The formats of lib/paging: QEMU's info mem and info tlb, Linux's ptdump. */
+static int maps_foreign(struct maps_state *s)
+{
+    struct ptl_target *t = s->t;
+    switch (s->fmt) {
     case FMT_QEMU_MEM:
-        r = pg_fmt_info_mem(&t.ctx, t.root, &ptl_stdout_sink);
-        break;
+        return pg_fmt_info_mem(&t->ctx, t->root, &ptl_stdout_sink);
     case FMT_QEMU_TLB:
-        r = pg_fmt_info_tlb(&t.ctx, t.root, &ptl_stdout_sink);
-        break;
-    case FMT_PTDUMP: {
-        struct pg_ptdump_opts po = { .markers = pg_ptdump_markers_linux(t.mode->levels) };
-        struct pg_va_range one = { rstart, rend };
-        if (have_range) {
+        return pg_fmt_info_tlb(&t->ctx, t->root, &ptl_stdout_sink);
+    default: {
+        struct pg_ptdump_opts po = { .markers = pg_ptdump_markers_linux(t->mode->levels) };
+        struct pg_va_range one = { s->rstart, s->rend };
+        if (s->have_range) {
             po.ranges = &one;
             po.nranges = 1;
         }
-        r = pg_fmt_ptdump(&t.ctx, t.root, &po, &ptl_stdout_sink);
-        break;
-    }
-    default: {
-        struct pg_iter_opts io = {
-            .start = rstart, .end = rend, .merge = PG_MERGE_RAW,
-            .flags = PG_ITER_PHYS_CONTIG | (expand ? PG_ITER_EXPAND_SHARED : 0),
-        };
-        if (s.fmt == FMT_JSON) {
-            printf("{\"file\":");
-            json_literal(t.path);
-            printf(",\"mode\":\"%s\",\"cr3\":\"0x%" PRIx64 "\",\"root\":\"0x%" PRIx64
-                   "\",\"ranges\":[", t.mode->name, t.cr3, t.root);
-        } else if (s.fmt == FMT_CSV) {
-            printf("start,end,size,kind,pa,table,r,w,x,u,g,memtype,pkey,page_size,level,count,"
-                   "refs,entry\n");
-        }
-        if (expand)
-            r = pg_iterate(&t.ctx, t.root, &io, maps_range, &s);
-        else
-            r = ptl_iterate(&t, &io, maps_range, &s);
-        if (r == 0 && s.have)
-            print_range(&s, &s.cur, s.scattered);
-        if (s.fmt == FMT_JSON)
-            printf("\n]}\n");
-        break;
+        return pg_fmt_ptdump(&t->ctx, t->root, &po, &ptl_stdout_sink);
     }
     }
-    if (r < 0) {
-        ptl_error("maps", "%s: %s", t.path, pg_strerror(r));
-        rc = PTL_EXIT_FAIL;
-    }
-    ptl_target_close(&t);
-    return rc;
 }
+
+/* The ranges as text, JSON or CSV. */
+static int maps_list(struct maps_state *s)
+{
+    struct ptl_target *t = s->t;
+    struct pg_iter_opts io = {
+        .start = s->rstart, .end = s->rend, .merge = PG_MERGE_RAW,
+        .flags = PG_ITER_PHYS_CONTIG | (s->expand ? PG_ITER_EXPAND_SHARED : 0),
+    };
+    if (s->fmt == FMT_JSON) {
+        printf("{\"file\":");
+        json_literal(t->path);
+        printf(",\"mode\":\"%s\",\"cr3\":\"0x%" PRIx64 "\",\"root\":\"0x%" PRIx64
+               "\",\"ranges\":[", t->mode->name, t->cr3, t->root);
+    } else if (s->fmt == FMT_CSV) {
+        printf("start,end,size,kind,pa,table,r,w,x,u,g,memtype,pkey,page_size,level,count,"
+               "refs,entry\n");
+    }
+    int r;
+    if (s->expand)
+        r = pg_iterate(&t->ctx, t->root, &io, maps_range, s);
+    else
+        r = ptl_iterate(t, &io, maps_range, s);
+    if (r == 0 && s->have)
+        print_range(s, &s->cur, s->scattered);
+    if (s->fmt == FMT_JSON)
+        printf("\n]}\n");
+    return r;
+}
+
+static int maps_run(void *state, struct ptl_target *t)
+{
+    struct maps_state *s = state;
+    s->t = t;
+    unsigned levels = t->mode->levels;
+    if (s->have_range && (!pg_is_canonical(levels, s->rstart) ||
+                          (s->rend && !pg_is_canonical(levels, s->rend - 1))))
+        return ptl_usage_error("maps", "--range: not canonical %s addresses", t->mode->name);
+    /* QEMU's and Linux's walks expand every reference; so does --expand. */
+    if ((foreign_format(s->fmt) || s->expand) &&
+        ptl_check_expansion(t, s->rstart, s->rend, PG_ITER_EXPAND_SHARED |
+                            (foreign_format(s->fmt) ? PG_ITER_EXPAND_CYCLES : 0), "maps"))
+        return PTL_EXIT_FAIL;
+    int r = foreign_format(s->fmt) ? maps_foreign(s) : maps_list(s);
+    if (r < 0) {
+        ptl_error("maps", "%s: %s", t->path, pg_strerror(r));
+        return PTL_EXIT_FAIL;
+    }
+    return PTL_EXIT_OK;
+}
+
+const struct ptl_cmd ptl_cmd_maps = {
+    .name = "maps",
+    .summary = "merged mappings (also as QEMU info mem / info tlb, Linux ptdump, JSON, CSV)",
+    .help = maps_help, .input = true, .run = maps_run,
+    .state_size = sizeof(struct maps_state), .defaults = &maps_defaults,
+    .options = maps_options, .option = maps_option,
+    .args = maps_args, .args_error = "expected one DUMP argument",
+};

@@ -7,11 +7,12 @@
  * references are counted rather than listed unless --expand.
  * Depends on: ptlab.h, lib/paging.
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <string.h>
 
 #include "ptlab.h"
+
+enum { OPT_EXPAND = PTL_OPT_CMD, OPT_LIMIT };
 
 static const char ptov_help[] =
     "usage: ptlab ptov [OPTIONS] DUMP PA\n"
@@ -99,74 +100,62 @@ static int ptov_range(void *arg, const struct pg_range *r)
     return 0;
 }
 
-int cmd_ptov(int argc, char **argv)
+static const struct option ptov_options[] = {
+    { "expand", no_argument, NULL, OPT_EXPAND },
+    { "limit", required_argument, NULL, OPT_LIMIT },
+    { 0, 0, 0, 0 },
+};
+
+static int ptov_option(void *state, int code, const char *arg)
 {
-    static const struct option longopts[] = {
-        PTL_INPUT_OPTIONS,
-        { "expand", no_argument, NULL, OPT_EXPAND },
-        { "limit", required_argument, NULL, OPT_LIMIT },
-        { 0, 0, 0, 0 },
-    };
-    struct ptl_input_opts in;
-    ptl_input_defaults(&in);
-    struct ptov_state s = { 0 };
-    optind = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        int r = ptl_input_option(c, optarg, &in);
-        if (r < 0)
-            return ptl_usage_error("ptov", "bad option value");
-        if (r > 0)
-            continue;
-        switch (c) {
-        case 'h':
-        case OPT_HELP:
-            printf("%s%s", ptov_help, ptl_input_help);
-            return PTL_EXIT_OK;
-        case OPT_EXPAND:
-            s.expand = true;
-            break;
-        case OPT_LIMIT:
-            if (ptl_parse_dec(optarg, ~0UL, &s.limit) || s.limit == 0)
-                return ptl_usage_error("ptov", "--limit: '%s' is not a positive number", optarg);
-            break;
-        default:
-            return ptl_usage_error("ptov", "unknown option");
-        }
+    struct ptov_state *s = state;
+    if (code == OPT_EXPAND) {
+        s->expand = true;
+    } else if (ptl_parse_dec(arg, ~0UL, &s->limit) || s->limit == 0) {
+        return ptl_usage_error("ptov", "--limit: '%s' is not a positive number", arg);
     }
-    if (argc - optind != 2)
-        return ptl_usage_error("ptov", "expected DUMP and PA");
-    if (ptl_parse_u64(argv[optind + 1], &s.pa))
-        return ptl_usage_error("ptov", "'%s' is not a hex address", argv[optind + 1]);
-    struct ptl_target t;
-    int rc = ptl_target_open(&t, argv[optind], &in);
-    if (rc)
-        return rc;
-    s.t = &t;
+    return 0;
+}
+
+static int ptov_args(void *state, int argc, char **argv)
+{
+    struct ptov_state *s = state;
+    (void)argc;
+    return ptl_parse_address("ptov", argv[0], &s->pa);
+}
+
+static int ptov_run(void *state, struct ptl_target *t)
+{
+    struct ptov_state *s = state;
+    s->t = t;
     struct pg_iter_opts o = { .merge = PG_MERGE_RAW, .flags = PG_ITER_PHYS_CONTIG };
     int r;
-    if (s.expand) {
+    if (s->expand) {
         o.flags |= PG_ITER_EXPAND_SHARED;
-        if (ptl_check_expansion(&t, 0, 0, o.flags, "ptov")) {
-            ptl_target_close(&t);
+        if (ptl_check_expansion(t, 0, 0, o.flags, "ptov"))
             return PTL_EXIT_FAIL;
-        }
-        r = pg_iterate(&t.ctx, t.root, &o, ptov_range, &s);
+        r = pg_iterate(&t->ctx, t->root, &o, ptov_range, s);
     } else {
-        r = ptl_iterate(&t, &o, ptov_range, &s);
+        r = ptl_iterate(t, &o, ptov_range, s);
     }
-    if (s.failed) {
-        rc = PTL_EXIT_FAIL;
-    } else if (r < 0) {
-        ptl_error("ptov", "%s: %s", t.path, pg_strerror(r));
-        rc = PTL_EXIT_FAIL;
-    } else if (!s.found) {
-        fflush(stdout);
-        fprintf(stderr, "ptlab ptov: no virtual address maps %#" PRIx64 "\n", s.pa);
-        rc = PTL_EXIT_FAIL;
-    } else if (s.stopped) {
-        printf("(stopped after %lu addresses: --limit)\n", s.limit);
+    if (s->failed)
+        return PTL_EXIT_FAIL;
+    if (r < 0) {
+        ptl_error("ptov", "%s: %s", t->path, pg_strerror(r));
+        return PTL_EXIT_FAIL;
     }
-    ptl_target_close(&t);
-    return rc;
+    if (!s->found) {
+        ptl_error("ptov", "no virtual address maps %#" PRIx64, s->pa);
+        return PTL_EXIT_FAIL;
+    }
+    if (s->stopped)
+        printf("(stopped after %lu addresses: --limit)\n", s->limit);
+    return PTL_EXIT_OK;
 }
+
+const struct ptl_cmd ptl_cmd_ptov = {
+    .name = "ptov", .summary = "every virtual address that maps a physical address",
+    .help = ptov_help, .input = true, .run = ptov_run,
+    .state_size = sizeof(struct ptov_state), .options = ptov_options, .option = ptov_option,
+    .min_args = 1, .max_args = 1, .args = ptov_args, .args_error = "expected DUMP and PA",
+};

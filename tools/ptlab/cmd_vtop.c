@@ -11,7 +11,6 @@
  * in a QEMU dump).
  * Depends on: ptlab.h, lib/paging.
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <string.h>
 
@@ -19,13 +18,9 @@
 
 #include "ptlab.h"
 
-#define CR0_WP      (1ULL << 16)
+enum { OPT_ACCESS = PTL_OPT_CMD, OPT_USER, OPT_FORMAT };
 
-#define PFEC_P      0x01u
-#define PFEC_W      0x02u
-#define PFEC_U      0x04u
-#define PFEC_RSVD   0x08u
-#define PFEC_ID     0x10u
+#define VTOP_MAX_VAS 64
 
 static const char vtop_help[] =
     "usage: ptlab vtop [OPTIONS] DUMP VA...\n"
@@ -107,9 +102,9 @@ static void print_step(const struct ptl_target *t, const char *what, const struc
 
 static void print_pfec(unsigned ec)
 {
-    printf("  #PF error code 0x%x (%s%s%s%s%s%s)\n", ec, (ec & PFEC_P) ? "P" : "not-present",
-           (ec & PFEC_W) ? " W" : " R", (ec & PFEC_U) ? " U" : " S",
-           (ec & PFEC_RSVD) ? " RSVD" : "", (ec & PFEC_ID) ? " I/D" : "",
+    printf("  #PF error code 0x%x (%s%s%s%s%s%s)\n", ec, (ec & PG_PFEC_P) ? "P" : "not-present",
+           (ec & PG_PFEC_W) ? " W" : " R", (ec & PG_PFEC_U) ? " U" : " S",
+           (ec & PG_PFEC_RSVD) ? " RSVD" : "", (ec & PG_PFEC_ID) ? " I/D" : "",
            (ec & PG_PFEC_PK) ? " PK" : "");
 }
 
@@ -136,13 +131,44 @@ static int model_cpu(const struct ptl_target *t, bool user, struct pg_cpu *mc)
     int err = pg_cpu_set_paging(mc, levels, t->root, &t->ctx);
     if (err)
         return err;
-    if (cpu && !(cpu->cr0 & CR0_WP))
+    if (cpu && !(cpu->cr0 & PG_CR0_WP))
         mc->cr0 &= ~PG_CR0_WP;
     if (t->ctx.disabled & PG_NO_NX)
         mc->efer &= ~PG_EFER_NXE;
     mc->rflags = cpu ? cpu->rflags : 0x2;
     mc->cpl = user ? 3 : 0;
     return 0;
+}
+
+/*
+ * denial - why the MMU model denied an access to a present page (deny: its
+ * PG_DENY_* bits), and the entry responsible: the first from the top whose
+ * bit denies it, or the leaf's.
+ * returns: that step (NULL if the walk has none); *why: the reason.
+ */
+static const struct pg_walk_step *denial(const struct ptl_target *t, const struct pg_walk *w,
+                                         unsigned deny, bool user, const char **why)
+{
+    if (deny & PG_DENY_USER) {
+        *why = "U/S (bit 2) is clear: a supervisor page";
+        return first_step(t, w, PTE_U, false);
+    }
+    if (deny & PG_DENY_WRITE) {
+        *why = user ? "R/W (bit 1) is clear: read-only"
+                    : "R/W (bit 1) is clear: read-only, and CR0.WP = 1";
+        return first_step(t, w, PTE_W, false);
+    }
+    if (deny & PG_DENY_XD) {
+        *why = "XD (bit 63) is set: not executable";
+        return first_step(t, w, PTE_NX, true);
+    }
+    if (deny & PG_DENY_SMEP)
+        *why = "CR4.SMEP = 1 and the page is a user page (U/S set at every level)";
+    else if (deny & PG_DENY_SMAP)
+        *why = "CR4.SMAP = 1, RFLAGS.AC = 0 and the page is a user page";
+    else
+        *why = "the protection key denies it";
+    return step_at(w, w->leaf_level);
 }
 
 /*
@@ -181,7 +207,7 @@ static int access_verdict(const struct ptl_target *t, const struct pg_walk *walk
     if (r.vector == PG_VEC_PF && r.fault_level) {
         const struct pg_walk_step *st = step_at(w, r.fault_level);
         char what[64];
-        if (r.error_code & PFEC_RSVD)
+        if (r.error_code & PG_PFEC_RSVD)
             snprintf(what, sizeof(what), "reserved bits %#" PRIx64 " are set", r.rsvd_bits);
         else
             snprintf(what, sizeof(what), "P (bit 0) is clear");
@@ -192,36 +218,13 @@ static int access_verdict(const struct ptl_target *t, const struct pg_walk *walk
         return 1;
     }
     if (r.vector == PG_VEC_PF) {
-        const struct pg_walk_step *bad = NULL;
         const char *why;
-        char whybuf[96];
-        if (r.deny & PG_DENY_USER) {
-            bad = first_step(t, w, PTE_U, false);
-            why = "U/S (bit 2) is clear: a supervisor page";
-        } else if (r.deny & PG_DENY_WRITE) {
-            bad = first_step(t, w, PTE_W, false);
-            why = user ? "R/W (bit 1) is clear: read-only"
-                       : "R/W (bit 1) is clear: read-only, and CR0.WP = 1";
-        } else if (r.deny & PG_DENY_XD) {
-            bad = first_step(t, w, PTE_NX, true);
-            why = "XD (bit 63) is set: not executable";
-        } else if (r.deny & PG_DENY_SMEP) {
-            bad = step_at(w, w->leaf_level);
-            why = "CR4.SMEP = 1 and the page is a user page (U/S set at every level)";
-        } else if (r.deny & PG_DENY_SMAP) {
-            bad = step_at(w, w->leaf_level);
-            why = "CR4.SMAP = 1, RFLAGS.AC = 0 and the page is a user page";
-        } else {
-            bad = step_at(w, w->leaf_level);
-            why = "the protection key denies it";
-        }
+        const struct pg_walk_step *bad = denial(t, w, r.deny, user, &why);
         printf("page fault\n");
-        if (bad) {
+        if (bad)
             print_step(t, why, bad);
-        } else {
-            snprintf(whybuf, sizeof(whybuf), "  reason: %s\n", why);
-            fputs(whybuf, stdout);
-        }
+        else
+            printf("  reason: %s\n", why);
         print_pfec(r.error_code);
         return 1;
     }
@@ -251,109 +254,121 @@ static void print_walk(const struct ptl_target *t, const struct pg_walk *w)
         printf("  not mapped: %s\n", pg_strerror(w->status));
 }
 
-int cmd_vtop(int argc, char **argv)
+static const struct option vtop_options[] = {
+    { "access", required_argument, NULL, OPT_ACCESS },
+    { "user", no_argument, NULL, OPT_USER },
+    { "format", required_argument, NULL, OPT_FORMAT },
+    { 0, 0, 0, 0 },
+};
+
+enum vtop_format { VTOP_AUTO, VTOP_CRASH, VTOP_WALK };
+
+struct vtop_state {
+    char access;                /* 0, 'r', 'w' or 'x' */
+    bool user;
+    enum vtop_format fmt;
+    int nva;
+    uint64_t vas[VTOP_MAX_VAS];
+    /* the kernel's VA of the root table (crash's PGD DIRECTORY), found once */
+    bool have_pgd_va;
+    virt_addr_t pgd_va;
+};
+
+static int vtop_option(void *state, int code, const char *arg)
 {
-    static const struct option longopts[] = {
-        PTL_INPUT_OPTIONS,
-        { "access", required_argument, NULL, OPT_ACCESS },
-        { "user", no_argument, NULL, OPT_USER },
-        { "format", required_argument, NULL, OPT_FORMAT },
-        { 0, 0, 0, 0 },
-    };
-    struct ptl_input_opts in;
-    ptl_input_defaults(&in);
-    char access = 0;
-    bool user = false;
-    int fmt = -1;   /* -1 auto, 0 crash, 1 walk */
-    optind = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        int r = ptl_input_option(c, optarg, &in);
-        if (r < 0)
-            return ptl_usage_error("vtop", "bad option value");
-        if (r > 0)
-            continue;
-        switch (c) {
-        case 'h':
-        case OPT_HELP:
-            printf("%s%s", vtop_help, ptl_input_help);
-            return PTL_EXIT_OK;
-        case OPT_ACCESS:
-            if (strlen(optarg) != 1 || !strchr("rwx", optarg[0]))
-                return ptl_usage_error("vtop", "--access: '%s' is not r, w or x", optarg);
-            access = optarg[0];
-            break;
-        case OPT_USER:
-            user = true;
-            break;
-        case OPT_FORMAT:
-            if (!strcmp(optarg, "crash")) fmt = 0;
-            else if (!strcmp(optarg, "walk")) fmt = 1;
-            else return ptl_usage_error("vtop", "--format: '%s' is not crash or walk", optarg);
-            break;
-        default:
-            return ptl_usage_error("vtop", "unknown option");
-        }
+    struct vtop_state *s = state;
+    switch (code) {
+    case OPT_ACCESS:
+        if (strlen(arg) != 1 || !strchr("rwx", arg[0]))
+            return ptl_usage_error("vtop", "--access: '%s' is not r, w or x", arg);
+        s->access = arg[0];
+        break;
+    case OPT_USER:
+        s->user = true;
+        break;
+    case OPT_FORMAT:
+        if (!strcmp(arg, "crash")) s->fmt = VTOP_CRASH;
+        else if (!strcmp(arg, "walk")) s->fmt = VTOP_WALK;
+        else return ptl_usage_error("vtop", "--format: '%s' is not crash or walk", arg);
+        break;
     }
-    if (argc - optind < 2)
-        return ptl_usage_error("vtop", "expected DUMP and at least one VA");
-    if (user && !access)
+    return 0;
+}
+
+static int vtop_args(void *state, int argc, char **argv)
+{
+    struct vtop_state *s = state;
+    if (s->user && !s->access)
         return ptl_usage_error("vtop", "--user describes the access of --access");
-    uint64_t vas[64];
-    int nva = argc - optind - 1;
-    if (nva > 64)
-        return ptl_usage_error("vtop", "at most 64 addresses at a time");
-    for (int i = 0; i < nva; i++)
-        if (ptl_parse_u64(argv[optind + 1 + i], &vas[i]))
-            return ptl_usage_error("vtop", "'%s' is not a hex address", argv[optind + 1 + i]);
-
-    struct ptl_target t;
-    int rc = ptl_target_open(&t, argv[optind], &in);
-    if (rc)
-        return rc;
-    unsigned levels = t.mode->levels;
-    if (fmt == 0 && levels < PG_MODE_4LEVEL) {
-        ptl_target_close(&t);
-        return ptl_usage_error("vtop", "--format crash needs 4- or 5-level paging");
-    }
-    if (fmt < 0)
-        fmt = levels >= PG_MODE_4LEVEL ? 0 : 1;
-    virt_addr_t pgd_va = 0;
-    bool have_pgd_va = false;
-
-    for (int i = 0; i < nva; i++) {
-        if (i)
-            putchar('\n');
-        struct pg_walk w;
-        pg_walk(&t.ctx, t.root, vas[i], &w);
-        if (fmt == 0) {
-            if (!have_pgd_va) {
-                pgd_va = root_kernel_va(&t);
-                have_pgd_va = true;
-            }
-            struct pg_vtop_opts vo = { .user = false, .pgd_va = pgd_va,
-                                       .phys_bits = t.ctx.phys_bits };
-            int r = pg_fmt_vtop(&t.ctx, t.root, vas[i], &vo, &ptl_stdout_sink);
-            if (r < 0) {
-                ptl_error("vtop", "%016" PRIx64 ": %s", vas[i], r == -PG_ERANGE
-                          ? "not a canonical address" : pg_strerror(r));
-                rc = PTL_EXIT_FAIL;
-                if (access)
-                    access_verdict(&t, &w, access, user);
-                continue;
-            }
-        } else {
-            print_walk(&t, &w);
-        }
-        if (w.status != 0)
-            rc = PTL_EXIT_FAIL;
-        if (access) {
-            if (fmt == 0)
-                putchar('\n');
-            if (access_verdict(&t, &w, access, user))
-                rc = PTL_EXIT_FAIL;
-        }
-    }
-    ptl_target_close(&t);
+    if (argc > VTOP_MAX_VAS)
+        return ptl_usage_error("vtop", "at most %d addresses at a time", VTOP_MAX_VAS);
+    s->nva = argc;
+    int rc = 0;
+    for (int i = 0; i < argc && !rc; i++)
+        rc = ptl_parse_address("vtop", argv[i], &s->vas[i]);
     return rc;
 }
+
+/*
+ * vtop_one - walk va and print it in s->fmt, then the --access verdict.
+ * returns: PTL_EXIT_OK; PTL_EXIT_FAIL if va is not mapped or the access faults.
+ */
+static int vtop_one(struct vtop_state *s, struct ptl_target *t, uint64_t va)
+{
+    int rc = PTL_EXIT_OK;
+    struct pg_walk w;
+    pg_walk(&t->ctx, t->root, va, &w);
+    if (s->fmt == VTOP_CRASH) {
+        if (!s->have_pgd_va) {
+            s->pgd_va = root_kernel_va(t);
+            s->have_pgd_va = true;
+        }
+        struct pg_vtop_opts vo = { .user = false, .pgd_va = s->pgd_va,
+                                   .phys_bits = t->ctx.phys_bits };
+        int r = pg_fmt_vtop(&t->ctx, t->root, va, &vo, &ptl_stdout_sink);
+        if (r < 0) {
+            ptl_error("vtop", "%016" PRIx64 ": %s", va, r == -PG_ERANGE
+                      ? "not a canonical address" : pg_strerror(r));
+            if (s->access)
+                access_verdict(t, &w, s->access, s->user);
+            return PTL_EXIT_FAIL;
+        }
+    } else {
+        print_walk(t, &w);
+    }
+    if (w.status != 0)
+        rc = PTL_EXIT_FAIL;
+    if (s->access) {
+        if (s->fmt == VTOP_CRASH)
+            putchar('\n');
+        if (access_verdict(t, &w, s->access, s->user))
+            rc = PTL_EXIT_FAIL;
+    }
+    return rc;
+}
+
+static int vtop_run(void *state, struct ptl_target *t)
+{
+    struct vtop_state *s = state;
+    bool paging64 = t->mode->levels >= PG_MODE_4LEVEL;
+    if (s->fmt == VTOP_CRASH && !paging64)
+        return ptl_usage_error("vtop", "--format crash needs 4- or 5-level paging");
+    if (s->fmt == VTOP_AUTO)
+        s->fmt = paging64 ? VTOP_CRASH : VTOP_WALK;
+    int rc = PTL_EXIT_OK;
+    for (int i = 0; i < s->nva; i++) {
+        if (i)
+            putchar('\n');
+        if (vtop_one(s, t, s->vas[i]) != PTL_EXIT_OK)
+            rc = PTL_EXIT_FAIL;
+    }
+    return rc;
+}
+
+const struct ptl_cmd ptl_cmd_vtop = {
+    .name = "vtop", .summary = "crash-style walk of a virtual address; --access says if it faults",
+    .help = vtop_help, .input = true, .run = vtop_run,
+    .state_size = sizeof(struct vtop_state), .options = vtop_options, .option = vtop_option,
+    .min_args = 1, .max_args = PTL_ARGS_ANY, .args = vtop_args,
+    .args_error = "expected DUMP and at least one VA",
+};

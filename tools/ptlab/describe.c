@@ -1,11 +1,14 @@
 /*
- * describe.c: small presentation helpers of the ptlab host tool: the stdout
- * sink handed to lib/paging's formatters, human size strings, rights and
- * memory-type names.
+ * describe.c: small helpers of the ptlab host tool: the stdout sink handed
+ * to lib/paging's formatters, human size strings, rights and memory-type
+ * names, and the growable arrays the commands collect into.
  * Depends on: ptlab.h.
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+
+#include <paging/mmu.h>
 
 #include "ptlab.h"
 
@@ -47,12 +50,12 @@ const char *ptl_mem_type(uint64_t prot, uint64_t pat)
     unsigned idx = ((prot & PTE_PAT_LARGE) ? 4 : 0) | ((prot & PTE_PCD) ? 2 : 0) |
                    ((prot & PTE_PWT) ? 1 : 0);
     switch ((pat >> (8 * idx)) & 0xFF) {
-    case 0: return "UC";
-    case 1: return "WC";
-    case 4: return "WT";
-    case 5: return "WP";
-    case 6: return "WB";
-    case 7: return "UC-";
+    case PG_MT_UC: return "UC";
+    case PG_MT_WC: return "WC";
+    case PG_MT_WT: return "WT";
+    case PG_MT_WP: return "WP";
+    case PG_MT_WB: return "WB";
+    case PG_MT_UC_MINUS: return "UC-";
     default: return "??";
     }
 }
@@ -65,4 +68,19 @@ const char *ptl_rights_str(uint64_t eff, char buf[8])
     buf[3] = (eff & PTE_U) ? 'u' : '-';
     buf[4] = '\0';
     return buf;
+}
+
+void *ptl_grow(void *v, size_t n, size_t *cap, size_t size, size_t first)
+{
+    if (n < *cap)
+        return v;
+    size_t ncap = *cap ? *cap * 2 : first;
+    void *nv = ncap <= SIZE_MAX / size ? realloc(v, ncap * size) : NULL;
+    if (!nv) {
+        free(v);
+        *cap = 0;
+        return NULL;
+    }
+    *cap = ncap;
+    return nv;
 }

@@ -1,7 +1,7 @@
 /*
  * dump.c: the memory-dump reader of the ptlab host tool (see dump.h).
  *
- * ELF layout read (formats.md §1): ELF header, program headers (the real
+ * ELF layout read (docs/formats.md, "QEMU ELF core"): ELF header, program headers (the real
  * count in section 0's sh_info when e_phnum is PN_XNUM), PT_NOTE segments
  * walked note by note by their sizes, PT_LOAD segments giving guest-physical
  * memory by p_paddr. Every offset and size is checked against the file
@@ -28,7 +28,7 @@
 #define QEMU_NOTE_TYPE_ 0u
 #define PAGE_SIZE_      4096u
 
-/* QEMUCPUState offsets (formats.md §1.4). */
+/* QEMUCPUState offsets (docs/formats.md, "QEMU ELF core"). */
 #define QS_VERSION  0
 #define QS_SIZE     4
 #define QS_RSP      56
@@ -73,29 +73,53 @@ static int seg_cmp_(const void *a, const void *b)
     return 0;
 }
 
+/*
+ * The fields read from the ELF header, a program header and section header 0,
+ * as offsets in each class (Elf32_* / Elf64_*); wide: addresses, offsets and
+ * sizes are 8 bytes (else 4).
+ */
+struct elf_layout_ {
+    bool wide;
+    unsigned ehsize, e_phoff, e_shoff, e_phentsize, e_phnum, e_shentsize, e_shnum;
+    unsigned phentsize, p_offset, p_paddr, p_filesz, p_memsz;
+    unsigned shentsize, sh_info;
+};
+
+static const struct elf_layout_ elf32_ = {
+    .wide = false, .ehsize = 52, .e_phoff = 28, .e_shoff = 32, .e_phentsize = 42,
+    .e_phnum = 44, .e_shentsize = 46, .e_shnum = 48,
+    .phentsize = 32, .p_offset = 4, .p_paddr = 12, .p_filesz = 16, .p_memsz = 20,
+    .shentsize = 40, .sh_info = 28,
+};
+
+static const struct elf_layout_ elf64_ = {
+    .wide = true, .ehsize = 64, .e_phoff = 32, .e_shoff = 40, .e_phentsize = 54,
+    .e_phnum = 56, .e_shentsize = 58, .e_shnum = 60,
+    .phentsize = 56, .p_offset = 8, .p_paddr = 24, .p_filesz = 32, .p_memsz = 40,
+    .shentsize = 64, .sh_info = 44,
+};
+
+/* An address, offset or size field of the layout's width. */
+static uint64_t get_word_(const struct elf_layout_ *L, const uint8_t *p)
+{
+    return L->wide ? get64_(p) : get32_(p);
+}
+
 /* One program header, decoded from either class. */
 struct phdr_ {
     uint32_t type;
     uint64_t offset, paddr, filesz, memsz;
 };
 
-static void read_phdr_(const struct ptl_dump *d, const uint8_t *p, struct phdr_ *ph)
+static void read_phdr_(const struct elf_layout_ *L, const uint8_t *p, struct phdr_ *ph)
 {
-    if (d->elf_class == 2) {
-        ph->type = get32_(p);
-        ph->offset = get64_(p + 8);
-        ph->paddr = get64_(p + 24);
-        ph->filesz = get64_(p + 32);
-        ph->memsz = get64_(p + 40);
-    } else {
-        ph->type = get32_(p);
-        ph->offset = get32_(p + 4);
-        ph->paddr = get32_(p + 12);
-        ph->filesz = get32_(p + 16);
-        ph->memsz = get32_(p + 20);
-        if (ph->offset == 0xFFFFFFFFu)
-            ph->offset = ~0ULL;
-    }
+    ph->type = get32_(p);
+    ph->offset = get_word_(L, p + L->p_offset);
+    ph->paddr = get_word_(L, p + L->p_paddr);
+    ph->filesz = get_word_(L, p + L->p_filesz);
+    ph->memsz = get_word_(L, p + L->p_memsz);
+    if (!L->wide && ph->offset == 0xFFFFFFFFu)
+        ph->offset = ~0ULL;
 }
 
 /* Decode the descriptor of a "QEMU" note into a new cpus[] element. */
@@ -166,135 +190,114 @@ static int parse_notes_(struct ptl_dump *d, uint64_t off, uint64_t len, char *er
     return 0;
 }
 
-static int parse_elf_(struct ptl_dump *d, char *err, size_t errlen)
+/*
+ * parse_ehdr_ - check the ELF header (a little-endian x86 ET_CORE) and find
+ * the program headers: *phoff and *count (the real count from section
+ * header 0 when e_phnum is PN_XNUM), all inside the file. Sets d->elf_class
+ * and d->machine.
+ * returns: the class's layout; NULL with a message in err.
+ */
+static const struct elf_layout_ *parse_ehdr_(struct ptl_dump *d, uint64_t *phoff,
+                                             uint64_t *count, char *err, size_t errlen)
 {
     const uint8_t *m = d->map;
     size_t size = d->size;
     if (size < 16) {
         fail_(err, errlen, "truncated ELF header (%zu bytes)", size);
-        return -1;
+        return NULL;
     }
     if (m[4] != 1 && m[4] != 2) {
         fail_(err, errlen, "unknown ELF class %u", m[4]);
-        return -1;
+        return NULL;
     }
     if (m[5] != 1) {
         fail_(err, errlen, "not a little-endian ELF file (EI_DATA %u)", m[5]);
-        return -1;
+        return NULL;
     }
     d->elf_class = m[4];
-    size_t ehsize = d->elf_class == 2 ? 64 : 52;
-    if (size < ehsize) {
-        fail_(err, errlen, "truncated ELF header (%zu of %zu bytes)", size, ehsize);
-        return -1;
+    const struct elf_layout_ *L = d->elf_class == 2 ? &elf64_ : &elf32_;
+    if (size < L->ehsize) {
+        fail_(err, errlen, "truncated ELF header (%zu of %u bytes)", size, L->ehsize);
+        return NULL;
     }
     unsigned type = get16_(m + 16);
     d->machine = get16_(m + 18);
-    uint64_t phoff, shoff;
-    unsigned phentsize, phnum, shentsize, shnum;
-    if (d->elf_class == 2) {
-        phoff = get64_(m + 32);
-        shoff = get64_(m + 40);
-        phentsize = get16_(m + 54);
-        phnum = get16_(m + 56);
-        shentsize = get16_(m + 58);
-        shnum = get16_(m + 60);
-    } else {
-        phoff = get32_(m + 28);
-        shoff = get32_(m + 32);
-        phentsize = get16_(m + 42);
-        phnum = get16_(m + 44);
-        shentsize = get16_(m + 46);
-        shnum = get16_(m + 48);
-    }
+    unsigned phentsize = get16_(m + L->e_phentsize), phnum = get16_(m + L->e_phnum);
     if (type != ET_CORE_) {
         fail_(err, errlen, "not an ELF core file (e_type %u; expected ET_CORE 4)", type);
-        return -1;
+        return NULL;
     }
     if (d->machine != PTL_EM_X86_64 && d->machine != PTL_EM_386) {
         fail_(err, errlen, "ELF machine %u is not x86 (expected 62 or 3)", d->machine);
-        return -1;
+        return NULL;
     }
-    unsigned want_phent = d->elf_class == 2 ? 56 : 32;
-    if (phentsize != want_phent) {
-        fail_(err, errlen, "bad e_phentsize %u (expected %u)", phentsize, want_phent);
-        return -1;
+    if (phentsize != L->phentsize) {
+        fail_(err, errlen, "bad e_phentsize %u (expected %u)", phentsize, L->phentsize);
+        return NULL;
     }
-    uint64_t count = phnum;
+    *phoff = get_word_(L, m + L->e_phoff);
+    *count = phnum;
     if (phnum == PN_XNUM_) {
         /* The real count lives in section header 0's sh_info. */
-        unsigned want_shent = d->elf_class == 2 ? 64 : 40;
-        if (shnum < 1 || shentsize != want_shent || !in_file_(shoff, want_shent, size)) {
+        uint64_t shoff = get_word_(L, m + L->e_shoff);
+        if (get16_(m + L->e_shnum) < 1 || get16_(m + L->e_shentsize) != L->shentsize ||
+            !in_file_(shoff, L->shentsize, size)) {
             fail_(err, errlen, "e_phnum is PN_XNUM but section header 0 is missing or truncated");
+            return NULL;
+        }
+        *count = get32_(m + shoff + L->sh_info);
+    }
+    if (*count == 0) {
+        fail_(err, errlen, "ELF core without program headers");
+        return NULL;
+    }
+    if (!in_file_(*phoff, *count * phentsize, size)) {
+        fail_(err, errlen, "truncated ELF file: %llu program headers at offset %#llx run past "
+              "the end of the file (%zu bytes)", (unsigned long long)*count,
+              (unsigned long long)*phoff, size);
+        return NULL;
+    }
+    return L;
+}
+
+/* add_load_ - PT_LOAD number i as a new segment. returns: 0; -1 with a message in err. */
+static int add_load_(struct ptl_dump *d, uint64_t i, const struct phdr_ *ph, char *err,
+                     size_t errlen)
+{
+    if (ph->filesz > ph->memsz) {
+        fail_(err, errlen, "corrupt PT_LOAD %llu: p_filesz %#llx > p_memsz %#llx",
+              (unsigned long long)i, (unsigned long long)ph->filesz,
+              (unsigned long long)ph->memsz);
+        return -1;
+    }
+    if (ph->paddr + ph->memsz < ph->paddr) {
+        fail_(err, errlen, "corrupt PT_LOAD %llu: [%#llx, +%#llx) wraps around",
+              (unsigned long long)i, (unsigned long long)ph->paddr,
+              (unsigned long long)ph->memsz);
+        return -1;
+    }
+    struct ptl_segment *s = &d->segs[d->nsegs++];
+    s->pa = ph->paddr;
+    s->memsz = ph->memsz;
+    s->filesz = ph->filesz;
+    if (ph->filesz) {
+        if (!in_file_(ph->offset, ph->filesz, d->size)) {
+            fail_(err, errlen, "truncated dump: PT_LOAD %llu (guest-physical %#llx) needs "
+                  "file bytes up to %#llx, the file has %#zx",
+                  (unsigned long long)i, (unsigned long long)ph->paddr,
+                  (unsigned long long)(ph->offset + ph->filesz), d->size);
             return -1;
         }
-        count = get32_(m + shoff + (d->elf_class == 2 ? 44 : 28));
+        s->data = d->map + ph->offset;
     }
-    if (count == 0) {
-        fail_(err, errlen, "ELF core without program headers");
-        return -1;
-    }
-    if (!in_file_(phoff, count * phentsize, size)) {
-        fail_(err, errlen, "truncated ELF file: %llu program headers at offset %#llx run past "
-              "the end of the file (%zu bytes)", (unsigned long long)count,
-              (unsigned long long)phoff, size);
-        return -1;
-    }
+    if (s->pa + s->memsz > d->phys_end)
+        d->phys_end = s->pa + s->memsz;
+    return 0;
+}
 
-    d->segs = calloc(count, sizeof(*d->segs));
-    if (!d->segs) {
-        fail_(err, errlen, "out of memory for %llu segments", (unsigned long long)count);
-        return -1;
-    }
-    for (uint64_t i = 0; i < count; i++) {
-        struct phdr_ ph;
-        read_phdr_(d, m + phoff + i * phentsize, &ph);
-        if (ph.type == PT_NOTE_) {
-            if (!in_file_(ph.offset, ph.filesz, size)) {
-                fail_(err, errlen, "truncated ELF file: the note segment [%#llx, +%#llx) runs "
-                      "past the end of the file (%zu bytes)", (unsigned long long)ph.offset,
-                      (unsigned long long)ph.filesz, size);
-                return -1;
-            }
-            if (parse_notes_(d, ph.offset, ph.filesz, err, errlen))
-                return -1;
-        } else if (ph.type == PT_LOAD_) {
-            if (ph.memsz == 0)
-                continue;
-            if (ph.filesz > ph.memsz) {
-                fail_(err, errlen, "corrupt PT_LOAD %llu: p_filesz %#llx > p_memsz %#llx",
-                      (unsigned long long)i, (unsigned long long)ph.filesz,
-                      (unsigned long long)ph.memsz);
-                return -1;
-            }
-            if (ph.paddr + ph.memsz < ph.paddr) {
-                fail_(err, errlen, "corrupt PT_LOAD %llu: [%#llx, +%#llx) wraps around",
-                      (unsigned long long)i, (unsigned long long)ph.paddr,
-                      (unsigned long long)ph.memsz);
-                return -1;
-            }
-            struct ptl_segment *s = &d->segs[d->nsegs++];
-            s->pa = ph.paddr;
-            s->memsz = ph.memsz;
-            s->filesz = ph.filesz;
-            if (ph.filesz) {
-                if (!in_file_(ph.offset, ph.filesz, size)) {
-                    fail_(err, errlen, "truncated dump: PT_LOAD %llu (guest-physical %#llx) needs "
-                          "file bytes up to %#llx, the file has %#zx",
-                          (unsigned long long)i, (unsigned long long)ph.paddr,
-                          (unsigned long long)(ph.offset + ph.filesz), size);
-                    return -1;
-                }
-                s->data = m + ph.offset;
-            }
-            if (s->pa + s->memsz > d->phys_end)
-                d->phys_end = s->pa + s->memsz;
-        }
-    }
-    if (d->nsegs == 0) {
-        fail_(err, errlen, "ELF core without PT_LOAD segments: no memory in the dump");
-        return -1;
-    }
+/* Sort the segments by address and note how far the earlier ones reach (find_seg_). */
+static void index_segments_(struct ptl_dump *d)
+{
     qsort(d->segs, d->nsegs, sizeof(*d->segs), seg_cmp_);
     uint64_t cover = 0;
     for (size_t i = 0; i < d->nsegs; i++) {
@@ -304,6 +307,41 @@ static int parse_elf_(struct ptl_dump *d, char *err, size_t errlen)
         cover = end > cover ? end : cover;
         d->segs[i].cover_end = cover;
     }
+}
+
+static int parse_elf_(struct ptl_dump *d, char *err, size_t errlen)
+{
+    uint64_t phoff, count;
+    const struct elf_layout_ *L = parse_ehdr_(d, &phoff, &count, err, errlen);
+    if (!L)
+        return -1;
+    d->segs = calloc(count, sizeof(*d->segs));
+    if (!d->segs) {
+        fail_(err, errlen, "out of memory for %llu segments", (unsigned long long)count);
+        return -1;
+    }
+    for (uint64_t i = 0; i < count; i++) {
+        struct phdr_ ph;
+        read_phdr_(L, d->map + phoff + i * L->phentsize, &ph);
+        if (ph.type == PT_NOTE_) {
+            if (!in_file_(ph.offset, ph.filesz, d->size)) {
+                fail_(err, errlen, "truncated ELF file: the note segment [%#llx, +%#llx) runs "
+                      "past the end of the file (%zu bytes)", (unsigned long long)ph.offset,
+                      (unsigned long long)ph.filesz, d->size);
+                return -1;
+            }
+            if (parse_notes_(d, ph.offset, ph.filesz, err, errlen))
+                return -1;
+        } else if (ph.type == PT_LOAD_ && ph.memsz != 0) {
+            if (add_load_(d, i, &ph, err, errlen))
+                return -1;
+        }
+    }
+    if (d->nsegs == 0) {
+        fail_(err, errlen, "ELF core without PT_LOAD segments: no memory in the dump");
+        return -1;
+    }
+    index_segments_(d);
     return 0;
 }
 

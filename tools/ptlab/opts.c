@@ -1,7 +1,6 @@
 /*
- * opts.c: command-line helpers of the ptlab host tool: the input options
- * shared by every command that reads a dump, number and range parsing,
- * error messages.
+ * opts.c: command-line helpers of the ptlab host tool: number and range
+ * parsing, error messages.
  * Depends on: ptlab.h.
  */
 #include <ctype.h>
@@ -12,47 +11,30 @@
 
 #include "ptlab.h"
 
-const char ptl_input_help[] =
-    "Input options:\n"
-    "  --cpu N          use vCPU N's CR3 and CR4 from the dump (default 0)\n"
-    "  --cr3 VALUE      walk the tables at this CR3 (PCID and flag bits are masked)\n"
-    "  --mode 4|5|pae|32  paging mode (default: from CR0, CR4 and the ELF machine)\n"
-    "  --raw            the file is a raw physical memory image (needs --cr3, --mode)\n"
-    "  --user-pgd       walk the user PGD of a Linux PTI pair (CR3 with bit 12 set)\n"
-    "  --kernel-pgd     walk the kernel PGD of a PTI pair (CR3 with bit 12 clear)\n"
-    "  --phys-bits N    MAXPHYADDR for reserved-bit checks (default 52)\n"
-    "  --max-entries N  give up on walks that expand shared or recursive tables to\n"
-    "                   more than N entries (default 67108864; 0: no limit)\n"
-    "  --help           this help\n";
-
-void ptl_input_defaults(struct ptl_input_opts *o)
+/* "ptlab CMD: MSG" on stderr, after what stdout holds so far. */
+static void vmessage(const char *cmd, const char *fmt, va_list ap)
 {
-    memset(o, 0, sizeof(*o));
-    o->cpu = 0;
-    o->pgd = PTL_PGD_AS_STORED;
-    o->max_entries = PTL_DEFAULT_MAX_ENTRIES;
+    fflush(stdout);
+    fprintf(stderr, "ptlab %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
 }
 
 void ptl_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
-    fflush(stdout);
-    fprintf(stderr, "ptlab %s: ", cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vmessage(cmd, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
 }
 
 int ptl_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
-    fflush(stdout);
-    fprintf(stderr, "ptlab %s: ", cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vmessage(cmd, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\nTry 'ptlab %s --help'.\n", cmd);
+    fprintf(stderr, "Try 'ptlab %s --help'.\n", cmd);
     return PTL_EXIT_USAGE;
 }
 
@@ -86,6 +68,13 @@ int ptl_parse_u64(const char *s, uint64_t *v)
     if (shift && (x >> (64 - shift)))
         return -1;
     *v = x << shift;
+    return 0;
+}
+
+int ptl_parse_address(const char *cmd, const char *s, uint64_t *v)
+{
+    if (ptl_parse_u64(s, v))
+        return ptl_usage_error(cmd, "'%s' is not a hex address", s);
     return 0;
 }
 
@@ -130,57 +119,4 @@ int ptl_parse_range(const char *s, uint64_t *start, uint64_t *end)
     *start = a;
     *end = b;
     return 0;
-}
-
-int ptl_input_option(int c, const char *arg, struct ptl_input_opts *o)
-{
-    unsigned long n;
-    switch (c) {
-    case OPT_CPU:
-        if (ptl_parse_dec(arg, 4095, &n)) {
-            fprintf(stderr, "ptlab: --cpu: '%s' is not a vCPU index\n", arg);
-            return -1;
-        }
-        o->cpu = (int)n;
-        return 1;
-    case OPT_CR3:
-        if (ptl_parse_u64(arg, &o->cr3)) {
-            fprintf(stderr, "ptlab: --cr3: '%s' is not a hex value\n", arg);
-            return -1;
-        }
-        o->have_cr3 = true;
-        return 1;
-    case OPT_MODE:
-        o->mode = ptl_parse_mode(arg);
-        if (!o->mode) {
-            fprintf(stderr, "ptlab: --mode: '%s' is not one of 4, 5, pae, 32\n", arg);
-            return -1;
-        }
-        return 1;
-    case OPT_RAW:
-        o->raw = true;
-        return 1;
-    case OPT_USER_PGD:
-        o->pgd = PTL_PGD_USER;
-        return 1;
-    case OPT_KERNEL_PGD:
-        o->pgd = PTL_PGD_KERNEL;
-        return 1;
-    case OPT_PHYS_BITS:
-        if (ptl_parse_dec(arg, 52, &n) || n < 32) {
-            fprintf(stderr, "ptlab: --phys-bits: '%s' is not in 32..52\n", arg);
-            return -1;
-        }
-        o->phys_bits = (unsigned)n;
-        return 1;
-    case OPT_MAX_ENTRIES:
-        if (ptl_parse_dec(arg, ~0UL, &n)) {
-            fprintf(stderr, "ptlab: --max-entries: '%s' is not a number\n", arg);
-            return -1;
-        }
-        o->max_entries = n;
-        return 1;
-    default:
-        return 0;
-    }
 }

@@ -1,75 +1,122 @@
 /*
  * ptlab.h: declarations shared by the ptlab host tool's command files.
  *
- * main.c parses the command line and dispatches to one cmd_* function per
- * command; the helpers here parse numbers and ranges, describe ranges for
- * humans (rights, memory type, page size) and write output.
- * Exit status of every command: 0 success, 1 a failure or (lint) findings,
- * 2 a usage error.
+ * Every command is a struct ptl_cmd (one per cmd_*.c file): its help, its
+ * own options and its arguments, and the function that runs it. command.c
+ * does the rest for all of them: the option loop, the input options and the
+ * memory source (input.c), opening the target, --help and usage errors. The
+ * helpers here parse numbers and ranges, describe ranges for humans (rights,
+ * memory type, page size) and write output.
+ * Exit status of every command: 0 success, 1 a failure or findings (lint,
+ * vtop, ptov), 2 a usage error; diff, as diff(1): 0 same, 1 different,
+ * 2 trouble.
  * Depends on: target.h, lib/paging.
  */
 #ifndef PTLAB_PTLAB_H
 #define PTLAB_PTLAB_H
 
+#include <getopt.h>
 #include <stdio.h>
 
 #include <paging/paging.h>
 #include <paging/pg_format.h>
+#include <paging/regs.h>
 
 #include "target.h"
 
-#define PTL_EXIT_OK     0
-#define PTL_EXIT_FAIL   1
-#define PTL_EXIT_USAGE  2
+#define PTL_EXIT_OK       0
+#define PTL_EXIT_FAIL     1
+#define PTL_EXIT_USAGE    2
+#define PTL_EXIT_TROUBLE  2     /* diff: usage errors and unreadable input alike */
 
-/* One command: its name, its entry point (argv[0] = the command name) and a summary. */
-struct ptl_command {
+/* ---- commands (command.c) ---- */
+
+/* getopt_long codes of a command's own options start here (the input options' are below). */
+#define PTL_OPT_CMD 0x200
+
+/* How many arguments after the memory source: no upper limit. */
+#define PTL_ARGS_ANY (~0U)
+
+/*
+ * struct ptl_cmd - one command, as its file declares it.
+ * name, summary    the command word and its line in `ptlab --help`
+ * help             the --help text: usage line, what it does, its own options
+ *                  (for a command with input, the input options' text follows)
+ * input            true: the command reads guest memory. It takes the input
+ *                  options and a memory source (the DUMP argument), and run()
+ *                  gets the target opened from them
+ * state_size, defaults  the command's own option state: state_size bytes,
+ *                  copied from defaults (NULL: zeroed), handed to every call
+ * options          its own getopt_long rows, codes from PTL_OPT_CMD up,
+ *                  {0}-terminated (NULL: none)
+ * option           handles one of them (arg: optarg)
+ * min_args, max_args  how many arguments follow the memory source
+ * args_error       the usage message when their number is outside that
+ * args             checks the options together and parses those arguments
+ *                  (argv[0..argc)), after every option and before the memory
+ *                  is opened, so that usage errors come first (NULL: nothing)
+ * run              the command proper; t is NULL without input
+ * trouble          the exit status when the input cannot be opened or read
+ *                  (0: PTL_EXIT_FAIL); diff's is PTL_EXIT_TROUBLE, as its 1
+ *                  means "different"
+ * option and args return 0 to go on, or an exit status (ptl_usage_error's);
+ * run returns the exit status.
+ */
+struct ptl_cmd {
     const char *name;
-    int (*run)(int argc, char **argv);
     const char *summary;
+    const char *help;
+    bool input;
+    size_t state_size;
+    const void *defaults;
+    const struct option *options;
+    int (*option)(void *state, int code, const char *arg);
+    unsigned min_args, max_args;
+    const char *args_error;
+    int (*args)(void *state, int argc, char **argv);
+    int (*run)(void *state, struct ptl_target *t);
+    int trouble;
 };
 
-int cmd_info(int argc, char **argv);
-int cmd_maps(int argc, char **argv);
-int cmd_vtop(int argc, char **argv);
-int cmd_ptov(int argc, char **argv);
-int cmd_lint(int argc, char **argv);
-int cmd_diff(int argc, char **argv);
-int cmd_explain(int argc, char **argv);
+extern const struct ptl_cmd ptl_cmd_info, ptl_cmd_maps, ptl_cmd_vtop, ptl_cmd_ptov,
+    ptl_cmd_lint, ptl_cmd_diff, ptl_cmd_explain;
 
-/* ---- option parsing (opts.c) ---- */
+/*
+ * ptl_cmd_main - run one command: argv[0] is the command's name, then its
+ * options and arguments in any order (getopt_long's permutation).
+ * returns: the exit status (stdout flushed; a failed write is a failure).
+ */
+int ptl_cmd_main(const struct ptl_cmd *cmd, int argc, char **argv);
 
-/* getopt_long codes of the input options every dump-reading command takes. */
-enum {
-    OPT_CPU = 0x100, OPT_CR3, OPT_MODE, OPT_RAW, OPT_USER_PGD, OPT_KERNEL_PGD, OPT_PHYS_BITS,
-    OPT_HELP, OPT_FORMAT, OPT_RANGE, OPT_USER, OPT_KERNEL, OPT_PERM, OPT_EXPAND, OPT_ACCESS,
-    OPT_PAT, OPT_CR3_B, OPT_CPU_B, OPT_ALL, OPT_LIMIT, OPT_MAX_ENTRIES,
-};
+/* ---- the input options and the memory source (input.c) ---- */
 
-/* The struct option rows of the input options (to splice into a command's table). */
-#define PTL_INPUT_OPTIONS                                               \
-    { "cpu", required_argument, NULL, OPT_CPU },                        \
-    { "cr3", required_argument, NULL, OPT_CR3 },                        \
-    { "mode", required_argument, NULL, OPT_MODE },                      \
-    { "raw", no_argument, NULL, OPT_RAW },                              \
-    { "user-pgd", no_argument, NULL, OPT_USER_PGD },                    \
-    { "kernel-pgd", no_argument, NULL, OPT_KERNEL_PGD },                \
-    { "phys-bits", required_argument, NULL, OPT_PHYS_BITS },            \
-    { "max-entries", required_argument, NULL, OPT_MAX_ENTRIES },        \
-    { "help", no_argument, NULL, OPT_HELP }
+/* The getopt_long rows of the input options, {0}-terminated. */
+extern const struct option ptl_input_options[];
 
 /* The help text lines describing the input options. */
 extern const char ptl_input_help[];
 
-/*
- * ptl_input_option - handle one getopt_long result if it is an input option.
- * returns: 1 if handled; 0 if c is not an input option; -1 after printing a
- *          usage error for a bad value.
- */
-int ptl_input_option(int c, const char *arg, struct ptl_input_opts *o);
-
 /* Defaults of the input options. */
 void ptl_input_defaults(struct ptl_input_opts *o);
+
+/*
+ * ptl_input_option - handle one getopt_long result if it is an input option.
+ * @cmd: the command name for messages
+ * returns: 0 if handled; -1 if c is not an input option; PTL_EXIT_USAGE
+ *          after printing a usage error for a bad value.
+ */
+int ptl_input_option(const char *cmd, int c, const char *arg, struct ptl_input_opts *o);
+
+/*
+ * ptl_input_source - take the memory source from the arguments left after
+ * the options: today the first one, the DUMP file (ELF core or raw image).
+ * A source given by an option would take none. *argc and *argv are advanced
+ * past what was taken.
+ * returns: 0; -1 if the source is missing.
+ */
+int ptl_input_source(struct ptl_input_opts *o, int *argc, char ***argv);
+
+/* ---- parsing and messages (opts.c) ---- */
 
 /*
  * ptl_parse_u64 - an address or size: hex with or without 0x (addresses are
@@ -78,6 +125,12 @@ void ptl_input_defaults(struct ptl_input_opts *o);
  * returns: 0; -1 if s is not such a number or it does not fit in 64 bits.
  */
 int ptl_parse_u64(const char *s, uint64_t *v);
+
+/*
+ * ptl_parse_address - an address argument of command cmd (ptl_parse_u64).
+ * returns: 0; PTL_EXIT_USAGE after saying that s is not a hex address.
+ */
+int ptl_parse_address(const char *cmd, const char *s, uint64_t *v);
 
 /* ptl_parse_dec - a decimal number in [0, max]. returns: 0; -1. */
 int ptl_parse_dec(const char *s, unsigned long max, unsigned long *v);
@@ -106,14 +159,22 @@ const char *ptl_size_str(uint64_t size, char buf[32]);
 /* Page size name of a range's entries ("4K", "2M", "4M", "1G", "512G", ...). */
 const char *ptl_page_size_str(uint64_t page_size, char buf[32]);
 
-/* Memory-type names of the 8 PAT indexes for the IA-32 power-on PAT value, and for Linux's. */
-#define PTL_PAT_RESET   0x0007040600070406ULL
+/* The IA32_PAT value Linux programs (entry 1 = WC); the power-on value is PG_PAT_RESET. */
 #define PTL_PAT_LINUX   0x0407050600070106ULL
 
 /* Memory type of a leaf with canonical protection prot under the PAT MSR value pat. */
 const char *ptl_mem_type(uint64_t prot, uint64_t pat);
 
-/* "rwxu" string of effective rights (eff from pg_range.eff); nx_capable: mode has NX. */
+/* "rwxu" string of effective rights (eff from pg_range.eff). */
 const char *ptl_rights_str(uint64_t eff, char buf[8]);
+
+/*
+ * ptl_grow - room for element n of a growable array v of *cap elements of
+ * size bytes: v itself while n < *cap, else v moved to a block of twice the
+ * capacity (first elements the first time).
+ * returns: the array; NULL when out of memory, with v freed (the caller
+ *          gives up: the array and *cap are empty).
+ */
+void *ptl_grow(void *v, size_t n, size_t *cap, size_t size, size_t first);
 
 #endif /* PTLAB_PTLAB_H */

@@ -1,5 +1,7 @@
 /*
  * target.c: choosing the paging mode and the root of a dump (see target.h).
+ * The rules are lib/paging's (pg_mode_from_regs, pg_cr3_root, the PTI pair);
+ * this file only finds the register values they are applied to.
  * Depends on: target.h, dump.h, lib/paging.
  */
 #include "target.h"
@@ -9,11 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CR0_PG      (1ULL << 31)
-#define CR4_PSE     (1ULL << 4)
-#define CR4_PAE     (1ULL << 5)
-#define CR4_LA57    (1ULL << 12)
-#define PTI_USER_PGD_BIT 0x1000ULL
+#include <paging/regs.h>
 
 unsigned ptl_parse_mode(const char *s)
 {
@@ -26,18 +24,6 @@ unsigned ptl_parse_mode(const char *s)
     if (!strcmp(s, "32") || !strcmp(s, "32-bit") || !strcmp(s, "2"))
         return PG_MODE_32BIT;
     return 0;
-}
-
-phys_addr_t ptl_root_from_cr3(unsigned levels, uint64_t cr3)
-{
-    switch (levels) {
-    case PG_MODE_32BIT:
-        return cr3 & 0xFFFFF000ULL;
-    case PG_MODE_PAE:
-        return cr3 & 0xFFFFFFE0ULL;
-    default:
-        return cr3 & 0x000FFFFFFFFFF000ULL;
-    }
 }
 
 /* lib/paging's memory callback: table bytes straight from the mapped dump. */
@@ -62,99 +48,128 @@ static void target_msg(const struct ptl_input_opts *o, const char *fmt, ...)
     va_end(ap);
 }
 
-int ptl_target_open(struct ptl_target *t, const char *path, const struct ptl_input_opts *o)
+int ptl_target_open(struct ptl_target *t, const struct ptl_input_opts *o)
 {
     char err[600];
     memset(t, 0, sizeof(*t));
-    if (ptl_dump_open(&t->dump, path, o->raw, err, sizeof(err))) {
+    if (ptl_dump_open(&t->dump, o->path, o->raw, err, sizeof(err))) {
         target_msg(o, "%s", err);
         /* A non-ELF file without the raw-image options is a usage problem. */
         return (!o->raw && strstr(err, "no ELF magic")) ? 2 : 1;
     }
-    return ptl_target_init(t, path, o);
+    return ptl_target_init(t, o);
 }
 
-int ptl_target_init(struct ptl_target *t, const char *path, const struct ptl_input_opts *o)
+/*
+ * target_cpu - choose t->cpu, the vCPU whose registers are used: o->cpu's
+ * note, or none when the dump has no usable note and --cr3 is given.
+ * returns: 0; 1 or 2 (as ptl_target_open) after a message.
+ */
+static int target_cpu(struct ptl_target *t, const struct ptl_input_opts *o)
 {
-    t->path = path;
-    struct ptl_dump *d = &t->dump;
-    t->cpu_index = o->cpu;
-
+    const struct ptl_dump *d = &t->dump;
     if (d->is_elf && d->ncpus > 0) {
         if (o->cpu < 0 || (size_t)o->cpu >= d->ncpus) {
-            target_msg(o, "%s: --cpu %d: the dump has %zu vCPU%s (0..%zu)", path,
-                    o->cpu, d->ncpus, d->ncpus == 1 ? "" : "s", d->ncpus - 1);
-            ptl_target_close(t);
+            target_msg(o, "%s: --cpu %d: the dump has %zu vCPU%s (0..%zu)", t->path,
+                       o->cpu, d->ncpus, d->ncpus == 1 ? "" : "s", d->ncpus - 1);
             return 2;
         }
         t->cpu = &d->cpus[o->cpu];
         if (!t->cpu->have_cr && !o->have_cr3) {
             target_msg(o, "%s: the QEMU note of vCPU %d is too short to hold CR3 "
-                    "(size %u); give --cr3 and --mode", path, o->cpu, t->cpu->state_size);
-            ptl_target_close(t);
+                       "(size %u); give --cr3 and --mode", t->path, o->cpu, t->cpu->state_size);
             return 1;
         }
         if (!t->cpu->have_cr)
             t->cpu = NULL;
-    } else if (!o->have_cr3) {
-        if (d->is_elf)
-            target_msg(o, "%s: no QEMU note with the vCPU state (CR3, CR4) in this ELF "
-                    "file; give --cr3 and --mode", path);
-        else
-            target_msg(o, "%s: a raw memory image needs --cr3 and --mode", path);
-        int rc = d->is_elf ? 1 : 2;
+        return 0;
+    }
+    if (o->have_cr3)
+        return 0;
+    if (d->is_elf)
+        target_msg(o, "%s: no QEMU note with the vCPU state (CR3, CR4) in this ELF "
+                   "file; give --cr3 and --mode", t->path);
+    else
+        target_msg(o, "%s: a raw memory image needs --cr3 and --mode", t->path);
+    return d->is_elf ? 1 : 2;
+}
+
+/*
+ * target_mode - the paging mode: --mode, else the mode of the vCPU's
+ * registers (pg_mode_from_regs), else 4-level for an x86-64 core. A QEMU
+ * note has no EFER: QEMU writes an x86-64 core (EM_X86_64) exactly when the
+ * guest is in IA-32e mode, so the ELF machine stands for EFER.LMA.
+ * returns: 0 with *levels set; 1 or 2 (as ptl_target_open) after a message.
+ */
+static int target_mode(const struct ptl_target *t, const struct ptl_input_opts *o,
+                       unsigned *levels)
+{
+    *levels = o->mode;
+    if (*levels)
+        return 0;
+    if (t->cpu) {
+        uint64_t efer = t->dump.machine == PTL_EM_X86_64 ? PG_EFER_LME | PG_EFER_LMA : 0;
+        *levels = pg_mode_from_regs(t->cpu->cr0, t->cpu->cr4, efer);
+        if (!*levels) {
+            target_msg(o, "%s: vCPU %d has paging disabled (CR0 = %#llx); "
+                       "give --mode to walk a table anyway", t->path, o->cpu,
+                       (unsigned long long)t->cpu->cr0);
+            return 1;
+        }
+        return 0;
+    }
+    if (t->dump.is_elf && t->dump.machine == PTL_EM_X86_64) {
+        *levels = PG_MODE_4LEVEL;
+        return 0;
+    }
+    target_msg(o, "%s: cannot tell the paging mode without CPU state; give "
+               "--mode 4|5|pae|32", t->path);
+    return 2;
+}
+
+/* target_root - t->cr3 and t->root: the CR3 value, its table, the PTI half asked for. */
+static void target_root(struct ptl_target *t, const struct ptl_input_opts *o, unsigned levels)
+{
+    t->cr3 = o->have_cr3 ? o->cr3 : t->cpu->cr3;
+    t->root = pg_cr3_root(levels, t->cr3);
+    if (levels >= PG_MODE_4LEVEL) {
+        if (o->pgd == PTL_PGD_USER)
+            t->root = pg_pti_user_pgd(t->root);
+        else if (o->pgd == PTL_PGD_KERNEL)
+            t->root = pg_pti_kernel_pgd(t->root);
+    }
+}
+
+int ptl_target_init(struct ptl_target *t, const struct ptl_input_opts *o)
+{
+    struct ptl_dump *d = &t->dump;
+    unsigned levels;
+    t->path = o->path;
+    t->in = *o;
+    t->cpu_index = o->cpu;
+    int rc = target_cpu(t, o);
+    if (!rc)
+        rc = target_mode(t, o, &levels);
+    if (rc) {
         ptl_target_close(t);
         return rc;
     }
-
-    /* The paging mode. */
-    unsigned levels = o->mode;
-    if (!levels) {
-        if (t->cpu) {
-            if (!(t->cpu->cr0 & CR0_PG)) {
-                target_msg(o, "%s: vCPU %d has paging disabled (CR0 = %#llx); "
-                        "give --mode to walk a table anyway", path, o->cpu,
-                        (unsigned long long)t->cpu->cr0);
-                ptl_target_close(t);
-                return 1;
-            }
-            if (d->machine == PTL_EM_X86_64)
-                levels = (t->cpu->cr4 & CR4_LA57) ? PG_MODE_5LEVEL : PG_MODE_4LEVEL;
-            else
-                levels = (t->cpu->cr4 & CR4_PAE) ? PG_MODE_PAE : PG_MODE_32BIT;
-        } else if (d->is_elf && d->machine == PTL_EM_X86_64) {
-            levels = PG_MODE_4LEVEL;
-        } else {
-            target_msg(o, "%s: cannot tell the paging mode without CPU state; give "
-                    "--mode 4|5|pae|32", path);
-            ptl_target_close(t);
-            return 2;
-        }
-    }
     t->mode = pg_mode_get(levels);
-
-    t->cr3 = o->have_cr3 ? o->cr3 : t->cpu->cr3;
-    t->root = ptl_root_from_cr3(levels, t->cr3);
-    if (levels >= PG_MODE_4LEVEL) {
-        if (o->pgd == PTL_PGD_USER)
-            t->root |= PTI_USER_PGD_BIT;
-        else if (o->pgd == PTL_PGD_KERNEL)
-            t->root &= ~PTI_USER_PGD_BIT;
-    }
+    target_root(t, o, levels);
 
     t->max_entries = o->max_entries;
     t->ctx.phys_to_virt = target_phys_to_virt;
     t->ctx.arg = d;
     t->ctx.levels = levels;
     t->ctx.phys_bits = o->phys_bits;
-    if (levels == PG_MODE_32BIT && t->cpu && !(t->cpu->cr4 & CR4_PSE))
+    if (levels == PG_MODE_32BIT && t->cpu && !(t->cpu->cr4 & PG_CR4_PSE))
         t->ctx.disabled |= PG_NO_PSE;
 
     if (!ptl_dump_phys(d, t->root)) {
         target_msg(o, "%s: the page-table root %#llx (CR3 %#llx) is outside the dump's "
-                "memory (%zu segment%s, highest address %#llx)", path,
-                (unsigned long long)t->root, (unsigned long long)t->cr3, d->nsegs,
-                d->nsegs == 1 ? "" : "s", (unsigned long long)(d->phys_end - 1));
+                   "memory (%zu segment%s, highest address %#llx)", t->path,
+                   (unsigned long long)t->root, (unsigned long long)t->cr3, d->nsegs,
+                   d->nsegs == 1 ? "" : "s", (unsigned long long)(d->phys_end - 1));
         ptl_target_close(t);
         return 1;
     }

@@ -1,12 +1,14 @@
 /*
- * target.h: what ptlab walks — a dump plus the page-table root and paging
- * mode chosen from the dump's vCPU state and the command-line overrides.
+ * target.h: what ptlab walks — guest memory plus the page-table root and
+ * paging mode chosen from the vCPU state and the command-line overrides.
  *
- * Turns a struct ptl_dump into a struct pg_ctx for lib/paging: memory reads
- * go through ptl_dump_phys, the mode follows CR0/CR4 and the ELF machine
- * (formats.md §1.4) unless --mode says otherwise, the root is CR3 with the
- * PCID/flag bits masked, and --user-pgd / --kernel-pgd pick one half of a
- * Linux PTI PGD pair.
+ * Turns a memory source into a struct pg_ctx for lib/paging. The one source
+ * today is a dump file (struct ptl_dump: a QEMU ELF core or a raw image):
+ * memory reads go through ptl_dump_phys, the mode follows CR0/CR4 and the
+ * ELF machine (docs/formats.md, "QEMU ELF core") unless --mode says
+ * otherwise, the root is CR3 with the PCID/flag bits masked, and
+ * --user-pgd / --kernel-pgd pick one half of a Linux PTI PGD pair; the
+ * rules are lib/paging's (pg_mode_from_regs, pg_cr3_root, pg_pti_*_pgd).
  * Depends on: dump.h, paging.h.
  */
 #ifndef PTLAB_TARGET_H
@@ -23,8 +25,9 @@ enum ptl_pgd_select {
     PTL_PGD_KERNEL,     /* CR3 with bit 12 clear: the kernel PGD */
 };
 
-/* The input options shared by every command that reads a dump. */
+/* The input options shared by every command that reads guest memory. */
 struct ptl_input_opts {
+    const char *path;           /* the memory source: the DUMP file */
     int cpu;                    /* vCPU index (default 0) */
     bool have_cr3;
     uint64_t cr3;               /* --cr3: overrides the note */
@@ -41,6 +44,7 @@ struct ptl_input_opts {
 
 /*
  * struct ptl_target - an open dump ready for lib/paging.
+ * path         the source's name for messages (the DUMP file)
  * cpu          the vCPU state used (NULL when --cr3 came from the command line
  *              and the dump has no note for that vCPU)
  * cr3          the CR3 value the root came from (unmasked)
@@ -48,6 +52,7 @@ struct ptl_input_opts {
  */
 struct ptl_target {
     const char *path;
+    struct ptl_input_opts in;   /* the options it was opened with */
     struct ptl_dump dump;
     struct pg_ctx ctx;
     const struct pg_mode_desc *mode;
@@ -62,13 +67,13 @@ struct ptl_target {
 unsigned ptl_parse_mode(const char *s);
 
 /*
- * ptl_target_open - open and parse path, choose the mode and the root.
- * Prints a message to stderr on failure.
+ * ptl_target_open - open and parse o->path, choose the mode and the root.
+ * Prints a message to stderr on failure (unless o->quiet).
  * returns: 0; 1 for a bad or unusable dump (corrupt, no CPU state, CR3
  *          outside memory, paging off); 2 for a usage error (a raw image
  *          without --cr3/--mode, --cpu out of range).
  */
-int ptl_target_open(struct ptl_target *t, const char *path, const struct ptl_input_opts *o);
+int ptl_target_open(struct ptl_target *t, const struct ptl_input_opts *o);
 
 /*
  * ptl_target_init - the second half of ptl_target_open, for a dump already
@@ -76,16 +81,10 @@ int ptl_target_open(struct ptl_target *t, const char *path, const struct ptl_inp
  * dump is closed.
  * returns: as ptl_target_open.
  */
-int ptl_target_init(struct ptl_target *t, const char *path, const struct ptl_input_opts *o);
+int ptl_target_init(struct ptl_target *t, const struct ptl_input_opts *o);
 
 /* ptl_target_close - release the dump. */
 void ptl_target_close(struct ptl_target *t);
-
-/*
- * ptl_root_from_cr3 - the table root of a CR3 value in a mode: 4/5-level
- * bits 51:12 (PCID and flag bits dropped), PAE bits 31:5, 32-bit bits 31:12.
- */
-phys_addr_t ptl_root_from_cr3(unsigned levels, uint64_t cr3);
 
 /*
  * ptl_iterate - pg_iterate over t's tables with a memo for shared-table

@@ -8,6 +8,7 @@
  * and stack, verify the whole setup was loaded, clear .bss, call main().
  * Linked at 0 in one 64 KiB real-mode segment (setup.ld).
  */
+#include <asm/boot.h>
 #include <asm/segment.h>
 
 #define LOADED_HIGH  0x01
@@ -89,7 +90,7 @@ hardware_subarch_data: .quad 0
 payload_offset:	.long	0
 payload_length:	.long	0
 setup_data:	.quad	0
-pref_address:	.quad	0x1000000	/* LOAD_PHYSICAL_ADDR */
+pref_address:	.quad	LOAD_PHYSICAL_ADDR
 init_size:	.long	0		/* patched */
 handover_offset: .long	0
 kernel_info_offset: .long 0

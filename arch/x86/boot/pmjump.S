@@ -27,11 +27,7 @@ protected_mode_jump:
 
 	.code32
 in_pm32:
-	movl	%ecx, %ds
-	movl	%ecx, %es
-	movl	%ecx, %fs
-	movl	%ecx, %gs
-	movl	%ecx, %ss
+	LOAD_DATA_SEGMENTS %ecx
 	addl	%ebx, %esp		/* the stack pointer becomes linear too */
 	xorl	%ecx, %ecx
 	xorl	%edx, %edx

@@ -1,12 +1,13 @@
 /*
- * head_64.S: the kernel's entry and its compile-time page tables (stage 2,
- * seed 000).
+ * head_64.S: the kernel's entry and its compile-time page tables (stage 2:
+ * early_top_pgt -> level3_kernel_pgt -> level2_kernel_pgt, the high mapping).
  *
  * startup_64 is entered by the decompressor in 64-bit mode (4- or 5-level
- * paging, CR4.LA57 says which) on its 4 GiB identity map, at whatever 2 MiB-aligned physical address the kernel was
- * placed, with RSI = boot_params. __startup_64() (head64.c) relocates the
- * tables by load_delta and adds a temporary identity map of the image; then
- * CR3 = early_top_pgt and the jump to the virtual address, as seed 000 shows.
+ * paging, CR4.LA57 says which) on its 4 GiB identity map, at whatever
+ * 2 MiB-aligned physical address the kernel was placed, with RSI =
+ * boot_params. __startup_64() (head64.c) relocates the tables by load_delta
+ * and adds a temporary identity map of the image; then CR3 = early_top_pgt
+ * and the jump to the virtual address (docs/linux.md, "The kernel head").
  *
  * The tables: early_top_pgt[511] -> level3_kernel_pgt (5-level: ->
  * level4_kernel_pgt, whose [511] -> level3_kernel_pgt), whose [510] ->
@@ -15,6 +16,7 @@
  * (symbol - __START_KERNEL_map) plus flags.
  */
 #include <asm/page_64_types.h>
+#include <asm/processor-flags.h>
 #include <asm/segment.h>
 
 /* Flag values (include/paging/pgtable.h has them for C). */
@@ -22,17 +24,12 @@
 #define _KERNPG_TABLE            0x063	/* P RW A D */
 #define __PAGE_KERNEL_LARGE_EXEC 0x1e3	/* P RW A D PSE G */
 #define PMD_SHIFT                21
-#define X86_CR4_PSE              0x010
-#define X86_CR4_PAE              0x020
-#define X86_CR4_MCE              0x040
-#define X86_CR4_PGE              0x080
-#define X86_CR4_LA57             0x1000
 
 	.section ".head.text", "ax"
 	.code64
 	.globl	startup_64
 startup_64:
-	/* We run at the physical address the decompressor chose. */
+	/* Running at the physical address the decompressor chose. */
 	leaq	early_stack_end(%rip), %rsp
 	movq	%rsi, %r15			/* boot_params */
 
@@ -41,11 +38,7 @@ startup_64:
 	movq	%rax, early_gdt_descr + 2(%rip)
 	lgdt	early_gdt_descr(%rip)
 	movl	$__KERNEL_DS, %eax
-	movl	%eax, %ds
-	movl	%eax, %es
-	movl	%eax, %ss
-	movl	%eax, %fs
-	movl	%eax, %gs
+	LOAD_DATA_SEGMENTS %eax
 	pushq	$__KERNEL_CS
 	leaq	1f(%rip), %rax
 	pushq	%rax
@@ -62,11 +55,11 @@ startup_64:
 	orl	$(X86_CR4_PSE | X86_CR4_PGE), %eax
 	movq	%rax, %cr4
 
-	/* Setup early boot stage 4-level page tables */
+	/* CR3 = early_top_pgt: the high mapping plus the image's identity map */
 	leaq	early_top_pgt(%rip), %rax
 	movq	%rax, %cr3
 
-	/* Ensure I am executing from virtual addresses */
+	/* Jump to the link-time (virtual) address of the next instruction */
 	leaq	0(%rip), %rax
 	movq	%rax, early_rip_before_jump(%rip)
 	movabsq	$1f, %rax

@@ -3,6 +3,7 @@
  * CPU features and exceptions, the memory map (E820 -> memblock), the direct
  * map and swapper_pg_dir (init_mem_mapping), least privilege (mark_rodata_ro).
  */
+#include <asm/boot.h>
 #include <asm/console.h>
 #include <asm/cpufeature.h>
 #include <asm/page.h>
@@ -14,6 +15,14 @@
 #include <lib/cmdline.h>
 #include <linux/memblock.h>
 #include <linux/selftest.h>
+
+uint64_t boot_init_pgt_pa(void)
+{
+	if (!boot_pgtable_pa || !pgtable_l5_enabled)
+		return boot_pgtable_pa;
+	const uint64_t *pml5 = __va(boot_pgtable_pa);
+	return (pml5[0] & PTE_P) ? pml5[0] & PTE_PFN_MASK : 0;
+}
 
 static void reserve(uint64_t start, uint64_t end, const char *what)
 {
@@ -52,17 +61,11 @@ static void e820__memblock_setup(void)
 
 	reserve(0, 0x100000, "low 1 MiB: BIOS data, EBDA, real-mode setup");
 	reserve(__pa_symbol(_text), __pa_symbol(_end), "kernel image");
-	if (boot_pgtable_pa && pgtable_l5_enabled) {
-		/* the decompressor's PML5 page, then seed 001's six pages it points at */
-		const uint64_t *pml5 = __va(boot_pgtable_pa);
+	if (boot_pgtable_pa && pgtable_l5_enabled)
 		reserve(boot_pgtable_pa, boot_pgtable_pa + PAGE_SIZE, "boot PML5 (decompressor's pgtable_l5)");
-		if (pml5[0] & PTE_P)
-			reserve(pml5[0] & PTE_PFN_MASK, (pml5[0] & PTE_PFN_MASK) + 6 * PAGE_SIZE,
-				"boot tables (decompressor's identity map, kept for ptdump boot)");
-	} else if (boot_pgtable_pa) {
-		reserve(boot_pgtable_pa, boot_pgtable_pa + 6 * PAGE_SIZE,
+	if (boot_init_pgt_pa())
+		reserve(boot_init_pgt_pa(), boot_init_pgt_pa() + BOOT_INIT_PGT_SIZE,
 			"boot tables (decompressor's identity map, kept for ptdump boot)");
-	}
 	reserve(boot_params_pa, boot_params_pa + sizeof(boot_params), "boot_params");
 	if (boot_params.hdr.cmd_line_ptr)
 		reserve(boot_cmdline_pa(&boot_params), boot_cmdline_pa(&boot_params) + COMMAND_LINE_SIZE, "command line");

@@ -53,22 +53,6 @@ const char *exception_name(unsigned int vector)
 	return vector < 32 ? exception_names[vector] : "interrupt";
 }
 
-void idt_setup_traps(void)
-{
-	for (unsigned int v = 0; v < 32; v++) {
-		uint64_t a = exception_stubs[v];
-		idt_table[v] = (struct idt_entry){
-			.offset0 = (uint16_t)a,
-			.selector = __KERNEL_CS,
-			.type_attr = GATE_INTERRUPT,
-			.offset1 = (uint16_t)(a >> 16),
-			.offset2 = (uint32_t)(a >> 32),
-		};
-	}
-	struct desc_ptr idt = { sizeof(idt_table) - 1, (uint64_t)(uintptr_t)idt_table };
-	__asm__ volatile("lidt %0" : : "m"(idt));
-}
-
 void idt_set_gate(unsigned int vector, uint64_t handler)
 {
 	idt_table[vector] = (struct idt_entry){
@@ -78,6 +62,14 @@ void idt_set_gate(unsigned int vector, uint64_t handler)
 		.offset1 = (uint16_t)(handler >> 16),
 		.offset2 = (uint32_t)(handler >> 32),
 	};
+}
+
+void idt_setup_traps(void)
+{
+	for (unsigned int v = 0; v < 32; v++)
+		idt_set_gate(v, exception_stubs[v]);
+	struct desc_ptr idt = { sizeof(idt_table) - 1, (uint64_t)(uintptr_t)idt_table };
+	__asm__ volatile("lidt %0" : : "m"(idt));
 }
 
 bool search_exception_tables(uint64_t rip)

@@ -1,5 +1,6 @@
 /*
- * init.c: the kernel's third page table (seed 002).
+ * init.c: the kernel's third page table: init_mem_mapping, the direct map
+ * and the switch to swapper_pg_dir (docs/linux.md, "The direct map").
  *
  * init_mem_mapping() maps every RAM range of memblock at PAGE_OFFSET in
  * split_mem_range pieces (1G/2M/4K, as the page-size mask allows), the low
@@ -41,15 +42,20 @@ struct pg_ctx kernel_ctx = {
 
 void kernel_ctx_init(void)
 {
-	pgtable_l5_enabled = (read_cr4() & X86_CR4_LA57) != 0;
-	kernel_ctx.levels = pgtable_l5_enabled ? PG_MODE_5LEVEL : PG_MODE_4LEVEL;
+	kernel_ctx.levels = current_paging_mode();
+	pgtable_l5_enabled = kernel_ctx.levels == PG_MODE_5LEVEL;
 	kernel_ctx.phys_bits = boot_cpu_data.phys_bits;
 	kernel_ctx.disabled = (boot_cpu_data.nx ? 0 : PG_NO_NX) | (boot_cpu_data.gbpages ? 0 : PG_NO_1G);
 }
 
+unsigned int current_paging_mode(void)
+{
+	return pg_mode_from_regs(read_cr0(), read_cr4(), rdmsr(MSR_EFER));
+}
+
 phys_addr_t current_root(void)
 {
-	return read_cr3() & PTE_PFN_MASK;
+	return pg_cr3_root(current_paging_mode(), read_cr3());
 }
 
 /*
@@ -67,20 +73,27 @@ static void *kernel_phys_to_virt(void *arg, phys_addr_t pa)
 	return __va(pa);
 }
 
+/*
+ * A zeroed table page. Once mem_init has run: get_zeroed_page(). Before it
+ * (init_mem_mapping builds the direct map before struct pages and the buddy
+ * allocator exist) the early allocator, as Linux's alloc_low_pages: a page
+ * of memblock, zeroed through kernel_phys_to_virt (the early #PF map serves
+ * it while the direct map is being built). returns: 0, or -1 if none is left.
+ */
 static int kernel_alloc_table(void *arg, phys_addr_t *pa)
 {
 	(void)arg;
 	if (mem_init_done) {
-		struct page *page = alloc_pages(0);
-		if (!page)
+		uint64_t addr = get_zeroed_page();
+		if (!addr)
 			return -1;
-		*pa = page_to_phys(page);
+		*pa = __pa(addr);
 	} else {
 		*pa = memblock_phys_alloc(PAGE_SIZE, PAGE_SIZE);
 		if (!*pa)
 			return -1;
+		memset(kernel_phys_to_virt(0, *pa), 0, PAGE_SIZE);
 	}
-	memset(kernel_phys_to_virt(0, *pa), 0, PAGE_SIZE);
 	kernel_table_pages++;
 	return 0;
 }
@@ -170,7 +183,10 @@ static void init_memory_mapping(uint64_t start, uint64_t end)
 		      (unsigned long long)end, pg_strerror(err));
 }
 
-/* Seed 002's printout: every non-empty init_top_pgt entry and its non-empty next-level entries. */
+/*
+ * As Linux's init_mem_mapping printout: every non-empty init_top_pgt entry
+ * and its non-empty next-level entries.
+ */
 static void print_top_entries(void)
 {
 	for (unsigned int i = 0; i < 512; i++) {
@@ -195,7 +211,7 @@ struct map_pass {
 
 void init_mem_mapping(void)
 {
-	stage_begin("init_mem_mapping", "the direct map at PAGE_OFFSET and the switch to swapper_pg_dir (seed 002)");
+	stage_begin("init_mem_mapping", "the direct map at PAGE_OFFSET and the switch to swapper_pg_dir");
 	probe_page_size_mask();
 	stage_printk("  paging: %u-level\n", kernel_ctx.levels);
 	stage_printk("  PAGE_OFFSET = 0x%016llx (pgd index %d%s)\n", (unsigned long long)PAGE_OFFSET,
@@ -232,26 +248,13 @@ void init_mem_mapping(void)
 		     (unsigned long long)(direct_pages_bytes[3] >> 30), (unsigned long long)kernel_table_pages);
 }
 
-struct wx_count {
-	uint64_t pages;
-};
-
-static int count_wx(void *arg, const struct pg_range *r)
-{
-	struct wx_count *c = arg;
-	if (r->kind == PG_RANGE_MAPPED && (r->eff & PTE_W) && !(r->eff & PTE_NX))
-		c->pages += r->size >> PAGE_SHIFT;
-	return 0;
-}
-
 uint64_t ptdump_count_wx(phys_addr_t root)
 {
-	struct pg_iter_opts opts = { .merge = PG_MERGE_RIGHTS };
-	struct wx_count c = { 0 };
-	int err = pg_iterate(&kernel_ctx, root, &opts, count_wx, &c);
+	uint64_t pages;
+	int err = pg_count_wx(&kernel_ctx, root, 0, 0, &pages);
 	if (err)
 		panic("W+X check: %s", pg_strerror(err));
-	return c.pages;
+	return pages;
 }
 
 static void protect_section(const char *name, char *start, char *end, uint64_t set, uint64_t clear,
@@ -293,8 +296,8 @@ void mark_rodata_ro(void)
 		cr4 |= X86_CR4_SMAP;
 	write_cr4(cr4);
 	__flush_tlb_all();
-	stage_printk("  EFER.NXE=%d CR4.PGE=%d CR4.SMEP=%d CR4.SMAP=%d\n", (int)((rdmsr(MSR_EFER) >> 11) & 1),
-		     (int)((cr4 >> 7) & 1), (int)((cr4 >> 20) & 1), (int)((cr4 >> 21) & 1));
+	stage_printk("  EFER.NXE=%d CR4.PGE=%d CR4.SMEP=%d CR4.SMAP=%d\n", !!(rdmsr(MSR_EFER) & EFER_NXE),
+		     !!(cr4 & X86_CR4_PGE), !!(cr4 & X86_CR4_SMEP), !!(cr4 & X86_CR4_SMAP));
 	stage_printk("  identity mapping: none (removed by reset_early_page_tables; init_top_pgt never had one)\n");
 
 	uint64_t wx = ptdump_count_wx(current_root());

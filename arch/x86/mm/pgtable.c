@@ -1,10 +1,11 @@
 /*
- * pgtable.c: a process's top table (Linux: arch/x86/mm/pgtable.c, seed 003).
+ * pgtable.c: a process's top table (Linux: arch/x86/mm/pgtable.c; docs/linux.md,
+ * "Per-process PGDs, PTI and PCID").
  *
- *   mm_init -> mm_alloc_pgd -> pgd_alloc -> __get_free_pages
+ *   mm_init -> mm_alloc_pgd -> pgd_alloc -> get_zeroed_page
  *                                        -> pgd_ctor -> clone_pgd_range
  *
- * pgd_alloc takes one page and zeroes it; pgd_ctor copies entries
+ * pgd_alloc takes one zeroed page; pgd_ctor copies entries
  * KERNEL_PGD_BOUNDARY..511 of swapper_pg_dir (init_top_pgt) into it, so
  * every process shares the kernel's lower tables (direct map, kernel image,
  * fixmap); entries 0..KERNEL_PGD_BOUNDARY-1 stay empty for the user half.
@@ -29,11 +30,10 @@ static void pgd_ctor(struct mm_struct *mm, uint64_t *pgd)
 
 uint64_t *pgd_alloc(struct mm_struct *mm)
 {
-	uint64_t *pgd = (uint64_t *)(uintptr_t)__get_free_pages(0);
+	uint64_t *pgd = (uint64_t *)(uintptr_t)get_zeroed_page();
 
 	if (!pgd)
 		return 0;
-	memset(pgd, 0, PAGE_SIZE);
 	pgd_ctor(mm, pgd);
 	nr_pgds++;
 	kernel_table_pages++; /* a page-table page like the ones kernel_ctx allocates */
@@ -45,5 +45,5 @@ void pgd_free(struct mm_struct *mm, uint64_t *pgd)
 	(void)mm;
 	nr_pgds--;
 	kernel_table_pages--;
-	free_pages_addr((uint64_t)(uintptr_t)pgd, 0);
+	free_page((uint64_t)(uintptr_t)pgd);
 }

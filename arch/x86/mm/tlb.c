@@ -1,6 +1,7 @@
 /*
- * tlb.c: switch_mm with PCID (Linux: arch/x86/mm/tlb.c, seed 003's
- * context_switch -> switch_mm_irqs_off -> load_new_mm_cr3 -> build_cr3 -> __pa).
+ * tlb.c: switch_mm with PCID (Linux: arch/x86/mm/tlb.c): CR3 switching,
+ * context_switch -> switch_mm_irqs_off -> load_new_mm_cr3 -> build_cr3 -> __pa
+ * (docs/linux.md, "Per-process PGDs, PTI and PCID").
  *
  * With PCID, cpu_tlbstate.ctxs[] remembers which mm (ctx_id) each of the
  * TLB_NR_DYN_ASIDS dynamic ASIDs last held and up to which tlb_gen its TLB

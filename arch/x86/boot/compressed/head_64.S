@@ -1,26 +1,26 @@
 /*
- * head_64.S: the decompressor's entry points (stage 1, seed 001).
+ * head_64.S: the decompressor's entry points (stage 1: the decompressor's
+ * 4 GiB identity map).
  *
  * startup_32 (offset 0): the boot protocol's 32-bit entry: protected mode,
  * paging off, ESI = boot_params, reached from ptlab's real-mode setup or
  * directly from GRUB. It loads its own GDT, checks for long mode, builds the
- * 4 GiB identity map exactly as seed 001 shows (one PML4 entry, four PDPT
- * entries, 2048 PD entries of 2 MiB pages), sets CR4.PAE, loads CR3, sets
+ * 4 GiB identity map as Linux's startup_32 does (one PML4 entry, four PDPT
+ * entries, 2048 PD entries of 2 MiB pages; layout in asm/boot.h), sets
+ * CR4.PAE, loads CR3, sets
  * EFER.LME, sets CR0.PG and far-returns into 64-bit mode.
  * startup_64 (offset 0x200): calls extract_kernel() and jumps to the kernel.
  *
  * Linked at 0 and run wherever the loader put us: 32-bit code addresses its
  * data as symbol(%ebp), EBP = run-time base; 64-bit code is RIP-relative.
  */
+#include <asm/processor-flags.h>
 #include <asm/segment.h>
 #include "misc.h"
 
 #define BP_scratch   0x1e4
-#define MSR_EFER     0xc0000080
-#define EFER_LME     8
-#define X86_CR4_PAE  0x20
-#define X86_CR4_LA57 0x1000
-#define CR0_STATE    0x80050033	/* PE MP ET NE WP AM PG, as Linux */
+/* CR0 for long mode: PE MP ET NE WP AM PG (0x80050033), as Linux */
+#define CR0_STATE (X86_CR0_PE | X86_CR0_MP | X86_CR0_ET | X86_CR0_NE | X86_CR0_WP | X86_CR0_AM | X86_CR0_PG)
 
 	.code32
 	.section ".head.text", "ax"
@@ -39,11 +39,7 @@ startup_32:
 	movl	%eax, 2(%eax)
 	lgdt	(%eax)
 	movl	$__KERNEL_DS, %eax
-	movl	%eax, %ds
-	movl	%eax, %es
-	movl	%eax, %fs
-	movl	%eax, %gs
-	movl	%eax, %ss
+	LOAD_DATA_SEGMENTS %eax
 	pushl	$__KERNEL32_CS
 	leal	2f(%ebp), %eax
 	pushl	%eax
@@ -65,11 +61,7 @@ startup_32:
 startup_64:
 	/* 64-bit mode on the identity map; ESI = boot_params (upper half undefined). */
 	movl	$__KERNEL_DS, %eax
-	movl	%eax, %ds
-	movl	%eax, %es
-	movl	%eax, %ss
-	movl	%eax, %fs
-	movl	%eax, %gs
+	LOAD_DATA_SEGMENTS %eax
 	leaq	boot_stack_end(%rip), %rsp
 	movl	%esi, %r15d			/* boot_params, zero-extended */
 	movq	%r15, %rdi
@@ -107,39 +99,39 @@ startup_32_long_mode:
 	btl	$29, %edx			/* LM */
 	jnc	no_long_mode
 
-	/* Enable PAE mode */
+	/* CR4.PAE: long mode needs PAE-format tables. */
 	movl	%cr4, %eax
 	orl	$X86_CR4_PAE, %eax
 	movl	%eax, %cr4
 
 	/*
-	 * Build the early 4G boot page table (seed 001).
+	 * The 4 GiB identity map in pgtable. Zero pgtable first (clearing .bss
+	 * did already; the tables do not rely on it).
 	 */
-	/* Initialize the page tables to 0 */
 	leal	pgtable(%ebp), %edi
 	xorl	%eax, %eax
 	movl	$(BOOT_INIT_PGT_SIZE / 4), %ecx
 	rep	stosl
 
-	/* Build Level 4: PML4[0] -> the PDPT, P|RW|US */
-	leal	pgtable + 0(%ebp), %edi
-	leal	0x1007(%edi), %eax
+	/* The PML4's entry 0 points at the PDPT (asm/boot.h has the layout). */
+	leal	pgtable + BOOT_PGT_PML4 * 4096(%ebp), %edi
+	leal	pgtable + BOOT_PGT_PDPT * 4096 + BOOT_PGT_TABLE_FLAGS(%ebp), %eax
 	movl	%eax, 0(%edi)
 
-	/* Build Level 3: PDPT[0..3] -> the four PDs */
-	leal	pgtable + 0x1000(%ebp), %edi
-	leal	0x1007(%edi), %eax
-	movl	$4, %ecx
+	/* The PDPT's entries 0..3 point at the four PDs. */
+	leal	pgtable + BOOT_PGT_PDPT * 4096(%ebp), %edi
+	leal	pgtable + BOOT_PGT_PD * 4096 + BOOT_PGT_TABLE_FLAGS(%ebp), %eax
+	movl	$BOOT_PGT_NR_PD, %ecx
 1:	movl	%eax, 0x00(%edi)
 	addl	$0x00001000, %eax
 	addl	$8, %edi
 	decl	%ecx
 	jnz	1b
 
-	/* Build Level 2: 2048 entries of 2 MiB, P|RW|PS|G */
-	leal	pgtable + 0x2000(%ebp), %edi
-	movl	$0x00000183, %eax
-	movl	$2048, %ecx
+	/* The PDs: 2048 leaves of 2 MiB, entry i -> physical i * 2 MiB. */
+	leal	pgtable + BOOT_PGT_PD * 4096(%ebp), %edi
+	movl	$BOOT_PGT_LEAF_FLAGS, %eax
+	movl	$BOOT_PGT_PD_ENTRIES, %ecx
 1:	movl	%eax, 0(%edi)
 	addl	$0x00200000, %eax
 	addl	$8, %edi
@@ -148,7 +140,7 @@ startup_32_long_mode:
 
 	/*
 	 * 5-level paging (LA57) if the CPU has it and the command line does not
-	 * say no5lvl: a PML5 page above seed 001's table, CR4.LA57 set now,
+	 * say no5lvl: a PML5 page above the identity map, CR4.LA57 set now,
 	 * while paging is still off (it cannot change once long mode is active).
 	 */
 	pushl	$REPORT_WANT_LA57
@@ -156,7 +148,7 @@ startup_32_long_mode:
 	pushl	%esi
 	call	report32
 	addl	$12, %esp
-	leal	pgtable(%ebp), %edx		/* the top table: seed 001's PML4 ... */
+	leal	pgtable(%ebp), %edx		/* the top table: pgtable's PML4 ... */
 	testl	%eax, %eax
 	jz	1f
 	leal	pgtable_l5(%ebp), %edi
@@ -170,13 +162,13 @@ startup_32_long_mode:
 	orl	$X86_CR4_LA57, %eax
 	movl	%eax, %cr4
 1:
-	/* Enable the boot page tables */
+	/* CR3 = the top table (paging is still off: nothing is translated yet) */
 	movl	%edx, %cr3
 
-	/* Enable long mode in EFER (paging still off) */
+	/* EFER.LME: long mode enabled, to become active with CR0.PG */
 	movl	$MSR_EFER, %ecx
 	rdmsr
-	btsl	$EFER_LME, %eax
+	orl	$EFER_LME, %eax
 	wrmsr
 
 	pushl	$REPORT_PAGING_OFF
@@ -186,7 +178,7 @@ startup_32_long_mode:
 	call	report32
 	addl	$12, %esp
 
-	/* Enable paging: long mode becomes active (compatibility mode) */
+	/* CR0.PG: long mode is active; this code runs on in compatibility mode */
 	movl	$CR0_STATE, %eax
 	movl	%eax, %cr0
 
@@ -197,7 +189,7 @@ startup_32_long_mode:
 	call	report32
 	addl	$12, %esp
 
-	/* Jump from 32-bit compatibility mode into 64-bit mode */
+	/* Far return through __KERNEL_CS (L = 1): 64-bit mode at startup_64 */
 	pushl	$__KERNEL_CS
 	leal	startup_64(%ebp), %eax
 	pushl	%eax

@@ -138,6 +138,6 @@ uint64_t kaslr_find_physical(const struct boot_params *bp, struct kaslr_rng *rng
 uint64_t kaslr_find_virtual(struct kaslr_rng *rng, uint64_t size, uint64_t *slots)
 {
 	uint64_t image = (size + KERNEL_ALIGN - 1) & ~(uint64_t)(KERNEL_ALIGN - 1);
-	*slots = 1 + (KERNEL_IMAGE_WINDOW - LOAD_PHYSICAL_ADDR - image) / KERNEL_ALIGN;
+	*slots = 1 + (KERNEL_IMAGE_SIZE - LOAD_PHYSICAL_ADDR - image) / KERNEL_ALIGN;
 	return LOAD_PHYSICAL_ADDR + (kaslr_get_random_long(rng) % *slots) * KERNEL_ALIGN;
 }

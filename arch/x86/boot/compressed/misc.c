@@ -17,6 +17,7 @@
 #include <lib/crc32.h>
 #include <lib/unlz4.h>
 #include <paging/pg_env.h>
+#include <paging/pgtable.h>
 
 #include "misc.h"
 
@@ -178,7 +179,7 @@ void configure_5level_paging(struct boot_params *bp)
 {
 	const char *cmdline = boot_cmdline(bp);
 	bool want = la57_wanted(cmdline), have = (read_cr4() & X86_CR4_LA57) != 0;
-	uint64_t cr3 = read_cr3() & 0x000ffffffffff000ULL, new_cr3;
+	uint64_t cr3 = read_cr3() & PTE_PFN_MASK, new_cr3; /* long mode: bits 51:12 */
 
 	la57_switched = false;
 	if (want == have)
@@ -188,7 +189,7 @@ void configure_5level_paging(struct boot_params *bp)
 		pgtable_l5[0] = cr3 | 0x007;
 		new_cr3 = (uint64_t)(uintptr_t)pgtable_l5;
 	} else {
-		new_cr3 = ((const uint64_t *)(uintptr_t)cr3)[0] & 0x000ffffffffff000ULL;
+		new_cr3 = ((const uint64_t *)(uintptr_t)cr3)[0] & PTE_PFN_MASK;
 	}
 	if (new_cr3 >= SZ_4G || (uint64_t)(uintptr_t)la57_toggle >= SZ_4G) {
 		serial_init();
@@ -246,7 +247,7 @@ uint64_t extract_kernel(struct boot_params *bp, uint64_t run_base)
 	handle_relocations(out, virt - LOAD_PHYSICAL_ADDR);
 	if (kaslr)
 		stage_printk("  KASLR virtual: 0x%016llx, one of %llu 2 MiB slots in the kernel image window (entropy: %s)\n",
-			     (unsigned long long)(START_KERNEL_MAP + virt), (unsigned long long)vslots, rng.source);
+			     (unsigned long long)(__START_KERNEL_map + virt), (unsigned long long)vslots, rng.source);
 	else
 		stage_printk("  KASLR: off (nokaslr)\n");
 
@@ -257,7 +258,7 @@ uint64_t extract_kernel(struct boot_params *bp, uint64_t run_base)
 		     (unsigned long long)out, (unsigned long long)(out + piggy_info.kernel_mem),
 		     (unsigned long long)out);
 	stage_printk("  kernel: physical 0x%llx, virtual 0x%016llx, phys_base will be 0x%llx\n",
-		     (unsigned long long)out, (unsigned long long)(START_KERNEL_MAP + virt),
+		     (unsigned long long)out, (unsigned long long)(__START_KERNEL_map + virt),
 		     (unsigned long long)(out - virt));
 	return out;
 }

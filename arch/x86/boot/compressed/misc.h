@@ -1,18 +1,15 @@
 /*
  * misc.h: what the decompressor's pieces share: the piggy (compressed kernel)
  * description written by mkpiggy, the report phases of the 32-bit blob, and
- * the kernel placement constants.
+ * (from asm/boot.h and asm/page_64_types.h) the kernel placement constants
+ * and the layout of the boot page tables.
  * Safe to include from assembly (only the #defines are visible there).
  */
 #ifndef COMPRESSED_MISC_H
 #define COMPRESSED_MISC_H
 
-#define LOAD_PHYSICAL_ADDR 0x1000000   /* default physical address of the kernel */
-#define KERNEL_ALIGN       0x200000    /* CONFIG_PHYSICAL_ALIGN: 2 MiB */
-#define BOOT_INIT_PGT_SIZE (6 * 4096)  /* seed 001: PML4 + PDPT + 4 PDs */
-#define BOOT_STACK_SIZE    0x4000
-#define START_KERNEL_MAP    0xffffffff80000000ULL /* __START_KERNEL_map */
-#define KERNEL_IMAGE_WINDOW 0x20000000ULL         /* level2_kernel_pgt's 512 MiB; modules above */
+#include <asm/boot.h>
+#include <asm/page_64_types.h>
 
 /* What report32() is asked to print (startup_32). */
 #define REPORT_PAGING_OFF   1 /* tables built, CR3/PAE/LME set, paging still off */

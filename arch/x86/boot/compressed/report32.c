@@ -14,28 +14,19 @@
 
 #include "misc.h"
 
-#define PD_ENTRIES 2048
-
-/* pgtable: seed 001's six pages; the top table CR3 points at may be a PML5 above them. */
+/* pgtable: the decompressor's identity map (asm/boot.h); CR3 may point at a PML5 above it. */
 static void report_identity_map(const uint64_t *pgtable)
 {
-	const uint64_t *pml4 = pgtable, *pdpt = pgtable + 512, *pd = pgtable + 1024;
-	uint64_t cr3 = read_cr3();
+	const uint64_t *pml5 = 0;
 
 	stage_printk("  pgtable at 0x%08lx: 6 pages (1 PML4, 1 PDPT, 4 PDs), identity map of [0, 4 GiB)\n",
 		     (unsigned long)(uintptr_t)pgtable);
 	if (read_cr4() & X86_CR4_LA57) {
-		const uint64_t *pml5 = (const uint64_t *)(uintptr_t)cr3;
+		pml5 = (const uint64_t *)(uintptr_t)read_cr3();
 		stage_printk("  5-level: pgtable_l5 at 0x%08lx above it, CR4.LA57 set before paging\n",
-			     (unsigned long)cr3);
-		stage_printk("  PML5[0]    = 0x%016llx\n", (unsigned long long)pml5[0]);
+			     (unsigned long)(uintptr_t)pml5);
 	}
-	stage_printk("  PML4[0]    = 0x%016llx\n", (unsigned long long)pml4[0]);
-	for (int i = 0; i < 4; i++)
-		stage_printk("  PDPT[%d]    = 0x%016llx\n", i, (unsigned long long)pdpt[i]);
-	stage_printk("  PD[0]      = 0x%016llx\n", (unsigned long long)pd[0]);
-	stage_printk("  PD[1]      = 0x%016llx\n", (unsigned long long)pd[1]);
-	stage_printk("  PD[%d]   = 0x%016llx\n", PD_ENTRIES - 1, (unsigned long long)pd[PD_ENTRIES - 1]);
+	boot_pgt_print(stage_printk, pml5, pgtable);
 }
 
 __attribute__((section(".text.entry"))) int report32(struct boot_params *bp, const uint64_t *pgtable,
@@ -63,7 +54,7 @@ __attribute__((section(".text.entry"))) int report32(struct boot_params *bp, con
 		qemu_exit(QEMU_EXIT_FAILURE);
 	case REPORT_PAGING_OFF:
 		serial_init();
-		stage_begin("startup_32", "decompressor: the 4 GiB identity map (seed 001)");
+		stage_begin("startup_32", "decompressor: the 4 GiB identity map");
 		stage_printk("  loaded at 0x%08lx, boot_params at 0x%08lx\n",
 			     (unsigned long)bp->hdr.code32_start, (unsigned long)(uintptr_t)bp);
 		report_identity_map(pgtable);
@@ -72,8 +63,8 @@ __attribute__((section(".text.entry"))) int report32(struct boot_params *bp, con
 	case REPORT_COMPAT:
 		stage_begin("startup_32:paging", "CR0.PG set: long mode active, running 32-bit code");
 		stage_printk("  EFER.LMA=%d CR0.PG=%d CR4.LA57=%d; next: far return through __KERNEL_CS (L=1) to startup_64\n",
-			     (int)((read_efer_safe() >> 10) & 1), (int)((read_cr0() >> 31) & 1),
-			     (int)((read_cr4() >> 12) & 1));
+			     !!(read_efer_safe() & EFER_LMA), !!(read_cr0() & X86_CR0_PG),
+			     !!(read_cr4() & X86_CR4_LA57));
 		break;
 	}
 	return 0;

@@ -7,35 +7,14 @@
  *   INIT_SIZE: bytes the kernel needs from its load address before it has
  *   read the memory map (decompressor + placed kernel), decimal or 0x hex.
  */
-#include <errno.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+
+#define HOST_TOOL "build"
+#include "../../tools/host_file.h"
 
 #define SECTOR 512
 #define MIN_SETUP_SECTS 4   /* setup_sects 0 would mean 4 */
 #define MAX_SETUP_SECTS 64  /* GRUB refuses more */
-
-static unsigned char *slurp(const char *path, size_t *len, size_t extra)
-{
-	FILE *f = fopen(path, "rb");
-	long n;
-	unsigned char *buf;
-
-	if (!f || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-		fprintf(stderr, "build: %s: %s\n", path, strerror(errno));
-		exit(1);
-	}
-	buf = calloc(1, (size_t)n + extra);
-	if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		fprintf(stderr, "build: %s: read failed\n", path);
-		exit(1);
-	}
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
 
 static void put_le(unsigned char *p, uint64_t v, int bytes)
 {
@@ -46,19 +25,14 @@ static void put_le(unsigned char *p, uint64_t v, int bytes)
 int main(int argc, char **argv)
 {
 	size_t setup_len, sys_len;
-	char *end;
 
 	if (argc != 5) {
 		fprintf(stderr, "usage: build SETUP_BIN SYSTEM_BIN INIT_SIZE OUT\n");
 		return 2;
 	}
-	unsigned char *setup = slurp(argv[1], &setup_len, (MAX_SETUP_SECTS + 1) * SECTOR);
-	unsigned char *sys = slurp(argv[2], &sys_len, 16);
-	unsigned long long init_size = strtoull(argv[3], &end, 0);
-	if (*end || init_size == 0 || init_size > 0xffffffffULL) {
-		fprintf(stderr, "build: bad INIT_SIZE '%s'\n", argv[3]);
-		return 2;
-	}
+	unsigned char *setup = read_file(argv[1], &setup_len, (MAX_SETUP_SECTS + 1) * SECTOR);
+	unsigned char *sys = read_file(argv[2], &sys_len, 16);
+	unsigned long long init_size = parse_number(argv[3], "INIT_SIZE", 1, 0xffffffffULL);
 	if (setup_len < 0x270 || setup[0x1fe] != 0x55 || setup[0x1ff] != 0xaa ||
 	    memcmp(setup + 0x202, "HdrS", 4) != 0) {
 		fprintf(stderr, "build: %s has no boot sector signature or HdrS header\n", argv[1]);

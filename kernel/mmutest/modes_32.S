@@ -1,16 +1,18 @@
 /*
- * modes_32.S: the trampoline of the `modes` command (arch/x86/kernel/modes.c).
+ * modes_32.S: the trampoline of the `modes` command (modes.c compares,
+ * modes_env.c sets it up).
  *
- * modes.c copies [modes_tramp_start, modes_tramp_end) to a page T below 1 GiB
- * (and at or above 32 MiB, see modes.c), identity-maps T in a temporary copy of
- * the kernel's table, fills the parameter block at T + MT_PARAMS and calls T.
- * The trampoline then:
- *   - (64-bit) saves the kernel's GDT, IDT and RSP, loads its own GDT (same
- *     selectors as the kernel's: 0x08 32-bit code, 0x10 64-bit code, 0x18 data)
+ * modes_env.c copies [modes_tramp_start, modes_tramp_end) to a page T below
+ * 1 GiB (and at or above 32 MiB, see modes_env.c), puts the kernel's first
+ * four GDT descriptors at modes_tramp_gdt, identity-maps T in a temporary
+ * copy of the kernel's table, fills the parameter block at T + MT_PARAMS and
+ * calls T. The trampoline then:
+ *   - (64-bit) saves the kernel's GDT, IDT and RSP, loads its own GDT (the
+ *     kernel's selectors: 0x08 32-bit code, 0x10 64-bit code, 0x18 data)
  *     and far-returns to 32-bit code: compatibility mode;
  *   - (32-bit) clears CR0.PG, which leaves IA-32e for legacy protected mode,
  *     loads a 32-bit IDT whose #GP gate resumes after the faulting write, and
- *     makes seed 003's transitions one control-register write per step,
+ *     makes the paging-mode transitions one control-register write per step,
  *     logging each (the #GP vector or none, and CR0, CR3, CR4, EFER after);
  *   - sets PAE (and LA57 if the kernel had it), CR3 = the temporary table,
  *     LME, then PG: IA-32e compatibility mode, and far-returns to 64-bit code,
@@ -20,18 +22,14 @@
  * The steps whose write must #GP (MP_ILLEGAL set) run only when modes.c says
  * the CPU is not QEMU TCG (several of them crash or hang QEMU's guest).
  */
+#include <asm/calling.h>
 #include <asm/segment.h>
-#include <linux/modes_tramp.h>
+#include <paging/regs.h>
+
+#include "mmutest.h"
 
 #define OFF(sym)   ((sym) - modes_tramp_start)
 #define P(field)   (MT_PARAMS + (field))(%ebp)
-
-#define CR0_PG     0x80000000
-#define CR4_PSE    0x00000010
-#define CR4_PAE    0x00000020
-#define CR4_LA57   0x00001000
-#define EFER_LME   0x00000100
-#define MSR_EFER   0xc0000080
 
 	.text
 	.balign	16
@@ -42,17 +40,12 @@ modes_tramp_start:
 	.code64
 	.globl	modes_tramp_entry64
 modes_tramp_entry64:
-	pushq	%rbx
-	pushq	%rbp
-	pushq	%r12
-	pushq	%r13
-	pushq	%r14
-	pushq	%r15
+	PUSH_CALLEE_SAVED
 	movq	%rdi, %rbp
 	movq	%rsp, MT_PARAMS + MP_SAVED_RSP(%rbp)
 	sgdt	MT_PARAMS + MP_KERNEL_GDT(%rbp)
 	sidt	MT_PARAMS + MP_KERNEL_IDT(%rbp)
-	leaq	tramp_gdt(%rip), %rax
+	leaq	modes_tramp_gdt(%rip), %rax
 	movq	%rax, tramp_gdt_desc + 2(%rip)
 	lgdt	tramp_gdt_desc(%rip)
 	pushq	$__KERNEL32_CS
@@ -71,7 +64,7 @@ compat32:
 
 	/* step: clear CR0.PG in compatibility mode -> legacy protected mode, no paging */
 	movl	%cr0, %eax
-	andl	$~CR0_PG, %eax
+	andl	$~PG_CR0_PG, %eax
 	movl	%eax, %cr0
 	xorl	%edi, %edi
 	movl	$MS_CLEAR_PG_COMPAT, %esi
@@ -105,16 +98,16 @@ compat32:
 .endm
 
 	STEP	MS_CLEAR_LME
-	movl	$MSR_EFER, %ecx
+	movl	$PG_MSR_EFER, %ecx
 	rdmsr
-	andl	$~EFER_LME, %eax
+	andl	$~PG_EFER_LME, %eax
 	wrmsr
 	STEP_END MS_CLEAR_LME
 
 	STEP	MS_CR4_LEGACY
 	movl	%cr4, %eax
-	andl	$~(CR4_PAE | CR4_LA57), %eax
-	orl	$CR4_PSE, %eax
+	andl	$~(PG_CR4_PAE | PG_CR4_LA57), %eax
+	orl	$PG_CR4_PSE, %eax
 	movl	%eax, %cr4
 	STEP_END MS_CR4_LEGACY
 
@@ -125,61 +118,61 @@ compat32:
 
 	STEP	MS_SET_PG_32BIT
 	movl	%cr0, %eax
-	orl	$CR0_PG, %eax
+	orl	$PG_CR0_PG, %eax
 	movl	%eax, %cr0
 	STEP_END MS_SET_PG_32BIT
 
 	SKIP_UNLESS_ILLEGAL 1f
 	STEP	MS_LME_IN_32BIT
-	movl	$MSR_EFER, %ecx
+	movl	$PG_MSR_EFER, %ecx
 	rdmsr
-	orl	$EFER_LME, %eax
+	orl	$PG_EFER_LME, %eax
 	wrmsr
 	STEP_END MS_LME_IN_32BIT
 1:
 	STEP	MS_SET_PAE_PAGING
 	movl	%cr4, %eax
-	orl	$CR4_PAE, %eax
+	orl	$PG_CR4_PAE, %eax
 	movl	%eax, %cr4
 	STEP_END MS_SET_PAE_PAGING
 
 	SKIP_UNLESS_ILLEGAL 1f
 	STEP	MS_LME_IN_PAE
-	movl	$MSR_EFER, %ecx
+	movl	$PG_MSR_EFER, %ecx
 	rdmsr
-	orl	$EFER_LME, %eax
+	orl	$PG_EFER_LME, %eax
 	wrmsr
 	STEP_END MS_LME_IN_PAE
 1:
 	STEP	MS_CLEAR_PG
 	movl	%cr0, %eax
-	andl	$~CR0_PG, %eax
+	andl	$~PG_CR0_PG, %eax
 	movl	%eax, %cr0
 	STEP_END MS_CLEAR_PG
 
 	SKIP_UNLESS_ILLEGAL 1f
 	STEP	MS_CLEAR_PAE
 	movl	%cr4, %eax
-	andl	$~CR4_PAE, %eax
+	andl	$~PG_CR4_PAE, %eax
 	movl	%eax, %cr4
 	STEP_END MS_CLEAR_PAE
 
 	STEP	MS_LME_NO_PAE
-	movl	$MSR_EFER, %ecx
+	movl	$PG_MSR_EFER, %ecx
 	rdmsr
-	orl	$EFER_LME, %eax
+	orl	$PG_EFER_LME, %eax
 	wrmsr
 	STEP_END MS_LME_NO_PAE
 
 	STEP	MS_PG_LME_NO_PAE
 	movl	%cr0, %eax
-	orl	$CR0_PG, %eax
+	orl	$PG_CR0_PG, %eax
 	movl	%eax, %cr0
 	STEP_END MS_PG_LME_NO_PAE
 1:
 	STEP	MS_CR4_LONG
 	movl	%cr4, %eax
-	orl	$CR4_PAE, %eax
+	orl	$PG_CR4_PAE, %eax
 	orl	P(MP_LA57), %eax
 	movl	%eax, %cr4
 	STEP_END MS_CR4_LONG
@@ -190,15 +183,15 @@ compat32:
 	STEP_END MS_CR3_LONG
 
 	STEP	MS_SET_LME
-	movl	$MSR_EFER, %ecx
+	movl	$PG_MSR_EFER, %ecx
 	rdmsr
-	orl	$EFER_LME, %eax
+	orl	$PG_EFER_LME, %eax
 	wrmsr
 	STEP_END MS_SET_LME
 
 	STEP	MS_SET_PG_LONG
 	movl	%cr0, %eax
-	orl	$CR0_PG, %eax
+	orl	$PG_CR0_PG, %eax
 	movl	%eax, %cr0
 	STEP_END MS_SET_PG_LONG
 
@@ -223,7 +216,7 @@ log_step:
 	movl	%eax, ML_CR3(%ebx)
 	movl	%cr4, %eax
 	movl	%eax, ML_CR4(%ebx)
-	movl	$MSR_EFER, %ecx
+	movl	$PG_MSR_EFER, %ecx
 	rdmsr
 	movl	%eax, ML_EFER(%ebx)
 	incl	P(MP_NSTEPS)
@@ -247,7 +240,7 @@ back64:
 	/* the kernel's CR4 (PGE, SMEP, SMAP, ...), EFER (NXE, SCE) and CR0 (WP, ...) */
 	movq	MT_PARAMS + MP_KERNEL_CR4(%rbp), %rax
 	movq	%rax, %cr4
-	movl	$MSR_EFER, %ecx
+	movl	$PG_MSR_EFER, %ecx
 	movq	MT_PARAMS + MP_KERNEL_EFER(%rbp), %rax
 	movq	%rax, %rdx
 	shrq	$32, %rdx
@@ -255,25 +248,18 @@ back64:
 	movq	MT_PARAMS + MP_KERNEL_CR0(%rbp), %rax
 	movq	%rax, %cr0
 	movq	MT_PARAMS + MP_SAVED_RSP(%rbp), %rsp
-	popq	%r15
-	popq	%r14
-	popq	%r13
-	popq	%r12
-	popq	%rbp
-	popq	%rbx
+	POP_CALLEE_SAVED
 	ret
 
 	.balign	8
-tramp_gdt:
-	.quad	0
-	.quad	GDT_KERNEL32_CS			/* 0x08 */
-	.quad	GDT_KERNEL_CS			/* 0x10 */
-	.quad	GDT_KERNEL_DS			/* 0x18 */
+	.globl	modes_tramp_gdt
+modes_tramp_gdt:			/* the kernel's descriptors 0-3, put here by modes_env.c */
+	.fill	4, 8, 0
 tramp_gdt_end:
 	.balign	8
 	.word	0
 tramp_gdt_desc:
-	.word	tramp_gdt_end - tramp_gdt - 1
+	.word	tramp_gdt_end - modes_tramp_gdt - 1
 	.quad	0
 	.balign	8
 	.word	0

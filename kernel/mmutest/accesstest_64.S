@@ -1,5 +1,6 @@
 /*
- * accesstest_64.S: one probed memory access for `accesstest` (kernel/accesstest.c).
+ * accesstest_64.S: one probed memory access for `accesstest` (accesstest.c;
+ * its environment: access_env.c).
  *
  * accesstest_probe(struct access_probe *p) performs the access p describes at
  * CPL 0 or CPL 3 (a read, a write, or a fetch: a call into the page, whose
@@ -8,53 +9,33 @@
  * it took (vector, error code, CR2) or none.
  *
  * CPL 3 (p->user): an IRETQ to the GDT's user segments at p->user_rip, a copy
- * of accesstest_user_stub (below) that accesstest maps user-executable in its
- * private table, with a user stack at p->user_rsp. The stub makes the access
+ * of accesstest_user_stub (below) that access_env.c maps user-executable in
+ * the probe root, with a user stack at p->user_rsp. The stub makes the access
  * and returns to CPL 0 with `int $ACCESSTEST_USER_VECTOR`, a DPL 3 gate of
  * the private IDT; a #PF or #GP in ring 3 comes back through the same gates
- * as at CPL 0. Both enter on the TSS's RSP0 stack, which accesstest points at
+ * as at CPL 0. Both enter on the TSS's RSP0 stack, which access_env.c points at
  * a stack in the image for the run; the gates go back to the saved RSP, so
  * that frame is dropped. The IRETQ nulls DS and ES (DPL 0), and the entry
  * loads a null SS: all three are reloaded afterwards.
  *
- * It never touches the kernel's own exception table: accesstest loads a
- * private IDT whose #PF and #GP gates
- * point to accesstest_trap_pf/gp below; when no probe is armed they go on to
- * the kernel's usual stubs, so any other fault is reported as ever.
+ * It never touches the kernel's own exception table: access_env.c loads a
+ * private IDT whose #PF and #GP gates point to accesstest_trap_pf/gp below;
+ * when no probe is armed they go on to the kernel's usual stubs, so any other
+ * fault is reported as ever.
  *
  * The window may run with EFER.NXE = 0, where every kernel entry with XD set
  * (bit 63) has a reserved bit: so everything the window and its trap path use
  * (this code, the stack, the probe record, the IDT and the GDT) lies in the
- * kernel image, which accesstest maps without XD in its own copy of the
- * kernel's table while the test runs.
+ * kernel image, which access_env.c maps without XD in its own copy of the
+ * kernel's table (the probe root) while the test runs.
  *
- * Layout of struct access_probe (checked by _Static_assert in accesstest.c).
+ * The probe record's layout and the access kinds are mmutest.h's.
  */
-#define AP_VA           0
-#define AP_KIND         8
-#define AP_EFER_PROBE   16
-#define AP_EFER_KERNEL  24
-#define AP_RFLAGS_AC    32
-#define AP_VECTOR       40
-#define AP_ERROR_CODE   48
-#define AP_CR2          56
-#define AP_FIRST_VECTOR 64
-#define AP_USER         72
-#define AP_USER_RIP     80
-#define AP_USER_RSP     88
+#include <asm/calling.h>
+#include <asm/segment.h>
+#include <paging/regs.h>
 
-#define USER_DS         0x2b	/* include/asm/segment.h */
-#define USER_CS         0x33
-#define ACCESSTEST_USER_VECTOR 0xf3	/* kernel/accesstest.c */
-
-#define KIND_READ       0
-#define KIND_WRITE      1
-#define KIND_FETCH      2
-#define KIND_TWICE      0x100	/* a supervisor read first */
-#define RFLAGS_AC       (1 << 18)
-#define NO_VECTOR       0xff
-#define MSR_EFER        0xc0000080
-#define DATA_OFFSET     8	/* reads and writes touch byte 8; byte 0 is the ret */
+#include "mmutest.h"
 
 	.text
 	.code64
@@ -62,22 +43,17 @@
 /* long accesstest_probe(struct access_probe *p): returns the vector of the access (0xff: none). */
 	.globl	accesstest_probe
 accesstest_probe:
-	pushq	%rbx
-	pushq	%rbp
-	pushq	%r12
-	pushq	%r13
-	pushq	%r14
-	pushq	%r15
+	PUSH_CALLEE_SAVED
 	pushfq
 	cli
 	movq	%rdi, %rbx
-	movq	$NO_VECTOR, AP_VECTOR(%rbx)
-	movq	$NO_VECTOR, AP_FIRST_VECTOR(%rbx)
+	movq	$PROBE_NO_VECTOR, AP_VECTOR(%rbx)
+	movq	$PROBE_NO_VECTOR, AP_FIRST_VECTOR(%rbx)
 	movq	AP_VA(%rbx), %r12
 	/* r13 = RFLAGS for the accesses: ours (IF clear) with AC as asked */
 	pushfq
 	popq	%r13
-	andq	$~RFLAGS_AC, %r13
+	andq	$~PG_RFLAGS_AC, %r13
 	orq	AP_RFLAGS_AC(%rbx), %r13
 	movq	%rsp, probe_saved_rsp(%rip)
 	movw	%ss, probe_saved_ss(%rip)
@@ -90,18 +66,18 @@ accesstest_probe:
 	je	1f
 	movq	%rax, %rdx
 	shrq	$32, %rdx
-	movl	$MSR_EFER, %ecx
+	movl	$PG_MSR_EFER, %ecx
 	wrmsr
 1:
-	testq	$KIND_TWICE, AP_KIND(%rbx)
+	testq	$PROBE_TWICE, AP_KIND(%rbx)
 	jz	.Lmain_access
 	leaq	.Lfirst_done(%rip), %rax
 	movq	%rax, probe_recover(%rip)
-	movq	$NO_VECTOR, probe_vector(%rip)
+	movq	$PROBE_NO_VECTOR, probe_vector(%rip)
 	movb	$1, probe_armed(%rip)
 	pushq	%r13
 	popfq
-	movb	DATA_OFFSET(%r12), %al
+	movb	PROBE_DATA_OFFSET(%r12), %al
 .Lfirst_done:
 	movb	$0, probe_armed(%rip)
 	movq	probe_vector(%rip), %rax
@@ -110,7 +86,7 @@ accesstest_probe:
 .Lmain_access:
 	leaq	.Lmain_done(%rip), %rax
 	movq	%rax, probe_recover(%rip)
-	movq	$NO_VECTOR, probe_vector(%rip)
+	movq	$PROBE_NO_VECTOR, probe_vector(%rip)
 	movq	AP_KIND(%rbx), %rax
 	andq	$0xff, %rax
 	movb	$1, probe_armed(%rip)
@@ -118,23 +94,23 @@ accesstest_probe:
 	jne	.Luser
 	pushq	%r13
 	popfq
-	cmpq	$KIND_WRITE, %rax
+	cmpq	$PROBE_WRITE, %rax
 	je	.Lwrite
-	cmpq	$KIND_FETCH, %rax
+	cmpq	$PROBE_FETCH, %rax
 	je	.Lfetch
-	movb	DATA_OFFSET(%r12), %al
+	movb	PROBE_DATA_OFFSET(%r12), %al
 	jmp	.Lmain_done
 .Lwrite:
-	movb	$0x5a, DATA_OFFSET(%r12)
+	movb	$0x5a, PROBE_DATA_OFFSET(%r12)
 	jmp	.Lmain_done
 .Lfetch:
 	call	*%r12
 	jmp	.Lmain_done
 .Luser:					/* CPL 3: rax = kind, r12 = the VA */
-	pushq	$USER_DS
+	pushq	$__USER_DS
 	pushq	AP_USER_RSP(%rbx)
 	pushq	%r13
-	pushq	$USER_CS
+	pushq	$__USER_CS
 	pushq	AP_USER_RIP(%rbx)
 	iretq
 .Lmain_done:
@@ -156,17 +132,12 @@ accesstest_probe:
 	movq	AP_EFER_KERNEL(%rbx), %rax
 	movq	%rax, %rdx
 	shrq	$32, %rdx
-	movl	$MSR_EFER, %ecx
+	movl	$PG_MSR_EFER, %ecx
 	wrmsr
 2:
 	movq	AP_VECTOR(%rbx), %rax
 	popfq				/* AC clear again, IF as the caller had it */
-	popq	%r15
-	popq	%r14
-	popq	%r13
-	popq	%r12
-	popq	%rbp
-	popq	%rbx
+	POP_CALLEE_SAVED
 	ret
 
 /*
@@ -209,13 +180,13 @@ accesstest_trap_user:
  */
 	.globl	accesstest_user_stub, accesstest_user_stub_end
 accesstest_user_stub:
-	cmpl	$KIND_WRITE, %eax
+	cmpl	$PROBE_WRITE, %eax
 	je	1f
-	cmpl	$KIND_FETCH, %eax
+	cmpl	$PROBE_FETCH, %eax
 	je	2f
-	movb	DATA_OFFSET(%r12), %al
+	movb	PROBE_DATA_OFFSET(%r12), %al
 	jmp	3f
-1:	movb	$0x5a, DATA_OFFSET(%r12)
+1:	movb	$0x5a, PROBE_DATA_OFFSET(%r12)
 	jmp	3f
 2:	call	*%r12
 3:	int	$ACCESSTEST_USER_VECTOR
@@ -226,7 +197,7 @@ accesstest_user_stub_end:
 	.balign	8
 probe_saved_rsp:	.quad	0
 probe_recover:		.quad	0
-probe_vector:		.quad	NO_VECTOR
+probe_vector:		.quad	PROBE_NO_VECTOR
 probe_error_code:	.quad	0
 probe_cr2:		.quad	0
 probe_armed:		.byte	0
