@@ -22,7 +22,7 @@ import struct
 import pytest
 
 from ptlab_tool import mkcore, ptlab
-from test_ptlab_qemu import Guest, busybox_initramfs, debian_kernel
+from linux_guest import boot_linux
 
 FACTS = ["page_offset_base", "vmalloc_base", "vmemmap_base", "phys_base", "kernel_text_start",
          "kaslr_offset", "modules_vaddr"]
@@ -336,16 +336,13 @@ def truth(console):
 
 @pytest.mark.parametrize("cpu,append", [("qemu64", "pti=on"), ("max", "")])
 def test_debian_guest(tmp_path, cpu, append):
-    g = Guest(tmp_path, debian_kernel(), ("console=ttyS0 panic=-1 " + append).strip(),
-              initrd=busybox_initramfs(TRUTH_INIT, "initramfs-regions"), mem="512M", cpu=cpu,
-              marker="PTLAB-REGIONS-READY")
     dump = tmp_path / "guest.elf"
-    try:
+    with boot_linux(tmp_path, ("console=ttyS0 panic=-1 " + append).strip(), mem="512M", cpu=cpu,
+                    init=TRUTH_INIT, marker="PTLAB-REGIONS-READY",
+                    initramfs_name="initramfs-regions") as g:
         console = g.output
         g.command("stop")
         g.command("dump-guest-memory %s" % dump)
-    finally:
-        g.close()
     want = truth(console)
     j = regions_json(dump)
     assert j["linux"], j["reason"]
