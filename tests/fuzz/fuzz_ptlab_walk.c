@@ -1,7 +1,7 @@
 /*
  * fuzz_ptlab_walk.c: libFuzzer harness for the ptlab host tool's walks over
- * hostile page tables: tools/ptlab's dump reader and target setup (included
- * directly) driving lib/paging's iteration (every merge policy, memo and
+ * hostile page tables: tools/ptlab's memory sources and target setup
+ * (included directly) driving lib/paging's iteration (every merge policy, memo and
  * expansion flag), walks, and the QEMU / ptdump / crash formatters.
  *
  * Input: an ELF core (CR3 and mode from its QEMU note), or else a raw image
@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../tools/ptlab/notes.c"
+#include "../../tools/ptlab/source.c"
 #include "../../tools/ptlab/dump.c"
 #include "../../tools/ptlab/target.c"
 #include <paging/pg_format.h>
@@ -76,7 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&t, 0, sizeof(t));
     char err[256];
     int rc;
-    if (ptl_dump_parse(&t.dump, buf, size, false, err, sizeof(err)) == 0) {
+    if (ptl_source_from_buffer(&t.src, buf, size, false, err, sizeof(err)) == 0) {
         rc = ptl_target_init(&t, &in);
     } else if (size >= 5 + 8) {
         in.mode = 2 + (buf[0] & 3);
@@ -86,7 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         in.have_cr3 = true;
         in.raw = true;
         memset(&t, 0, sizeof(t));
-        if (ptl_dump_parse(&t.dump, buf + 5, size - 5, true, err, sizeof(err))) {
+        if (ptl_source_from_buffer(&t.src, buf + 5, size - 5, true, err, sizeof(err))) {
             free(buf);
             return 0;
         }
