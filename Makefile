@@ -83,7 +83,7 @@ $(B)/san/libptlab.a: $(SAN_OBJS)
 # ---------------------------------------------------------------------------
 UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRCS))
-UNIT_LIBS  := -lcriterion -llz4 $(PTLAB_LIBS)
+UNIT_LIBS   = -lcriterion -llz4 $(PTLAB_LIBS)
 
 $(B)/tests/unit/%: tests/unit/%.c $(B)/san/libptlab.a
 	@mkdir -p $(dir $@)

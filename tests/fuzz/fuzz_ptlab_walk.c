@@ -21,6 +21,7 @@
 #include "../../tools/ptlab/notes.c"
 #include "../../tools/ptlab/source.c"
 #include "../../tools/ptlab/dump.c"
+#include "../../tools/ptlab/kdump.c"
 #include "../../tools/ptlab/target.c"
 #include <paging/pg_format.h>
 
