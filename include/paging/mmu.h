@@ -18,64 +18,16 @@
  * memory is reached through a struct pg_ctx (only phys_to_virt and arg are
  * used; the mode, MAXPHYADDR and features come from the struct pg_cpu).
  *
- * Depends on: paging.h.
+ * Depends on: paging.h, regs.h.
  */
 #ifndef PAGING_MMU_H
 #define PAGING_MMU_H
 
 #include <paging/paging.h>
+#include <paging/regs.h>
 
-/* ------------------------------------------------------------------------ */
-/* Architectural bits (§1)                                                   */
-/* ------------------------------------------------------------------------ */
-
-#define PG_CR0_PE       (1ULL << 0)
-#define PG_CR0_MP       (1ULL << 1)
-#define PG_CR0_EM       (1ULL << 2)
-#define PG_CR0_TS       (1ULL << 3)
-#define PG_CR0_ET       (1ULL << 4)
-#define PG_CR0_NE       (1ULL << 5)
-#define PG_CR0_WP       (1ULL << 16)
-#define PG_CR0_AM       (1ULL << 18)
-#define PG_CR0_NW       (1ULL << 29)
-#define PG_CR0_CD       (1ULL << 30)
-#define PG_CR0_PG       (1ULL << 31)
-
-#define PG_CR3_PWT      (1ULL << 3)
-#define PG_CR3_PCD      (1ULL << 4)
-#define PG_CR3_PCID     0xFFFULL        /* CR4.PCIDE = 1 */
-#define PG_CR3_NOFLUSH  (1ULL << 63)    /* MOV-source hint under PCIDE, never stored */
-
-#define PG_CR4_VME      (1ULL << 0)
-#define PG_CR4_PVI      (1ULL << 1)
-#define PG_CR4_TSD      (1ULL << 2)
-#define PG_CR4_DE       (1ULL << 3)
-#define PG_CR4_PSE      (1ULL << 4)
-#define PG_CR4_PAE      (1ULL << 5)
-#define PG_CR4_MCE      (1ULL << 6)
-#define PG_CR4_PGE      (1ULL << 7)
-#define PG_CR4_PCE      (1ULL << 8)
-#define PG_CR4_OSFXSR   (1ULL << 9)
-#define PG_CR4_OSXMMEXCPT (1ULL << 10)
-#define PG_CR4_LA57     (1ULL << 12)
-#define PG_CR4_FSGSBASE (1ULL << 16)
-#define PG_CR4_PCIDE    (1ULL << 17)
-#define PG_CR4_OSXSAVE  (1ULL << 18)
-#define PG_CR4_SMEP     (1ULL << 20)
-#define PG_CR4_SMAP     (1ULL << 21)
-#define PG_CR4_PKE      (1ULL << 22)
-#define PG_CR4_CET      (1ULL << 23)
-#define PG_CR4_PKS      (1ULL << 24)
-
-#define PG_EFER_SCE     (1ULL << 0)
-#define PG_EFER_LME     (1ULL << 8)
-#define PG_EFER_LMA     (1ULL << 10)
-#define PG_EFER_NXE     (1ULL << 11)
-
-#define PG_RFLAGS_VM    (1ULL << 17)
-#define PG_RFLAGS_AC    (1ULL << 18)
-
-#define PG_PAT_RESET    0x0007040600070406ULL   /* IA32_PAT at reset */
+/* The control-register, EFER and RFLAGS bits (PG_CR0_*, PG_CR4_*, PG_EFER_*, ...)
+ * are in regs.h. */
 
 /* Page-fault error code (§6). */
 #define PG_PFEC_P       0x01u

@@ -620,6 +620,80 @@ int pg_count_tables(const struct pg_ctx *ctx, phys_addr_t root, struct pg_memo_s
                     size_t memo_slots, uint64_t counts[PG_MAX_LEVELS + 1]);
 
 /* ------------------------------------------------------------------------ */
+/* Policies: what the kernel, the host tool and the MMU model decide alike   */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * pg_mode_from_regs - the paging mode the CPU is in with these register
+ * values (Intel SDM Vol. 3A, 4.1.1): none without CR0.PG; 32-bit paging
+ * without CR4.PAE; PAE paging unless IA-32e mode is active (EFER.LMA, or
+ * EFER.LME together with CR0.PG: the CPU sets LMA from them); in IA-32e mode
+ * 5-level with CR4.LA57, else 4-level. Nothing else is looked at.
+ * @cr0, @cr4, @efer: the raw register values (PG_CR0_*, PG_CR4_*, PG_EFER_*)
+ * returns: 0 (paging off) or PG_MODE_32BIT / PG_MODE_PAE / PG_MODE_4LEVEL /
+ *          PG_MODE_5LEVEL.
+ */
+unsigned pg_mode_from_regs(uint64_t cr0, uint64_t cr4, uint64_t efer);
+
+/*
+ * pg_cr3_root - the physical address of the top table as the CPU takes it
+ * from CR3 in paging mode `mode` (Intel SDM Vol. 3A, 4.5): 32-bit paging
+ * bits 31:12; PAE paging bits 31:5 (the 32-byte PDPT); 4/5-level bits 51:12.
+ * PWT, PCD, the PCID (bits 11:0 under CR4.PCIDE) and bit 63 (the no-flush
+ * hint of MOV to CR3) are masked off. Bits above MAXPHYADDR are not checked
+ * (a MOV to CR3 with them set faults; see pg_cpu_write_cr3).
+ * @mode: PG_MODE_32BIT, PG_MODE_PAE, PG_MODE_4LEVEL or PG_MODE_5LEVEL
+ * returns: the root's physical address; 0 for any other mode.
+ */
+phys_addr_t pg_cr3_root(unsigned mode, uint64_t cr3);
+
+/*
+ * Linux's page-table isolation (PTI) pair: each process has two PGDs in one
+ * 8 KiB-aligned pair of frames, the kernel half (all of the address space)
+ * at bit 12 clear and the user half (user space plus the entry trampoline)
+ * at bit 12 set; CR3 switches between them by flipping that bit
+ * (Linux's kernel_to_user_pgdp / user_to_kernel_pgdp).
+ * pg_pti_kernel_pgd / pg_pti_user_pgd - the kernel or user PGD of the pair
+ * that pgd (either half, or a CR3 root) belongs to.
+ * returns: the PGD's physical address.
+ */
+#define PG_PTI_USER_PGD_BIT (1ULL << 12)
+
+static inline phys_addr_t pg_pti_kernel_pgd(phys_addr_t pgd)
+{
+    return pgd & ~PG_PTI_USER_PGD_BIT;
+}
+
+static inline phys_addr_t pg_pti_user_pgd(phys_addr_t pgd)
+{
+    return pgd | PG_PTI_USER_PGD_BIT;
+}
+
+/*
+ * pg_range_wx - is an iterated range writable and executable, the mappings
+ * Linux's W+X check (ptdump's note_wx) counts? True for a PG_RANGE_MAPPED
+ * range whose effective rights (r->eff: R/W ANDed, NX ORed down the walk)
+ * are writable and not execute-disabled; false for holes, unreadable,
+ * shared and cyclic ranges (nothing is mapped there as far as the range
+ * says). User or supervisor does not matter.
+ * returns: true if W+X.
+ */
+bool pg_range_wx(const struct pg_range *r);
+
+/*
+ * pg_count_wx - the 4 KiB pages of [start, end) that are W+X by pg_range_wx
+ * (a large page counts as its 4 KiB pages). The walk is pg_iterate's with
+ * no memo: a table referenced twice is counted twice, a pointer back to a
+ * table on the path (a recursive slot) is not followed.
+ * @start, @end: canonical half-open range; start == end == 0 for the whole
+ *        address space (as in struct pg_iter_opts)
+ * @pages: receives the count (0 on error)
+ * returns: 0; -PG_ERANGE (bad range); -PG_EIO (root unreadable); -PG_EINVAL.
+ */
+int pg_count_wx(const struct pg_ctx *ctx, phys_addr_t root, virt_addr_t start, virt_addr_t end,
+                uint64_t *pages);
+
+/* ------------------------------------------------------------------------ */
 /* Recursive mapping                                                         */
 /* ------------------------------------------------------------------------ */
 

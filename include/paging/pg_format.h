@@ -50,12 +50,56 @@ struct pg_va_range {
 };
 
 /*
- * pg_ptdump_markers_linux - Linux 6.x's marker set (no KASLR) for levels 4
- * or 5 (see linux-paging.md §6, §8); NULL for other modes.
+ * struct pg_linux_layout - where a live Linux kernel put the regions that
+ * kernel_randomize_memory moves (KASLR of the memory regions): the direct
+ * map, vmalloc and the vmemmap. The other regions of Linux's memory map are
+ * fixed for a paging mode.
+ * levels            4 or 5 (4-level or 5-level paging)
+ * page_offset_base  start of the direct map (Linux's PAGE_OFFSET)
+ * vmalloc_base      start of the vmalloc area (VMALLOC_START)
+ * vmemmap_base      start of the struct page array (VMEMMAP_START)
+ */
+struct pg_linux_layout {
+    unsigned levels;
+    virt_addr_t page_offset_base;
+    virt_addr_t vmalloc_base;
+    virt_addr_t vmemmap_base;
+};
+
+/*
+ * pg_linux_layout_default - Linux's bases without memory KASLR for 4-level
+ * (0xffff888000000000, 0xffffc90000000000, 0xffffea0000000000) or 5-level
+ * paging (0xff11000000000000, 0xffa0000000000000, 0xffd4000000000000);
+ * see docs/memlayout.md.
+ * @levels: 4 or 5; any other value gives l->levels = levels and zero bases
+ * returns: nothing.
+ */
+void pg_linux_layout_default(unsigned levels, struct pg_linux_layout *l);
+
+/* Room for Linux's marker table: 15 markers and the terminating entry. */
+#define PG_LINUX_MARKERS_MAX 16
+
+/*
+ * pg_ptdump_markers_for_layout - Linux 6.x's ptdump marker table for the
+ * layout l: the fixed regions of l->levels and "Low Kernel Mapping",
+ * "vmalloc() Area" and "Vmemmap" at l's bases, in ascending address order,
+ * terminated by an entry with a NULL name (buf[count]). No allocation, no
+ * state: the table is the caller's.
+ * @buf, @n: the caller's array; n >= PG_LINUX_MARKERS_MAX always suffices
+ * returns: the number of markers written before the terminator; 0 (buf
+ *          untouched) if l->levels is not 4 or 5 or n is too small.
+ */
+size_t pg_ptdump_markers_for_layout(const struct pg_linux_layout *l, struct pg_marker *buf,
+                                    size_t n);
+
+/*
+ * pg_ptdump_markers_linux - Linux 6.x's marker set without KASLR for levels
+ * 4 or 5 (docs/memlayout.md; docs/formats.md, "Linux ptdump"): the table
+ * of pg_ptdump_markers_for_layout at pg_linux_layout_default's bases.
  * The Fixmap Area marker uses 0xFFFFFFFFFF400000 (the first PMD of
  * level2_fixmap_pgt's fixmap tables), since Linux's FIXADDR_START depends on
  * its configuration.
- * returns: the static table (ending with a NULL name), or NULL.
+ * returns: the static table (ending with a NULL name), or NULL for other modes.
  */
 const struct pg_marker *pg_ptdump_markers_linux(unsigned levels);
 
@@ -75,8 +119,8 @@ const struct pg_va_range *pg_ptdump_ranges_linux(unsigned levels, size_t *n);
  * iter_flags   expansion flags for the walk; 0 means PG_ITER_EXPAND_SHARED |
  *              PG_ITER_EXPAND_CYCLES (walk everything, like Linux)
  * memo         optional memo for iter_flags without EXPAND_SHARED
- * wx_pages     out: 4 KiB pages in series that are writable and executable
- *              (effective RW && !NX), Linux's W+X check
+ * wx_pages     out: 4 KiB pages of the walked ranges that are writable and
+ *              executable (pg_range_wx), Linux's W+X check
  */
 struct pg_ptdump_opts {
     const struct pg_marker *markers;

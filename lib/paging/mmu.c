@@ -17,13 +17,7 @@
 
 unsigned pg_cpu_paging_mode(const struct pg_cpu *cpu)
 {
-    if (!(cpu->cr0 & PG_CR0_PG))
-        return 0;
-    if (!(cpu->cr4 & PG_CR4_PAE))
-        return PG_MODE_32BIT;
-    if (!(cpu->efer & PG_EFER_LMA))
-        return PG_MODE_PAE;
-    return (cpu->cr4 & PG_CR4_LA57) ? PG_MODE_5LEVEL : PG_MODE_4LEVEL;
+    return pg_mode_from_regs(cpu->cr0, cpu->cr4, cpu->efer);
 }
 
 /* The pg_ctx of the walk in this state: mem's memory, the mode's rules. */
@@ -377,7 +371,7 @@ int pg_mmu_access(const struct pg_ctx *mem, const struct pg_cpu *cpu, virt_addr_
         uint64_t e = cpu->pdpte[index];
         struct pg_walk_step *s = &w->step[w->nsteps++];
         s->level = 3;
-        s->table_pa = cpu->cr3 & 0xFFFFFFE0ULL;
+        s->table_pa = pg_cr3_root(mode, cpu->cr3);
         s->index = index;
         s->entry_pa = s->table_pa + 8 * index;
         s->entry = e;
@@ -389,8 +383,8 @@ int pg_mmu_access(const struct pg_ctx *mem, const struct pg_cpu *cpu, virt_addr_
             pg_walk_levels(&c, s->dec.addr, 2, w);
         }
     } else {
-        phys_addr_t root = mode == PG_MODE_32BIT ? (cpu->cr3 & 0xFFFFF000ULL)
-                                                 : (cpu->cr3 & bits_(c.phys_bits - 1, 12));
+        /* Bits of CR3 above MAXPHYADDR cannot be set (MOV to CR3 faults). */
+        phys_addr_t root = pg_cr3_root(mode, cpu->cr3) & bits_(c.phys_bits - 1, 0);
         pg_walk_levels(&c, root, (int)m->levels, w);
     }
 

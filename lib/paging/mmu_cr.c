@@ -65,7 +65,7 @@ int pg_cpu_load_pdptes(struct pg_cpu *cpu, const struct pg_ctx *mem)
 {
     if (!mem || !mem->phys_to_virt)
         return -PG_EINVAL;
-    phys_addr_t base = cpu->cr3 & 0xFFFFFFE0ULL;
+    phys_addr_t base = pg_cr3_root(PG_MODE_PAE, cpu->cr3);
     const uint64_t *pdpt = mem->phys_to_virt(mem->arg, base);
     if (!pdpt)
         return -PG_EIO;
@@ -206,7 +206,7 @@ int pg_cpu_write_cr4(struct pg_cpu *cpu, uint64_t val, const struct pg_ctx *mem,
         return -PG_EGP;
     if (lma && (changed & PG_CR4_LA57))
         return -PG_EGP;
-    if (!(old & PG_CR4_PCIDE) && (val & PG_CR4_PCIDE) && (!lma || (cpu->cr3 & 0xFFF)))
+    if (!(old & PG_CR4_PCIDE) && (val & PG_CR4_PCIDE) && (!lma || (cpu->cr3 & PG_CR3_PCID)))
         return -PG_EGP;
     if ((val & PG_CR4_CET) && !(cpu->cr0 & PG_CR0_WP))
         return -PG_EGP;

@@ -12,43 +12,91 @@
 #include "pg_internal.h"
 #include "pg_out.h"
 
-static const struct pg_marker markers_4level_[] = {
-    { 0x0000000000000000ULL, "User Space", 0 },
-    { 0x8000000000000000ULL, "Kernel Space", 0 },
-    { 0xFFFF880000000000ULL, "LDT remap", 0 },
-    { 0xFFFF888000000000ULL, "Low Kernel Mapping", 0 },
-    { 0xFFFFC90000000000ULL, "vmalloc() Area", 0 },
-    { 0xFFFFEA0000000000ULL, "Vmemmap", 0 },
-    { 0xFFFFEC0000000000ULL, "KASAN shadow", 0 },
-    { 0xFFFFFC0000000000ULL, "KASAN shadow end", 0 },
-    { 0xFFFFFE0000000000ULL, "CPU entry Area", 0 },
-    { 0xFFFFFF0000000000ULL, "ESPfix Area", 16 },
-    { 0xFFFFFFEF00000000ULL, "EFI Runtime Services", 0 },
-    { 0xFFFFFFFF80000000ULL, "High Kernel Mapping", 0 },
-    { 0xFFFFFFFFA0000000ULL, "Modules", 0 },
-    { 0xFFFFFFFFFF000000ULL, "End Modules", 0 },
-    { 0xFFFFFFFFFF400000ULL, "Fixmap Area", 0 },
-    { ~0ULL, NULL, 0 },
+/*
+ * Linux's address markers (arch/x86/mm/dump_pagetables.c), written once:
+ * MARKER_(name, max_lines, base, 4-level start, 5-level start). `base` says
+ * which start a struct pg_linux_layout moves (FIXED_: none); the starts
+ * given for the moved ones are Linux's defaults without KASLR.
+ */
+#define LINUX_MARKERS_(MARKER_)                                                                     \
+    MARKER_("User Space", 0, FIXED_, 0x0000000000000000ULL, 0x0000000000000000ULL)                  \
+    MARKER_("Kernel Space", 0, FIXED_, 0x8000000000000000ULL, 0x8000000000000000ULL)                \
+    MARKER_("LDT remap", 0, FIXED_, 0xFFFF880000000000ULL, 0xFF10000000000000ULL)                   \
+    MARKER_("Low Kernel Mapping", 0, PAGE_OFFSET_, 0xFFFF888000000000ULL, 0xFF11000000000000ULL)    \
+    MARKER_("vmalloc() Area", 0, VMALLOC_, 0xFFFFC90000000000ULL, 0xFFA0000000000000ULL)            \
+    MARKER_("Vmemmap", 0, VMEMMAP_, 0xFFFFEA0000000000ULL, 0xFFD4000000000000ULL)                   \
+    MARKER_("KASAN shadow", 0, FIXED_, 0xFFFFEC0000000000ULL, 0xFFDF000000000000ULL)                \
+    MARKER_("KASAN shadow end", 0, FIXED_, 0xFFFFFC0000000000ULL, 0xFFFFFC0000000000ULL)            \
+    MARKER_("CPU entry Area", 0, FIXED_, 0xFFFFFE0000000000ULL, 0xFFFFFE0000000000ULL)              \
+    MARKER_("ESPfix Area", 16, FIXED_, 0xFFFFFF0000000000ULL, 0xFFFFFF0000000000ULL)                \
+    MARKER_("EFI Runtime Services", 0, FIXED_, 0xFFFFFFEF00000000ULL, 0xFFFFFFEF00000000ULL)        \
+    MARKER_("High Kernel Mapping", 0, FIXED_, 0xFFFFFFFF80000000ULL, 0xFFFFFFFF80000000ULL)         \
+    MARKER_("Modules", 0, FIXED_, 0xFFFFFFFFA0000000ULL, 0xFFFFFFFFA0000000ULL)                     \
+    MARKER_("End Modules", 0, FIXED_, 0xFFFFFFFFFF000000ULL, 0xFFFFFFFFFF000000ULL)                 \
+    MARKER_("Fixmap Area", 0, FIXED_, 0xFFFFFFFFFF400000ULL, 0xFFFFFFFFFF400000ULL)
+
+enum marker_base_ { FIXED_, PAGE_OFFSET_, VMALLOC_, VMEMMAP_ };
+
+struct marker_row_ {
+    const char *name;
+    unsigned max_lines;
+    enum marker_base_ base;
+    virt_addr_t start[2];       /* 4-level, 5-level */
 };
 
-static const struct pg_marker markers_5level_[] = {
-    { 0x0000000000000000ULL, "User Space", 0 },
-    { 0x8000000000000000ULL, "Kernel Space", 0 },
-    { 0xFF10000000000000ULL, "LDT remap", 0 },
-    { 0xFF11000000000000ULL, "Low Kernel Mapping", 0 },
-    { 0xFFA0000000000000ULL, "vmalloc() Area", 0 },
-    { 0xFFD4000000000000ULL, "Vmemmap", 0 },
-    { 0xFFDF000000000000ULL, "KASAN shadow", 0 },
-    { 0xFFFFFC0000000000ULL, "KASAN shadow end", 0 },
-    { 0xFFFFFE0000000000ULL, "CPU entry Area", 0 },
-    { 0xFFFFFF0000000000ULL, "ESPfix Area", 16 },
-    { 0xFFFFFFEF00000000ULL, "EFI Runtime Services", 0 },
-    { 0xFFFFFFFF80000000ULL, "High Kernel Mapping", 0 },
-    { 0xFFFFFFFFA0000000ULL, "Modules", 0 },
-    { 0xFFFFFFFFFF000000ULL, "End Modules", 0 },
-    { 0xFFFFFFFFFF400000ULL, "Fixmap Area", 0 },
-    { ~0ULL, NULL, 0 },
-};
+#define ROW_(name, max, base, s4, s5) { (name), (max), (base), { (s4), (s5) } },
+#define AT4_(name, max, base, s4, s5) { (s4), (name), (max) },
+#define AT5_(name, max, base, s4, s5) { (s5), (name), (max) },
+#define END_MARKER_ { ~0ULL, NULL, 0 }
+
+static const struct marker_row_ linux_markers_[] = { LINUX_MARKERS_(ROW_) };
+static const struct pg_marker markers_4level_[] = { LINUX_MARKERS_(AT4_) END_MARKER_ };
+static const struct pg_marker markers_5level_[] = { LINUX_MARKERS_(AT5_) END_MARKER_ };
+
+#define NMARKERS_ (sizeof(linux_markers_) / sizeof(linux_markers_[0]))
+_Static_assert(NMARKERS_ + 1 == PG_LINUX_MARKERS_MAX, "PG_LINUX_MARKERS_MAX");
+
+/* The default start of the row that a layout moves. */
+static virt_addr_t default_base_(unsigned levels, enum marker_base_ base)
+{
+    for (size_t i = 0; i < NMARKERS_; i++)
+        if (linux_markers_[i].base == base)
+            return linux_markers_[i].start[levels - PG_MODE_4LEVEL];
+    return 0;
+}
+
+void pg_linux_layout_default(unsigned levels, struct pg_linux_layout *l)
+{
+    bool ok = levels == PG_MODE_4LEVEL || levels == PG_MODE_5LEVEL;
+    l->levels = levels;
+    l->page_offset_base = ok ? default_base_(levels, PAGE_OFFSET_) : 0;
+    l->vmalloc_base = ok ? default_base_(levels, VMALLOC_) : 0;
+    l->vmemmap_base = ok ? default_base_(levels, VMEMMAP_) : 0;
+}
+
+size_t pg_ptdump_markers_for_layout(const struct pg_linux_layout *l, struct pg_marker *buf,
+                                    size_t n)
+{
+    if ((l->levels != PG_MODE_4LEVEL && l->levels != PG_MODE_5LEVEL) || n < NMARKERS_ + 1)
+        return 0;
+    for (size_t i = 0; i < NMARKERS_; i++) {
+        const struct marker_row_ *row = &linux_markers_[i];
+        virt_addr_t start = row->start[l->levels - PG_MODE_4LEVEL];
+        if (row->base == PAGE_OFFSET_)
+            start = l->page_offset_base;
+        else if (row->base == VMALLOC_)
+            start = l->vmalloc_base;
+        else if (row->base == VMEMMAP_)
+            start = l->vmemmap_base;
+        /* Insertion in address order (stable: equal starts keep Linux's order). */
+        size_t k = i;
+        for (; k > 0 && buf[k - 1].start > start; k--)
+            buf[k] = buf[k - 1];
+        buf[k] = (struct pg_marker){ start, row->name, row->max_lines };
+    }
+    buf[NMARKERS_] = (struct pg_marker)END_MARKER_;
+    return NMARKERS_;
+}
 
 static const struct pg_va_range ranges_4level_[] = {
     { 0, 1ULL << 47 },
@@ -148,8 +196,6 @@ static void note_(struct dump_ *d, virt_addr_t addr, int level, uint64_t prot, u
     uint64_t delta = addr - d->start;
     if (d->m->va_bits <= 32)
         delta &= 0xFFFFFFFFULL;
-    if ((d->eff & PTE_W) && !(d->eff & PTE_NX))
-        d->wx_pages += delta >> PAGE_SHIFT;
 
     if (!mk || !mk->max_lines || d->lines < mk->max_lines) {
         struct out_ *o = &d->out;
@@ -202,6 +248,8 @@ static int dump_range_(void *arg, const struct pg_range *r)
     uint64_t e = r->entry;
     uint64_t prot, eff;
 
+    if (pg_range_wx(r))
+        d->wx_pages += r->size >> PAGE_SHIFT;
     switch (r->kind) {
     case PG_RANGE_MAPPED:
         prot = e & flags_mask;
