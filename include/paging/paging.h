@@ -160,6 +160,9 @@ enum pg_rsvd_rule {
  * entry_size   4 (32-bit mode) or 8 bytes
  * large_ok     a PS=1 entry at this level is a large leaf (when the mode's
  *              features allow it: PSE in 32-bit mode, Page1GB at the PDPT)
+ * no_rights    the entries take no part in access rights and have no
+ *              accessed flag: the PAE PDPTEs, which the CPU loads into
+ *              registers (docs/mmu.md, "Walk formats")
  * rsvd         reserved-bit rule
  * linux_name   "pgd", "p4d", "pud", "pmd", "pte" (as Linux ptdump prints them)
  * intel_name   "PML5", "PML4", "PDPT", "PD", "PT"
@@ -169,6 +172,7 @@ struct pg_level_desc {
     uint8_t index_bits;
     uint8_t entry_size;
     uint8_t large_ok;
+    uint8_t no_rights;
     uint8_t rsvd;
     const char *linux_name;
     const char *intel_name;

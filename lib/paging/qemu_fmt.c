@@ -86,15 +86,13 @@ static int tlb_line_(void *arg, const struct pg_range *r)
     out_str_(o, ": ");
     out_hex_(o, e & tlb_pa_mask_(st->m, r->level), 16);
     out_chr_(o, ' ');
-    out_chr_(o, (e & PTE_NX) ? 'X' : '-');
-    out_chr_(o, (e & PTE_G) ? 'G' : '-');
-    out_chr_(o, (e & PTE_PS) ? 'P' : '-');
-    out_chr_(o, (e & PTE_D) ? 'D' : '-');
-    out_chr_(o, (e & PTE_A) ? 'A' : '-');
-    out_chr_(o, (e & PTE_PCD) ? 'C' : '-');
-    out_chr_(o, (e & PTE_PWT) ? 'T' : '-');
-    out_chr_(o, (e & PTE_U) ? 'U' : '-');
-    out_chr_(o, (e & PTE_W) ? 'W' : '-');
+    /* QEMU's flag letters, XGPDACTUW. */
+    static const struct { uint64_t bit; char c; } letters[] = {
+        { PTE_NX, 'X' }, { PTE_G, 'G' }, { PTE_PS, 'P' }, { PTE_D, 'D' }, { PTE_A, 'A' },
+        { PTE_PCD, 'C' }, { PTE_PWT, 'T' }, { PTE_U, 'U' }, { PTE_W, 'W' },
+    };
+    for (size_t i = 0; i < sizeof(letters) / sizeof(letters[0]); i++)
+        out_chr_(o, (e & letters[i].bit) ? letters[i].c : '-');
     out_nl_(o);
     return 0;
 }
