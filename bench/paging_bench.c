@@ -7,7 +7,7 @@
  *   - time and table pages to map 64 GiB under the 1G, 2M and 4K masks,
  *     next to the theoretical minimum.
  * Every figure is the median of several repetitions.
- * Targets (issue 3): >= 20 M walks/s, <= 5 ns per leaf, table pages = minimum.
+ * Targets of the paging library: >= 20 M walks/s, <= 5 ns per leaf, table pages = minimum.
  * Physical memory is a malloc'd arena with a bump allocator.
  */
 #include <paging/paging.h>

@@ -143,7 +143,7 @@ struct pg_ctx {
 
 #define PG_MAX_LEVELS 5
 
-/* Reserved-bit rule of a level (see mmu-semantics §4). */
+/* Reserved-bit rule of a level (docs/mmu.md, "Reserved bits"). */
 enum pg_rsvd_rule {
     PG_RSVD_32_PD,      /* 32-bit PDE: 4 MiB leaf rules (PSE-36, PAT) */
     PG_RSVD_32_PT,      /* 32-bit PTE: bit 7 without PAT */
@@ -292,7 +292,7 @@ int pg_entry_encode(const struct pg_ctx *ctx, int level, bool leaf, phys_addr_t 
 
 /*
  * pg_entry_reserved - the reserved bits set in a present entry, per the
- * mode's rules and ctx->phys_bits / ctx->disabled (mmu-semantics §4).
+ * mode's rules and ctx->phys_bits / ctx->disabled (docs/mmu.md, "Reserved bits").
  * returns: the mask of offending bits (0 if none, or if the entry is not present).
  */
 uint64_t pg_entry_reserved(const struct pg_ctx *ctx, int level, uint64_t raw);

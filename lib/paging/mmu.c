@@ -1,9 +1,10 @@
 /*
  * mmu.c: the MMU model's memory access (pg_mmu_access) and its TLB.
  *
- * One access follows mmu-semantics.md §10 step by step: the canonical check,
+ * One access follows docs/mmu.md's "The decision procedure" step by step: the canonical check,
  * the walk (walk.c's pg_walk_levels, below the PAE PDPTE registers), the
- * rights of §5, the error code of §6 and the A/D updates of §7. The walk's
+ * "Access rights", the "Page-fault error code" and the "Accessed and dirty
+ * flags" updates. The walk's
  * pg_ctx is derived from the CPU state (mode, MAXPHYADDR, NXE, PSE, Page1GB,
  * PAT, PSE-36), so the reserved-bit rules are mode.c's pg_entry_reserved.
  * Depends on: mmu.h, paging.h, pg_internal.h.
@@ -163,7 +164,7 @@ static void tlb_fill_(struct pg_tlb *tlb, const struct pg_cpu *cpu, const struct
     tlb->next = (tlb->next + 1) % PG_TLB_ENTRIES;
 }
 
-/* ---- Rights (§5) ---- */
+/* ---- Rights (docs/mmu.md, "Access rights") ---- */
 
 struct rights_ {
     bool writable, user, nx;
@@ -172,7 +173,7 @@ struct rights_ {
 
 /*
  * The PG_DENY_* rules that refuse `access` on a translation with `rt`, as
- * §10's decision procedure lists them. *pk_fault says whether PK goes into
+ * the decision procedure lists them. *pk_fault says whether PK goes into
  * the error code.
  */
 static unsigned check_rights_(const struct pg_cpu *cpu, unsigned mode, unsigned access,
@@ -217,7 +218,7 @@ static unsigned check_rights_(const struct pg_cpu *cpu, unsigned mode, unsigned 
     return deny;
 }
 
-/* ---- A/D updates (§7) ---- */
+/* ---- A/D updates (docs/mmu.md, "Accessed and dirty flags") ---- */
 
 /* OR bits into the entry of step s (read-modify-write, as the locked update). */
 static int set_bits_(const struct pg_ctx *c, const struct pg_walk_step *s, uint64_t bits,
@@ -243,7 +244,7 @@ static int set_bits_(const struct pg_ctx *c, const struct pg_walk_step *s, uint6
     return 0;
 }
 
-/* Memory type of a leaf (§1): PAT index PAT*4 + PCD*2 + PWT. */
+/* Memory type of a leaf (docs/mmu.md, "Control bits and CPUID"): PAT index PAT*4 + PCD*2 + PWT. */
 static unsigned mem_type_(const struct pg_cpu *cpu, uint64_t leaf_prot)
 {
     if (cpu->cr0 & PG_CR0_CD)
@@ -359,7 +360,7 @@ static void mmu_walk_(const struct pg_ctx *c, const struct pg_cpu *cpu, struct p
     }
 }
 
-/* The access from the TLB entry hit (§9): its rights, no walk, no A/D. */
+/* The access from the TLB entry hit: its rights, no walk, no A/D. */
 static void tlb_access_(const struct pg_cpu *cpu, const struct pg_tlb_entry *hit, unsigned access,
                         uint32_t ec, struct pg_tlb *tlb, struct pg_mmu_result *r)
 {
@@ -378,7 +379,7 @@ static void tlb_access_(const struct pg_cpu *cpu, const struct pg_tlb_entry *hit
     r->pa = hit->pa + (va - hit->va);
 }
 
-/* The #PF error code's W, U and I/D bits for this access (§6). */
+/* The #PF error code's W, U and I/D bits for this access. */
 static uint32_t access_ec_(const struct pg_cpu *cpu, unsigned access)
 {
     bool user = cpu->cpl == 3 && !(access & PG_ACC_IMPLICIT);

@@ -1,5 +1,5 @@
 /*
- * ptdump.c: Linux 6.x ptdump text (formats.md §5, linux-paging.md §8).
+ * ptdump.c: Linux 6.x ptdump text (docs/formats.md, "Linux ptdump").
  *
  * Entries come from pg_iterate one at a time (holes included) and go through
  * the same series state machine Linux uses: a series ends when the raw flags,

@@ -1,6 +1,7 @@
 /*
  * qemu_fmt.c: number formatting and QEMU monitor imitations (`info tlb`,
- * `info mem`), built on pg_iterate (formats.md §2, §3).
+ * `info mem`), built on pg_iterate (docs/formats.md, "QEMU info tlb" and
+ * "QEMU info mem").
  *
  * QEMU walks every entry of every table with no sharing or cycle detection,
  * so both formatters expand everything; its per-mode quirks (PA masks that

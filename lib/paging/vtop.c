@@ -1,5 +1,6 @@
 /*
- * vtop.c: crash's `vtop` output for one address (formats.md §6), built on
+ * vtop.c: crash's `vtop` output for one address (docs/formats.md, "crash
+ * vtop"), built on
  * pg_walk: the header, the walk with physical entry addresses, the PAGE line
  * and the centred PTE/PHYSICAL/FLAGS block.
  * Depends on: paging.h, pg_format.h, pg_internal.h, pg_out.h.

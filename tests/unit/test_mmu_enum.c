@@ -1,19 +1,20 @@
 /*
  * test_mmu_enum.c: the MMU model against a second, simpler oracle over the
- * whole enumeration of kvm-unit-tests' x86/access (formats.md §7): every
+ * whole enumeration of kvm-unit-tests' x86/access (docs/formats.md,
+ * "kvm-unit-tests access"): every
  * legal combination of PTE/PDE flags (reserved-bit probes and 2 MiB pages
  * included), PDPTE R/W, CR0.WP, EFER.NXE, CR4.PKE with PKRU rights and keys,
  * access type, CPL and "twice" (a supervisor read first), in 4-level and
  * 5-level paging.
  *
- * The oracle below restates formats.md §7.3 from scratch and shares no code
+ * The oracle below restates docs/formats.md's "Access outcome" from scratch and shares no code
  * with lib/paging: it knows only the two entries and the flags. For each
  * combination the model and the oracle must agree on fault or no fault, the
  * error code, the PTE and the PDE afterwards (the PDE's A is "don't care" on
  * a fault when it started clear).
  *
  * `make unit` runs M = 52 without PKU in both modes (933,888 combinations
- * each, formats.md's count). PTLAB_MATRIX=full (make matrix) adds M = 40 and
+ * each, docs/formats.md's count). PTLAB_MATRIX=full (make matrix) adds M = 40 and
  * M = 36 and the PKU sets: 933,888 + 1,916,928 + 2,899,968 + 9,338,880 +
  * 19,169,280 per mode.
  */
@@ -21,7 +22,7 @@
 
 #include "mmu_fixture.h"
 
-/* Flags, bit index = formats.md §7.1 order. */
+/* Flags, bit index = the order of docs/formats.md, "Access flags". */
 enum {
     PTE_WRITABLE, PTE_USER, PTE_ACCESSED, PTE_DIRTY, PTE_NX_, PTE_PRESENT, PTE_BIT51, PTE_BIT36,
     PDE_WRITABLE, PDE_USER, PDE_ACCESSED, PDE_DIRTY, PDE_PSE, PDE_NX, PDE_PRESENT, PDE_BIT51,
@@ -43,7 +44,7 @@ static const char *const flag_names[NR_FLAGS] = {
 #define DATA_PA     0x2000000ULL            /* 32 MiB, 2 MiB aligned */
 #define RO_BIT(n)   (1ULL << (n))
 
-/* ---- the oracle (formats.md §7.3) ---- */
+/* ---- the oracle (docs/formats.md, "Access outcome") ---- */
 
 struct expect {
     bool fault;
@@ -216,7 +217,7 @@ static void env_setup(struct env *v, uint32_t f, uint64_t *pte_out, uint64_t *pd
     *pde_out = pde;
 }
 
-/* ---- enumeration (formats.md §7.2) ---- */
+/* ---- enumeration (docs/formats.md, "Access enumeration") ---- */
 
 static bool legal(uint32_t f)
 {
@@ -340,7 +341,8 @@ static struct tally run_set(unsigned levels, unsigned M, bool pku)
 static void check_set(unsigned levels, unsigned M, bool pku, uint64_t count)
 {
     struct tally t = run_set(levels, M, pku);
-    cr_assert_eq(t.tests, count, "%u-level M=%u pku=%d: %llu combinations, formats.md says %llu",
+    cr_assert_eq(t.tests, count,
+                 "%u-level M=%u pku=%d: %llu combinations, docs/formats.md says %llu",
                  levels, M, pku, (unsigned long long)t.tests, (unsigned long long)count);
     cr_assert_eq(t.failures, 0, "%llu of %llu combinations disagree", (unsigned long long)t.failures,
                  (unsigned long long)t.tests);
@@ -365,7 +367,7 @@ Test(mmu_enum, access_test_5level_maxphyaddr52_no_pku)
     check_set(5, 52, false, 933888);
 }
 
-/* The rest of formats.md's table: PTLAB_MATRIX=full only (make matrix). */
+/* The rest of docs/formats.md's table: PTLAB_MATRIX=full only (make matrix). */
 static void check_full(unsigned levels)
 {
     if (!full()) {

@@ -1,6 +1,7 @@
 /*
  * test_mmu_rights.c: the access-rights rules of the MMU model
- * (mmu-semantics.md §5, SDM 4.6) and the page-fault error code (§6), one
+ * (docs/mmu.md, "Access rights"; SDM 4.6) and the page-fault error code
+ * ("Page-fault error code"), one
  * hand-made case per rule, each test named after the rule it checks:
  * U/S and R/W at every level, CR0.WP, XD with EFER.NXE, SMEP, SMAP with
  * EFLAGS.AC and implicit accesses, protection keys (PKU, PKS), the I/D bit,

@@ -1,5 +1,6 @@
 /*
- * test_mmu_tlb.c: the TLB model (mmu-semantics.md §9): which cached
+ * test_mmu_tlb.c: the TLB model (docs/mmu.md, "TLBs and paging-structure
+ * caches"): which cached
  * translations survive MOV CR3 (with and without PCID and its no-flush bit),
  * INVLPG, INVPCID, control-register changes and page faults, global pages,
  * and the D-bit rule for entries cached clean. A translation "survives" when

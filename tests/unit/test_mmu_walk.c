@@ -1,8 +1,10 @@
 /*
  * test_mmu_walk.c: the walk side of the MMU model: every page size of every
- * paging mode (§2, §3), not-present entries, reserved bits by MAXPHYADDR,
- * level and feature (§4), the accessed/dirty updates and their policies
- * (§7), and the PAE PDPTE registers (§3). Each test is named after the rule
+ * paging mode (docs/mmu.md, "Paging modes", "Walk formats"), not-present
+ * entries, reserved bits by MAXPHYADDR,
+ * level and feature ("Reserved bits"), the accessed/dirty updates and their policies
+ * ("Accessed and dirty flags"), and the PAE PDPTE registers ("Walk formats").
+ * Each test is named after the rule
  * it checks.
  */
 #include "mmu_fixture.h"
@@ -109,7 +111,7 @@ Test(mmu_walk, not_present_entry_stops_the_walk_with_p_clear)
     fx_init(&F, 2);
 }
 
-/* ---- reserved bits (§4) ---- */
+/* ---- reserved bits (docs/mmu.md, "Reserved bits") ---- */
 
 /* Expect a reserved-bit fault at `level` with exactly these bits. */
 static void expect_rsvd(virt_addr_t va, int level, uint64_t bits)
@@ -269,7 +271,7 @@ Test(mmu_rsvd, reserved_fault_has_p_and_precedes_rights)
     fx_assert_pf(r, PG_PFEC_P | PG_PFEC_RSVD | PG_PFEC_U | PG_PFEC_ID);
 }
 
-/* ---- accessed and dirty (§7) ---- */
+/* ---- accessed and dirty (docs/mmu.md, "Accessed and dirty flags") ---- */
 
 Test(mmu_ad, success_sets_a_at_every_level_and_d_only_on_write)
 {
@@ -375,7 +377,7 @@ Test(mmu_ad, a_d_fit_in_32bit_entries)
     cr_assert_eq(fx_peek(&F, F.entry_pa[1] + 4), 0);
 }
 
-/* ---- PAE PDPTE registers (§3) ---- */
+/* ---- PAE PDPTE registers (docs/mmu.md, "Walk formats") ---- */
 
 Test(mmu_pae, walk_uses_pdpte_registers_not_memory)
 {

@@ -49,7 +49,7 @@ Test(modes, sizes_and_offsets)
     cr_assert_eq(pg_level_size(2, 2), 4ULL << 20);
     cr_assert_eq(pg_level_size(3, 2), 2ULL << 20);
 
-    /* seed 003: offset 12 bits (4K), 21 bits (2M), 30 bits (1G). */
+    /* The page offset: 12 bits (4K), 21 bits (2M), 30 bits (1G). */
     unsigned idx[PG_MAX_LEVELS + 1] = { 0 };
     uint64_t off;
     virt_addr_t va = 0xFFFFFFFF81234567ULL;

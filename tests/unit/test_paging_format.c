@@ -167,9 +167,9 @@ Test(format, info_documented_examples)
 {
     struct pg_ctx c = arena_ctx(&A, 4);
     phys_addr_t root = arena_root(&A);
-    /* formats.md §2: `ffffffffff5fc000: 00000000fec00000 XG-DACT-W` */
+    /* docs/formats.md, "QEMU info tlb": `ffffffffff5fc000: 00000000fec00000 XG-DACT-W` */
     t_map(&c, root, 0xFFFFFFFFFF5FC000ULL, 0x1000, 0xFEC00000, __PAGE_KERNEL_NOCACHE | PTE_D, PG_MASK_4K);
-    /* formats.md §3: `0000000000401000-0000000000490000 000000000008f000 ur-` */
+    /* docs/formats.md, "QEMU info mem": `0000000000401000-0000000000490000 000000000008f000 ur-` */
     t_map(&c, root, 0x401000, 0x8F000, 0x401000, PTE_P | PTE_U | PTE_A, PG_MASK_4K);
     reset_out();
     cr_assert_eq(pg_fmt_info_tlb(&c, root, &sink), 0);
@@ -229,7 +229,8 @@ Test(format, vtop)
 
 Test(format, vtop_documented_example)
 {
-    /* formats.md §6: the synthetic 2 MiB kernel-text example, rebuilt at its addresses. */
+    /* docs/formats.md, "crash vtop": the synthetic 2 MiB kernel-text example, rebuilt at
+     * its addresses. */
     arena_fini(&A);
     arena_init(&A, 0x2b00);
     struct pg_ctx c = arena_ctx(&A, 4);
