@@ -514,40 +514,37 @@ int pg_map(const struct pg_ctx *ctx, phys_addr_t root, virt_addr_t start, virt_a
     return run_op_(&op, ls, le);
 }
 
+/* Run op (ctx and mode set) over the VA range [start, end): checked, empty ranges do nothing. */
+static int run_range_(struct op_ *op, virt_addr_t start, virt_addr_t end)
+{
+    uint64_t ls, le;
+    int r = prep_range_(op->m, start, end, &ls, &le);
+    if (r)
+        return r < 0 ? r : 0;
+    return run_op_(op, ls, le);
+}
+
 int pg_unmap(const struct pg_ctx *ctx, phys_addr_t root, virt_addr_t start, virt_addr_t end,
              unsigned flags, struct pg_flush *flush)
 {
-    const struct pg_mode_desc *m = ctx_mode_(ctx);
-    if (!m)
-        return -PG_EINVAL;
-    uint64_t ls, le;
-    int r = prep_range_(m, start, end, &ls, &le);
-    if (r)
-        return r < 0 ? r : 0;
     struct op_ op = {
-        .ctx = ctx, .m = m, .kind = OP_UNMAP, .flags = flags, .root = root, .flush = flush,
+        .ctx = ctx, .m = ctx_mode_(ctx), .kind = OP_UNMAP, .flags = flags, .root = root,
+        .flush = flush,
     };
-    return run_op_(&op, ls, le);
+    return op.m ? run_range_(&op, start, end) : -PG_EINVAL;
 }
 
 int pg_protect(const struct pg_ctx *ctx, phys_addr_t root, virt_addr_t start, virt_addr_t end,
                uint64_t set, uint64_t clear, unsigned flags, struct pg_flush *flush)
 {
-    const struct pg_mode_desc *m = ctx_mode_(ctx);
-    if (!m)
-        return -PG_EINVAL;
-    uint64_t bad = PTE_P | PTE_PS | (PTE_PFN_MASK & ~PTE_PAT_LARGE);
-    if ((set | clear) & bad)
-        return -PG_EINVAL;
-    uint64_t ls, le;
-    int r = prep_range_(m, start, end, &ls, &le);
-    if (r)
-        return r < 0 ? r : 0;
     struct op_ op = {
-        .ctx = ctx, .m = m, .kind = OP_PROTECT, .flags = flags,
+        .ctx = ctx, .m = ctx_mode_(ctx), .kind = OP_PROTECT, .flags = flags,
         .set = set, .clear = clear, .root = root, .flush = flush,
     };
-    return run_op_(&op, ls, le);
+    uint64_t bad = PTE_P | PTE_PS | (PTE_PFN_MASK & ~PTE_PAT_LARGE);
+    if (!op.m || ((set | clear) & bad))
+        return -PG_EINVAL;
+    return run_range_(&op, start, end);
 }
 
 int pg_free_tables(const struct pg_ctx *ctx, phys_addr_t root)

@@ -98,17 +98,24 @@ static int tlb_line_(void *arg, const struct pg_range *r)
     return 0;
 }
 
+/* Every entry one by one, every reference expanded, as QEMU walks; holes if asked. */
+static int qemu_walk_(const struct pg_ctx *ctx, phys_addr_t root, unsigned holes, pg_range_fn fn,
+                      void *state)
+{
+    struct pg_iter_opts o = {
+        .merge = PG_MERGE_NONE,
+        .flags = holes | PG_ITER_EXPAND_SHARED | PG_ITER_EXPAND_CYCLES,
+    };
+    return pg_iterate(ctx, root, &o, fn, state);
+}
+
 int pg_fmt_info_tlb(const struct pg_ctx *ctx, phys_addr_t root, const struct pg_sink *sink)
 {
     const struct pg_mode_desc *m = ctx_mode_(ctx);
     if (!m || !sink || !sink->write)
         return -PG_EINVAL;
     struct tlb_state_ st = { .m = m, .out = { .sink = sink } };
-    struct pg_iter_opts o = {
-        .merge = PG_MERGE_NONE,
-        .flags = PG_ITER_EXPAND_SHARED | PG_ITER_EXPAND_CYCLES,
-    };
-    return pg_iterate(ctx, root, &o, tlb_line_, &st);
+    return qemu_walk_(ctx, root, 0, tlb_line_, &st);
 }
 
 /* ---- info mem ---- */
@@ -167,11 +174,7 @@ int pg_fmt_info_mem(const struct pg_ctx *ctx, phys_addr_t root, const struct pg_
     if (!m || !sink || !sink->write)
         return -PG_EINVAL;
     struct mem_state_ st = { .m = m, .out = { .sink = sink } };
-    struct pg_iter_opts o = {
-        .merge = PG_MERGE_NONE,
-        .flags = PG_ITER_HOLES | PG_ITER_EXPAND_SHARED | PG_ITER_EXPAND_CYCLES,
-    };
-    int r = pg_iterate(ctx, root, &o, mem_range_, &st);
+    int r = qemu_walk_(ctx, root, PG_ITER_HOLES, mem_range_, &st);
     if (r)
         return r;
     mem_note_(&st, 1ULL << m->va_bits, 0);

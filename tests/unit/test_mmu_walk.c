@@ -331,12 +331,19 @@ Test(mmu_ad, fault_leaves_the_leaf_unchanged_and_sets_nonleaf_a)
     cr_assert_eq(fx_entry(&F, 1) & PTE_A, 0);
 }
 
-Test(mmu_ad, lazy_policy_sets_nothing_on_a_fault)
+/* A 4-level write to VA (4 KiB leaf with leaf_flags) under the A/D options `flags`. */
+static struct pg_mmu_result write_with(unsigned flags, uint64_t leaf_flags)
 {
     fx_init(&F, 4);
-    map_leaf(VA, 1, FX_URW, FX_UR);
+    map_leaf(VA, 1, FX_URW, leaf_flags);
     struct pg_mmu_result r;
-    cr_assert_eq(pg_mmu_access(&F.mem, &F.cpu, VA, PG_ACC_WRITE, PG_MMU_LAZY_A, NULL, &r), 0);
+    cr_assert_eq(pg_mmu_access(&F.mem, &F.cpu, VA, PG_ACC_WRITE, flags, NULL, &r), 0);
+    return r;
+}
+
+Test(mmu_ad, lazy_policy_sets_nothing_on_a_fault)
+{
+    struct pg_mmu_result r = write_with(PG_MMU_LAZY_A, FX_UR);
     cr_assert_eq(r.vector, PG_VEC_PF);
     cr_assert_eq(r.nad, 0);
     for (int l = 4; l >= 1; l--)
@@ -345,10 +352,7 @@ Test(mmu_ad, lazy_policy_sets_nothing_on_a_fault)
 
 Test(mmu_ad, report_mode_writes_nothing)
 {
-    fx_init(&F, 4);
-    map_leaf(VA, 1, FX_URW, FX_URW);
-    struct pg_mmu_result r;
-    cr_assert_eq(pg_mmu_access(&F.mem, &F.cpu, VA, PG_ACC_WRITE, PG_MMU_REPORT_AD, NULL, &r), 0);
+    struct pg_mmu_result r = write_with(PG_MMU_REPORT_AD, FX_URW);
     cr_assert_eq(r.vector, PG_VEC_NONE);
     cr_assert_eq(r.nad, 4);
     cr_assert_eq(r.ad[3].new & (PTE_A | PTE_D), PTE_A | PTE_D);
