@@ -20,6 +20,7 @@
 #include "../../tools/ptlab/notes.c"
 #include "../../tools/ptlab/source.c"
 #include "../../tools/ptlab/dump.c"
+#include "../../tools/ptlab/kdump.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

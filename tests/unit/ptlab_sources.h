@@ -9,5 +9,6 @@
 #include "../../tools/ptlab/notes.c"
 #include "../../tools/ptlab/source.c"
 #include "../../tools/ptlab/dump.c"
+#include "../../tools/ptlab/kdump.c"
 
 #endif /* TESTS_PTLAB_SOURCES_H */

@@ -1,11 +1,14 @@
 /*
- * dump.c: the memory-dump reader of the ptlab host tool (see dump.h).
+ * dump.c: the reader of the ptlab host tool for the dumps that store memory
+ * uncompressed: ELF cores, LiME images, raw images (see dump.h).
  *
  * ELF layout read (docs/formats.md, "QEMU ELF core"): ELF header, program headers (the real
  * count in section 0's sh_info when e_phnum is PN_XNUM), PT_NOTE segments
  * walked note by note by their sizes, PT_LOAD segments giving guest-physical
- * memory by p_paddr. Every offset and size is checked against the file
- * before use, with 64-bit arithmetic that cannot overflow.
+ * memory by p_paddr. LiME (docs/formats.md, "LiME"): range headers
+ * {magic, version 1, s_addr, e_addr inclusive, reserved}, each followed by
+ * its bytes. Every offset and size is checked against the file before use,
+ * with 64-bit arithmetic that cannot overflow.
  * Depends on: dump.h, libc (mmap for files).
  */
 #include "dump.h"
@@ -20,6 +23,7 @@
 #define PT_LOAD_        1u
 #define PT_NOTE_        4u
 #define ET_CORE_        4u
+#define LIME_HEADER_SIZE_ 32u
 
 static int seg_cmp_(const void *a, const void *b)
 {
@@ -254,21 +258,90 @@ static int parse_raw_(struct ptl_dump *d, char *err, size_t errlen)
     return 0;
 }
 
+/*
+ * lime_range_ - the LiME range header at pos (range number i): its memory
+ * [*pa, *pa + *len) follows it. returns: 0; -1 with a message in err.
+ */
+static int lime_range_(const struct ptl_dump *d, uint64_t pos, uint64_t i, uint64_t *pa,
+                       uint64_t *len, char *err, size_t errlen)
+{
+    if (!ptl_in_file(pos, LIME_HEADER_SIZE_, d->size)) {
+        ptl_fail(err, errlen, "truncated LiME image: range header %llu at %#llx is cut off",
+                 (unsigned long long)i, (unsigned long long)pos);
+        return -1;
+    }
+    const uint8_t *h = d->map + pos;
+    uint32_t magic = ptl_get32(h), version = ptl_get32(h + 4);
+    uint64_t start = ptl_get64(h + 8), last = ptl_get64(h + 16);
+    if (magic != PTL_LIME_MAGIC || version != 1) {
+        ptl_fail(err, errlen, "corrupt LiME image: range header %llu at %#llx has magic %#x, "
+                 "version %u (expected %#x, 1)", (unsigned long long)i,
+                 (unsigned long long)pos, magic, version, PTL_LIME_MAGIC);
+        return -1;
+    }
+    if (last < start || last - start >= d->size ||
+        !ptl_in_file(pos + LIME_HEADER_SIZE_, last - start + 1, d->size)) {
+        ptl_fail(err, errlen, "%s LiME image: range %llu [%#llx, %#llx] (inclusive) needs "
+                 "file bytes up to %#llx, the file has %#zx", last < start ? "corrupt" :
+                 "truncated", (unsigned long long)i, (unsigned long long)start,
+                 (unsigned long long)last, (unsigned long long)(pos + 32 + (last - start) + 1),
+                 d->size);
+        return -1;
+    }
+    *pa = start;
+    *len = last - start + 1;
+    return 0;
+}
+
+/* parse_lime_ - the ranges of a LiME image, one header each (two passes: count, fill). */
+static int parse_lime_(struct ptl_dump *d, char *err, size_t errlen)
+{
+    uint64_t n = 0;
+    for (int fill = 0; fill < 2; fill++) {
+        uint64_t pos = 0, i = 0, pa, len;
+        for (; pos < d->size; pos += LIME_HEADER_SIZE_ + len, i++) {
+            if (lime_range_(d, pos, i, &pa, &len, err, errlen))
+                return -1;
+            if (fill)
+                d->segs[i] = (struct ptl_segment){ .pa = pa, .memsz = len, .filesz = len,
+                                                   .data = d->map + pos + LIME_HEADER_SIZE_ };
+        }
+        n = i;
+        if (!fill && !(d->segs = calloc(n, sizeof(*d->segs)))) {
+            ptl_fail(err, errlen, "out of memory");
+            return -1;
+        }
+    }
+    d->nsegs = n;
+    for (size_t i = 0; i < n; i++)
+        if (d->segs[i].pa + d->segs[i].memsz > d->phys_end)
+            d->phys_end = d->segs[i].pa + d->segs[i].memsz;
+    index_segments_(d);
+    return 0;
+}
+
+bool ptl_is_lime(const uint8_t *buf, size_t size)
+{
+    return size >= 4 && ptl_get32(buf) == PTL_LIME_MAGIC;
+}
+
 int ptl_dump_parse(struct ptl_dump *d, struct ptl_source *s, const uint8_t *buf, size_t size,
-                   bool raw, char *err, size_t errlen)
+                   enum ptl_dump_kind kind, char *err, size_t errlen)
 {
     memset(d, 0, sizeof(*d));
     d->map = buf;
     d->size = size;
-    bool elf = size >= 4 && !memcmp(buf, "\177ELF", 4);
+    d->kind = kind;
     int r;
-    if (elf && !raw) {
+    if (kind == PTL_DUMP_ELF && !(size >= 4 && !memcmp(buf, "\177ELF", 4))) {
+        ptl_fail(err, errlen, "not an ELF core (no ELF magic); a raw memory image needs --cr3 "
+                 "and --mode");
+        r = -1;
+    } else if (kind == PTL_DUMP_ELF) {
         d->is_elf = true;
         r = parse_elf_(d, s, err, errlen);
-    } else if (!raw) {
-        ptl_fail(err, errlen, "not an ELF core (no ELF magic); a raw memory image needs --cr3 "
-                    "and --mode");
-        r = -1;
+    } else if (kind == PTL_DUMP_LIME) {
+        r = parse_lime_(d, err, errlen);
     } else {
         r = parse_raw_(d, err, errlen);
     }
@@ -406,34 +479,44 @@ static void elf_close(struct ptl_source *s)
     free(s->priv);
 }
 
-static const struct ptl_source_ops elf_ops = {
-    .kind = "elf", .read = elf_read, .map_page = elf_map_page, .close = elf_close,
+static const struct ptl_source_ops dump_ops[] = {
+    [PTL_DUMP_ELF] = { .kind = "elf", .read = elf_read, .map_page = elf_map_page,
+                       .close = elf_close },
+    [PTL_DUMP_LIME] = { .kind = "lime", .read = elf_read, .map_page = elf_map_page,
+                        .close = elf_close },
+    [PTL_DUMP_RAW] = { .kind = "raw", .read = elf_read, .map_page = elf_map_page,
+                       .close = elf_close },
 };
 
-static const struct ptl_source_ops raw_ops = {
-    .kind = "raw", .read = elf_read, .map_page = elf_map_page, .close = elf_close,
-};
+/* The format line of `ptlab info`. */
+static void describe_(const struct ptl_dump *d, char *out, size_t len)
+{
+    if (d->kind == PTL_DUMP_ELF)
+        snprintf(out, len, "ELF%d core, machine %s", d->elf_class == 2 ? 64 : 32,
+                 d->machine == PTL_EM_X86_64 ? "x86-64" : "i386");
+    else if (d->kind == PTL_DUMP_LIME)
+        snprintf(out, len, "LiME image, %zu range%s", d->nsegs, d->nsegs == 1 ? "" : "s");
+    else
+        snprintf(out, len, "raw physical memory image");
+}
 
-int ptl_elf_source(struct ptl_source *s, const uint8_t *buf, size_t size, bool raw, char *err,
-                   size_t errlen)
+int ptl_dump_source(struct ptl_source *s, const uint8_t *buf, size_t size,
+                    enum ptl_dump_kind kind, char *err, size_t errlen)
 {
     struct ptl_dump *d = calloc(1, sizeof(*d));
     if (!d) {
         ptl_fail(err, errlen, "out of memory");
         return -1;
     }
-    if (ptl_dump_parse(d, s, buf, size, raw, err, errlen)) {
+    if (ptl_dump_parse(d, s, buf, size, kind, err, errlen)) {
         free(d);
         return -1;
     }
     s->priv = d;
-    s->ops = d->is_elf ? &elf_ops : &raw_ops;
-    s->long_mode = d->is_elf && d->machine == PTL_EM_X86_64;
-    if (d->is_elf)
-        snprintf(s->format, sizeof(s->format), "ELF%d core, machine %s",
-                 d->elf_class == 2 ? 64 : 32, d->machine == PTL_EM_X86_64 ? "x86-64" : "i386");
-    else
-        snprintf(s->format, sizeof(s->format), "raw physical memory image");
+    s->ops = &dump_ops[kind];
+    /* A LiME image has no registers: a guest it comes from runs x86-64 Linux. */
+    s->long_mode = (d->is_elf && d->machine == PTL_EM_X86_64) || kind == PTL_DUMP_LIME;
+    describe_(d, s->format, sizeof(s->format));
     for (size_t i = 0; i < d->nsegs; i++) {
         const struct ptl_segment *g = &d->segs[i];
         if (ptl_source_add_ram(s, g->pa, g->pa + g->memsz, g->filesz < g->memsz)) {

@@ -1,11 +1,12 @@
 /*
- * dump.h: the ELF-core and raw-image reader of the ptlab host tool, one of
- * the memory sources of source.h (ptl_elf_source).
+ * dump.h: the reader of the ptlab host tool for the dumps that store memory
+ * uncompressed, memory sources of source.h (ptl_dump_source).
  *
  * Reads QEMU `dump-guest-memory` ELF cores (ELF32 or ELF64: guest-physical
  * memory from the PT_LOAD segments, per-vCPU control registers from the
- * "QEMU" notes, parsed by their size field) and raw physical memory images
- * (file offset = physical address). Reads come straight from the file's
+ * "QEMU" notes, parsed by their size field), LiME images (a 32-byte header
+ * before each range of memory; no registers), and raw physical memory
+ * images (file offset = physical address). Reads come straight from the file's
  * bytes (mapped by the source layer); a page the file backs only in part, or
  * at a misaligned offset, is left to the layer's page cache (bytes past
  * p_filesz read as zero, as the ELF rules say).
@@ -33,6 +34,12 @@ struct ptl_segment {
     uint64_t cover_end;     /* max(pa + memsz) over this and all earlier segments (sorted) */
 };
 
+/* What a dump file is. */
+enum ptl_dump_kind { PTL_DUMP_ELF, PTL_DUMP_LIME, PTL_DUMP_RAW };
+
+/* The magic of a LiME range header ("EMiL" in the file). */
+#define PTL_LIME_MAGIC  0x4C694D45u
+
 /* ELF machine values the reader cares about. */
 #define PTL_EM_386      3
 #define PTL_EM_X86_64   62
@@ -40,7 +47,8 @@ struct ptl_segment {
 /*
  * struct ptl_dump - an open ELF core or raw image.
  * map, size        the whole file (owned by the caller)
- * is_elf           ELF core (else a raw image)
+ * kind             ELF core, LiME or raw image
+ * is_elf           ELF core
  * elf_class        1 (ELF32) or 2 (ELF64); 0 for raw
  * machine          e_machine (PTL_EM_*), 0 for raw
  * segs, nsegs      physical memory, sorted by pa
@@ -50,6 +58,7 @@ struct ptl_segment {
 struct ptl_dump {
     const uint8_t *map;
     size_t size;
+    enum ptl_dump_kind kind;
     bool is_elf;
     int elf_class;
     unsigned machine;
@@ -62,14 +71,24 @@ struct ptl_dump {
 };
 
 /*
- * ptl_dump_parse - parse a dump in memory (buf stays owned by the caller and
- * must outlive d). The vCPUs of its QEMU notes are added to s. An input that
- * does not start with the ELF magic is a raw image when raw is true, an
- * error otherwise.
+ * ptl_dump_parse - parse a dump of the given kind in memory (buf stays owned
+ * by the caller and must outlive d). The vCPUs of an ELF core's QEMU notes
+ * are added to s.
  * returns: 0; -1 with a message in err (d is left closed).
  */
 int ptl_dump_parse(struct ptl_dump *d, struct ptl_source *s, const uint8_t *buf, size_t size,
-                   bool raw, char *err, size_t errlen);
+                   enum ptl_dump_kind kind, char *err, size_t errlen);
+
+/*
+ * ptl_dump_source - fill s from the dump of the given kind in buf (which
+ * outlives s): its segments as RAM ranges, its vCPUs, its format line.
+ * returns: 0; -1 with a message in err (the caller closes s).
+ */
+int ptl_dump_source(struct ptl_source *s, const uint8_t *buf, size_t size,
+                    enum ptl_dump_kind kind, char *err, size_t errlen);
+
+/* True if buf starts with a LiME range header's magic. */
+bool ptl_is_lime(const uint8_t *buf, size_t size);
 
 /* ptl_dump_close - release the segments; safe on a zeroed or closed dump. */
 void ptl_dump_close(struct ptl_dump *d);

@@ -3,7 +3,7 @@
  * opening a source (a file recognised by its first bytes, or a live QEMU),
  * the page cache behind ptl_source_phys, and the RAM and vCPU lists the
  * readers fill.
- * Depends on: source.h, the readers (dump.h, kdump.h, lime.h), libc (mmap).
+ * Depends on: source.h, the readers (dump.h, kdump.h), libc (mmap).
  */
 #include "source.h"
 
@@ -16,38 +16,57 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dump.h"
+#include "kdump.h"
 #include "notes.h"
 
 /* ---- recognising and opening ---- */
 
-int ptl_source_from_buffer(struct ptl_source *s, const uint8_t *buf, size_t size, bool raw,
-                           char *err, size_t errlen)
+/* parse - ptl_source_from_buffer, with the file buf maps open as fd (or -1). */
+static int parse(struct ptl_source *s, const uint8_t *buf, size_t size, int fd, bool raw,
+                 char *err, size_t errlen)
 {
     memset(s, 0, sizeof(*s));
     bool elf = size >= 4 && !memcmp(buf, "\177ELF", 4);
-    if (!raw && !elf) {
-        ptl_fail(err, errlen, "not a dump ptlab knows (no ELF magic); a raw memory image "
-                 "needs --raw, --cr3 and --mode");
+    int r;
+    if (!raw && ptl_is_kdump(buf, size))
+        r = ptl_kdump_source(s, buf, size, fd, err, errlen);
+    else if (!raw && ptl_is_lime(buf, size))
+        r = ptl_dump_source(s, buf, size, PTL_DUMP_LIME, err, errlen);
+    else if (raw || elf)
+        r = ptl_dump_source(s, buf, size, raw ? PTL_DUMP_RAW : PTL_DUMP_ELF, err, errlen);
+    else {
+        ptl_fail(err, errlen, "not a dump ptlab knows (no ELF magic, no kdump or LiME "
+                 "signature); a raw memory image needs --raw, --cr3 and --mode");
         return 2;
     }
-    if (ptl_elf_source(s, buf, size, raw, err, errlen)) {
+    if (r) {
         ptl_source_close(s);
         return 1;
     }
     return 0;
 }
 
-/* map_file - map path read-only into s->map. returns: 0; -1 with a message in err. */
-static int map_file(struct ptl_source *s, const char *path, char *err, size_t errlen)
+int ptl_source_from_buffer(struct ptl_source *s, const uint8_t *buf, size_t size, bool raw,
+                           char *err, size_t errlen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
+    return parse(s, buf, size, -1, raw, err, errlen);
+}
+
+/*
+ * map_file - map path read-only into s->map, the file left open in *fd.
+ * returns: 0; -1 with a message in err.
+ */
+static int map_file(struct ptl_source *s, const char *path, int *fd, char *err, size_t errlen)
+{
+    *fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (*fd < 0) {
         ptl_fail(err, errlen, "%s", strerror(errno));
         return -1;
     }
     struct stat st;
     const char *why = NULL;
-    if (fstat(fd, &st) < 0)
+    if (fstat(*fd, &st) < 0)
         why = strerror(errno);
     else if (!S_ISREG(st.st_mode))
         why = "not a regular file";
@@ -55,13 +74,13 @@ static int map_file(struct ptl_source *s, const char *path, char *err, size_t er
         why = "empty file";
     if (why) {
         ptl_fail(err, errlen, "%s", why);
-        close(fd);
+        close(*fd);
         return -1;
     }
     size_t size = (size_t)st.st_size;
-    void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
+    void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, *fd, 0);
     if (map == MAP_FAILED) {
+        close(*fd);
         ptl_fail(err, errlen, "mmap: %s", strerror(errno));
         return -1;
     }
@@ -76,12 +95,14 @@ static int map_file(struct ptl_source *s, const char *path, char *err, size_t er
 static int open_file(struct ptl_source *s, const struct ptl_source_spec *spec, char *err,
                      size_t errlen)
 {
-    if (map_file(s, spec->path, err, errlen))
+    int fd;
+    if (map_file(s, spec->path, &fd, err, errlen))
         return 1;
     const uint8_t *map = s->map;
     size_t size = s->map_size;
-    s->map = NULL;      /* ptl_source_from_buffer closes s on failure: unmap here */
-    int r = ptl_source_from_buffer(s, map, size, spec->raw, err, errlen);
+    s->map = NULL;      /* parse closes s on failure: unmap here */
+    int r = parse(s, map, size, fd, spec->raw, err, errlen);
+    close(fd);
     if (r) {
         munmap((void *)map, size);
         return r;

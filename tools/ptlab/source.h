@@ -3,7 +3,7 @@
  *
  * Every command reads guest memory through one struct ptl_source, whatever
  * holds that memory: a QEMU ELF core or a raw image (dump.c), a
- * kdump-compressed file (kdump.c), a LiME image (lime.c), or a running QEMU
+ * kdump-compressed file (kdump.c), a LiME image (dump.c), or a running QEMU
  * (its gdbstub, or its RAM shared through a file plus QMP). A source gives:
  *   - guest-physical memory: read n bytes at pa (ops->read), and, when it can
  *     without copying, a pointer to a whole page (ops->map_page: the mapped
@@ -221,14 +221,6 @@ struct ptl_cpu *ptl_source_add_cpu(struct ptl_source *s);
 
 /* ptl_source_sort_ram - sort ram[] by start (readers that collect out of order). */
 void ptl_source_sort_ram(struct ptl_source *s);
-
-/*
- * The readers' entry points, called by ptl_source_from_buffer /
- * ptl_source_open. Each fills s from the dump in buf (which outlives s).
- * returns: 0; -1 with a message in err.
- */
-int ptl_elf_source(struct ptl_source *s, const uint8_t *buf, size_t size, bool raw, char *err,
-                   size_t errlen);
 
 /*
  * The live sources (src_gdb.c, src_shm.c): connect and fill s (ops with
