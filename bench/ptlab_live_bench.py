@@ -87,10 +87,10 @@ def round_trips(g):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--runs", type=int, default=21)
-    ap.add_argument("--qemu-runs", type=int, default=5)
-    ap.add_argument("--cpu", default="qemu64")
-    ap.add_argument("--mem", default="2G")
+    ap.add_argument("--runs", type=int, default=21, help="whole-process runs, and walks")
+    ap.add_argument("--qemu-runs", type=int, default=5, help="QEMU info tlb runs")
+    ap.add_argument("--cpu", default="qemu64", help="QEMU -cpu (max: 5-level)")
+    ap.add_argument("--mem", default="2G", help="guest RAM")
     a = ap.parse_args()
     if not os.path.exists(PTLAB):
         sys.exit("ptlab_live_bench: build/ptlab missing (make build/ptlab)")

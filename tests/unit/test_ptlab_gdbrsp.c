@@ -22,6 +22,7 @@
 
 #include "../../tools/ptlab/gdbrsp.c"
 #include "../../tools/ptlab/sockio.c"
+#include "ptlab_fake_peer.h"
 
 /* ---- the codec ---- */
 
@@ -95,7 +96,8 @@ static int count_includes(void *arg, const char *href)
 
 Test(gdbrsp, includes_and_malformed_xml)
 {
-    const char *doc = "<target><xi:include href=\"core.xml\"/><!-- <xi:include href=\"x\"/> --></target>";
+    const char *doc = "<target><xi:include href=\"core.xml\"/>"
+                      "<!-- <xi:include href=\"x\"/> --></target>";
     struct gdb_reg r = { "cr3", -1, 0 };
     int next = 0, n = 0;
     cr_assert_eq(gdb_rsp_parse_regs(doc, strlen(doc), &r, 1, &next, count_includes, &n), 0);
@@ -226,33 +228,27 @@ static void *stub_main(void *arg)
     return NULL;
 }
 
-/* session - a client g attached to a fake stub running script s. */
-static pthread_t session(struct gdb_rsp *g, struct stub *s, int timeout_ms, int *rc)
+/* session - a client g attached to a fake stub running script s (it must succeed). */
+static void session(struct gdb_rsp *g, struct stub *s, struct fake_peer *p)
 {
-    int sv[2];
-    pthread_t th;
-    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    s->fd = sv[1];
     if (!s->limit)
         s->limit = 2048;
-    cr_assert_eq(pthread_create(&th, NULL, stub_main, s), 0);
-    *rc = gdb_rsp_attach_fd(g, sv[0], timeout_ms);
-    return th;
+    fake_peer_start(p, stub_main, s, &s->fd);
+    cr_assert_eq(gdb_rsp_attach_fd(g, p->fd, 2000), 0, "%s", g->err);
 }
 
-static void end_session(struct gdb_rsp *g, pthread_t th)
+static void end_session(struct gdb_rsp *g, struct fake_peer *p)
 {
     gdb_rsp_close(g);
-    pthread_join(th, NULL);
+    fake_peer_end(p);
 }
 
 Test(gdbrsp, handshake_registers_threads)
 {
     struct stub s = { .stop_at_connect = true };
     struct gdb_rsp g;
-    int rc;
-    pthread_t th = session(&g, &s, 2000, &rc);
-    cr_assert_eq(rc, 0, "%s", g.err);
+    struct fake_peer p;
+    session(&g, &s, &p);
     cr_assert(g.stopped_at_connect, "the stop reply sent at connection was seen");
     cr_assert_eq(g.packet_size, 4096);
     cr_assert_eq(g.mem_max, 2048);
@@ -271,16 +267,15 @@ Test(gdbrsp, handshake_registers_threads)
     bool was = true;
     cr_assert_eq(gdb_rsp_phys_mode(&g, true, &was), 0, "%s", g.err);
     cr_assert(!was);
-    end_session(&g, th);
+    end_session(&g, &p);
 }
 
 Test(gdbrsp, pipelined_pages_and_smaller_requests)
 {
     struct stub s = { .limit = 1024 };
     struct gdb_rsp g;
-    int rc;
-    pthread_t th = session(&g, &s, 2000, &rc);
-    cr_assert_eq(rc, 0, "%s", g.err);
+    struct fake_peer p;
+    session(&g, &s, &p);
     cr_assert(!g.stopped_at_connect);
     enum { N = 100 };
     uint64_t addr[N];
@@ -301,16 +296,15 @@ Test(gdbrsp, pipelined_pages_and_smaller_requests)
     cr_assert_not_null(out, "%s", g.err);
     cr_assert_str_eq(out, "hello\n");
     free(out);
-    end_session(&g, th);
+    end_session(&g, &p);
 }
 
 Test(gdbrsp, run_control)
 {
     struct stub s = { 0 };
     struct gdb_rsp g;
-    int rc;
-    pthread_t th = session(&g, &s, 2000, &rc);
-    cr_assert_eq(rc, 0, "%s", g.err);
+    struct fake_peer p;
+    session(&g, &s, &p);
     cr_assert_eq(gdb_rsp_pause(&g), 0, "%s", g.err);
     cr_assert_eq(g.stops, 0, "already stopped: the interrupt byte changes nothing");
     cr_assert_eq(gdb_rsp_continue(&g), 0, "%s", g.err);
@@ -319,20 +313,16 @@ Test(gdbrsp, run_control)
     cr_assert_eq(g.stops, 1, "the interrupt stopped it");
     cr_assert(!g.running);
     cr_assert_eq(gdb_rsp_wait_stop(&g, 10), 1);
-    end_session(&g, th);
+    end_session(&g, &p);
 }
 
 /* ---- bad peers ---- */
 
 static void expect_failure(struct stub *s, const char *what)
 {
-    struct gdb_rsp g;
-    int rc;
-    pthread_t th = session(&g, s, 300, &rc);
-    cr_assert_eq(rc, -1);
-    cr_assert(strstr(g.err, what), "'%s' does not say '%s'", g.err, what);
-    cr_assert_eq(g.fd, -1);
-    pthread_join(th, NULL);
+    if (!s->limit)
+        s->limit = 2048;
+    EXPECT_PEER_FAILURE(struct gdb_rsp, gdb_rsp_attach_fd, stub_main, s, &s->fd, what);
 }
 
 Test(gdbrsp, silent_peer_times_out)

@@ -22,6 +22,7 @@
 
 #include "../../tools/ptlab/qmp.c"
 #include "../../tools/ptlab/sockio.c"
+#include "ptlab_fake_peer.h"
 
 /* ---- JSON ---- */
 
@@ -196,7 +197,8 @@ static void *server_main(void *arg)
                 snprintf(out, sizeof(out), "{\"return\": {\"status\": \"paused\", \"singlestep\": "
                          "false, \"running\": false}, \"id\": %lu}\r\n", id);
             else if (strstr(buf, "human-monitor-command"))
-                snprintf(out, sizeof(out), "{\"return\": \"CPU#0\\r\\nCR0=1\\r\\n\", \"id\": %lu}\r\n", id);
+                snprintf(out, sizeof(out), "{\"return\": \"CPU#0\\r\\nCR0=1\\r\\n\", "
+                         "\"id\": %lu}\r\n", id);
             else if (strstr(buf, "qmp_capabilities"))
                 snprintf(out, sizeof(out), "{\"return\": {}, \"id\": %lu}\r\n", id);
             else
@@ -211,27 +213,29 @@ static void *server_main(void *arg)
     return NULL;
 }
 
-static pthread_t session(struct qmp *q, struct server *s, int timeout_ms, int *rc)
+/* session - a client q attached to a fake QMP server s (it must succeed). */
+static void session(struct qmp *q, struct server *s, struct fake_peer *p)
 {
-    int sv[2];
-    pthread_t th;
-    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    s->fd = sv[1];
-    cr_assert_eq(pthread_create(&th, NULL, server_main, s), 0);
-    *rc = qmp_attach_fd(q, sv[0], timeout_ms);
-    return th;
+    fake_peer_start(p, server_main, s, &s->fd);
+    cr_assert_eq(qmp_attach_fd(q, p->fd, 2000), 0, "%s", q->err);
 }
 
-static const char greeting[] = "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 22, \"minor\": 2, "
-                               "\"major\": 7}, \"package\": \"\"}, \"capabilities\": [\"oob\"]}}\r\n";
+static void end_session(struct qmp *q, struct fake_peer *p)
+{
+    qmp_close(q);
+    fake_peer_end(p);
+}
+
+static const char greeting[] =
+    "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 22, \"minor\": 2, \"major\": 7}, "
+    "\"package\": \"\"}, \"capabilities\": [\"oob\"]}}\r\n";
 
 Test(qmp, session)
 {
     struct server s = { .greeting = greeting };
     struct qmp q;
-    int rc;
-    pthread_t th = session(&q, &s, 2000, &rc);
-    cr_assert_eq(rc, 0, "%s", q.err);
+    struct fake_peer p;
+    session(&q, &s, &p);
     size_t len;
     cr_assert_not_null(qmp_execute(&q, "stop", NULL, &len), "%s", q.err);
     cr_assert_eq(q.stop_events, 1, "the event before the reply was counted");
@@ -243,18 +247,17 @@ Test(qmp, session)
     cr_assert_null(qmp_execute(&q, "nope", NULL, &len));
     cr_assert_str_eq(q.err, "QMP nope: The command nope has not been found");
     cr_assert_eq(qmp_wait_event(&q, 30), 0);
-    qmp_close(&q);
-    pthread_join(th, NULL);
+    end_session(&q, &p);
 }
 
 Test(qmp, pipelined_commands)
 {
     struct server s = { .greeting = greeting };
     struct qmp q;
-    int rc;
-    pthread_t th = session(&q, &s, 2000, &rc);
-    cr_assert_eq(rc, 0, "%s", q.err);
-    unsigned long stop = qmp_send(&q, "stop", NULL), status = qmp_send(&q, "query-status", NULL);
+    struct fake_peer p;
+    session(&q, &s, &p);
+    unsigned long stop = qmp_send(&q, "stop", NULL);
+    unsigned long status = qmp_send(&q, "query-status", NULL);
     unsigned long regs = qmp_send_hmp(&q, "info registers -a"), nope = qmp_send(&q, "nope", NULL);
     unsigned long after = qmp_send(&q, "query-status", NULL);
     cr_assert(stop && status && regs && nope && after, "%s", q.err);
@@ -268,19 +271,12 @@ Test(qmp, pipelined_commands)
     cr_assert_str_eq(q.err, "QMP nope: The command nope has not been found");
     cr_assert_eq(qmp_reply_running(&q, after), 0, "an error reply does not derail the next");
     cr_assert_eq(q.round_trips, 1, "one wait for five commands (and the capabilities)");
-    qmp_close(&q);
-    pthread_join(th, NULL);
+    end_session(&q, &p);
 }
 
 static void expect_failure(struct server *s, const char *what)
 {
-    struct qmp q;
-    int rc;
-    pthread_t th = session(&q, s, 300, &rc);
-    cr_assert_eq(rc, -1);
-    cr_assert(strstr(q.err, what), "'%s' does not say '%s'", q.err, what);
-    cr_assert_eq(q.fd, -1);
-    pthread_join(th, NULL);
+    EXPECT_PEER_FAILURE(struct qmp, qmp_attach_fd, server_main, s, &s->fd, what);
 }
 
 Test(qmp, bad_peers)

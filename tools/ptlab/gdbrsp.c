@@ -189,12 +189,14 @@ static int take_packet(struct gdb_rsp *g)
     const uint8_t *hash = p < end ? memchr(p, '#', (size_t)(end - p)) : NULL;
     if (!hash || end - hash < 3) {
         if ((size_t)(end - p) > GDB_RSP_MAX_PACKET + 3)
-            return rsp_error(g, "a packet from the stub is longer than %u bytes", GDB_RSP_MAX_PACKET);
+            return rsp_error(g, "a packet from the stub is longer than %u bytes",
+                             GDB_RSP_MAX_PACKET);
         return 0;
     }
     size_t n = (size_t)(hash - p - 1);
     int hi = hexval(hash[1]), lo = hexval(hash[2]);
-    if (!g->noack && (hi < 0 || lo < 0 || gdb_rsp_checksum((const char *)p + 1, n) != (hi << 4 | lo)))
+    bool sum_ok = hi >= 0 && lo >= 0 && gdb_rsp_checksum((const char *)p + 1, n) == (hi << 4 | lo);
+    if (!g->noack && !sum_ok)
         return rsp_error(g, "garbage from the stub (a packet with a bad checksum)");
     if (sockio_grow(&g->pkt, &g->pkt_cap, GDB_RSP_MAX_PACKET + 1))
         return rsp_error(g, "out of memory");
