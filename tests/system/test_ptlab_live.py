@@ -329,7 +329,8 @@ def test_watch_ends_when_qemu_exits(tmp_path):
         g.close()                       # `quit` in the monitor
     for w in watches:
         rc, err = w.finish(deadline=BAD_INPUT_SECONDS)
-        assert rc == 1 and "closed the connection" in err, (rc, err)
+        # QEMU's gdbstub may say W00 before it closes the connection.
+        assert rc == 1 and "QEMU exited" in err, (rc, err)
 
 
 def test_watch_refuses_a_dump(tmp_path):

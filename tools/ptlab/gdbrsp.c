@@ -224,6 +224,13 @@ static int next_packet(struct gdb_rsp *g, long long deadline)
     }
 }
 
+/* gone - the stub said W or X: the process (QEMU's guest) ended. returns: -1. */
+static int gone(struct gdb_rsp *g)
+{
+    return rsp_error(g, "the guest is gone: QEMU exited or the guest shut down (stub reply "
+                     "%.16s)", g->pkt);
+}
+
 /* A stop notification: T or S and a signal number; W, X: exited. */
 static bool is_stop(const char *p)
 {
@@ -245,7 +252,7 @@ static int next_reply(struct gdb_rsp *g)
         if (!is_stop(g->pkt))
             return 0;
         if (g->pkt[0] == 'W' || g->pkt[0] == 'X')
-            return rsp_error(g, "the guest exited (stub reply %.16s)", g->pkt);
+            return gone(g);
         g->stops++;
         g->running = false;
     }
@@ -757,7 +764,7 @@ int gdb_rsp_wait_stop(struct gdb_rsp *g, int ms)
             continue;
         }
         if (g->pkt[0] == 'W' || g->pkt[0] == 'X')
-            return rsp_error(g, "the guest exited (stub reply %.16s)", g->pkt);
+            return gone(g);
         if (is_stop(g->pkt)) {
             g->running = false;
             g->stops++;
