@@ -320,11 +320,13 @@ unsigned long qmp_send(struct qmp *q, const char *command, const char *arguments
 
 const char *qmp_reply(struct qmp *q, unsigned long id, size_t *len)
 {
+    if (id == 0)
+        return NULL;        /* its send failed: q->err says why */
     long long deadline = sockio_now_ms() + q->timeout_ms;
     if (!q->waited)
         q->round_trips++;   /* the first wait after sending: one more round trip */
     q->waited = true;
-    while (id && q->answered < id) {
+    while (q->answered < id) {
         if (next_message(q, deadline))
             return NULL;
         const char *v, *ve, *end = q->msg + q->msg_len;

@@ -78,7 +78,7 @@ unsigned long qmp_send(struct qmp *q, const char *command, const char *arguments
 /*
  * qmp_reply - wait for the reply to request id, reading (and checking) the
  * replies of the requests sent before it; events met are counted.
- * returns: as qmp_execute (id 0, a failed send: NULL).
+ * returns: as qmp_execute (id 0, a failed send: NULL, q->err as the send left it).
  */
 const char *qmp_reply(struct qmp *q, unsigned long id, size_t *len);
 
