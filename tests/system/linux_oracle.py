@@ -199,8 +199,13 @@ class OracleGuest(Guest):
                 "-kernel", str(kernel), "-initrd", str(initrd), "-append", append]
         self.child = pexpect.spawn("qemu-system-x86_64", args, encoding="latin-1",
                                    timeout=BOOT_DEADLINE, echo=False, maxread=65536)
-        self.gdb = GdbStub(gdb_path, 30)
-        self.sock = connect_unix(self.sock_path, 30)
+        try:
+            self.gdb = GdbStub(gdb_path, 30)
+            self.sock = connect_unix(self.sock_path, 30)
+        except OSError as e:
+            self.child.terminate(force=True)
+            raise AssertionError("QEMU's sockets did not appear (%s); QEMU said:\n%s"
+                                 % (e, self.child.read())) from None
         self._read_until_prompt()
         self.output = ""
 
@@ -288,7 +293,6 @@ def parse_files(console):
 
 PTDUMP_LINE = re.compile(r"0x([0-9a-f]{16})-0x([0-9a-f]{16})   (?=[ 0-9]{9})( *[0-9]+)[BKMGTPE] "
                          r"(.{30})(pgd|p4d|pud|pmd|pte)")
-NOT_PRESENT = " " * 30
 
 
 def ptdump_items(text):
@@ -329,30 +333,34 @@ def ptdump_text(items):
     return "".join(l + "\n" for l in out)
 
 
-def drop_markers(text, names, below):
-    """text without the marker lines named in names, and without the line breaks
-    they made: Linux without those markers would have printed one line where
-    the text has two not-present runs of the same level on either side of one.
+def dropped_boundaries(text, names):
+    """The addresses where a marker named in names ends one line and starts the
+    next: the start of the first line after each such marker."""
+    items = ptdump_items(text)
+    out = []
+    for i, it in enumerate(items):
+        if it[0] == "marker" and it[1] in names:
+            nxt = next((x for x in items[i + 1:] if x[0] != "marker"), None)
+            if nxt and nxt[0] == "line":
+                out.append(nxt[1])
+    return out
 
-    Why that is exact: Linux ends a run where the raw flags, the effective rights
-    or the level change, or at a marker. A not-present entry of a kernel page
-    table is zero (Linux clears entries and leaves no bits in an empty one), so
-    two adjacent not-present runs of one level differ in nothing but the marker
-    between them. Present runs are never joined (their raw flags are not in the
-    text): where a dropped marker sits between two of them both lines stay, and
-    the comparison shows it.
 
-    A marker with a line limit (the ESPfix area's 16) counts the runs after its
+def drop_markers(text, names, same):
+    """text without the marker lines named in names and without the line breaks
+    they alone made: Linux without those markers prints one line for the two
+    around such a marker when the entries on either side of the break have the
+    same raw flags, effective rights and level (same(addr) says so for the break
+    at addr, from the dump: series_attrs).
+
+    A marker with a line limit (the ESPfix area's 16) counts the lines after its
     limit instead of printing them, up to the next marker. When a dropped marker
-    ends such a counted stretch, the lines after it, up to the next marker kept,
-    are counted too; the first of them continues the last counted run (no new
-    count) when both are not-present runs of one level. The counted run is not
-    in the text: below(addr) gives its (flags, level), those of the entry just
-    below addr.
+    ends such a counted stretch, the lines after it up to the next marker kept
+    are counted too; the first of them adds nothing when it continues the last
+    counted line.
     Returns (text, [names of the markers dropped])."""
     out, dropped = [], []
     pending = hiding = False
-    last = None             # the last run, printed or counted, when known
     for it in ptdump_items(text):
         if it[0] == "marker" and it[1] in names:
             dropped.append(it[1])
@@ -362,23 +370,45 @@ def drop_markers(text, names, below):
         if it[0] != "line":
             out.append(it)
             pending = hiding = False
-            last = None
             continue
-        if hiding and last is None:
-            flags, level = below(it[1])
-            last = ("line", None, it[1], flags, level)
-        joins = (pending and last is not None and last[2] == it[1] and
-                 last[3] == it[3] == NOT_PRESENT and last[4] == it[4])
-        if hiding:
+        joins = pending and (hiding or out[-1][0] == "line") and same(it[1])
+        if joins and not hiding:
+            last = out[-1]
+            assert last[2] == it[1] and last[3:] == it[3:], (last, it)
+            out[-1] = ("line", last[1], it[2], it[3], it[4])
+        elif hiding:
             out[-1] = ("skipped", out[-1][1] + (0 if joins else 1))
-            last = it
-        elif joins:
-            out[-1] = last = ("line", last[1], it[2], it[3], it[4])
         else:
             out.append(it)
-            last = it
         pending = False
     return ptdump_text(out), dropped
+
+
+PTE_PFN_MASK = ((1 << 52) - 1) & ~0xfff
+WALK_ENTRY = re.compile(r"^  (pgd|p4d|pud|pmd|pte) .* = ([0-9a-f]{16})(?:  (not present|leaf))?$", re.M)
+
+
+def series_attrs(dump, args, addrs):
+    """{addr: (level, raw flags, effective rights)} of the entry the walk of each
+    address ends at, as Linux's ptdump compares entries: raw flags = the entry
+    without its frame bits (PTE_FLAGS_MASK), effective rights = US and RW ANDed
+    and NX ORed down the walk, 0 for an empty entry. args select the PGD."""
+    if not addrs:
+        return {}
+    r = subprocess.run([os.path.join(BUILD, "ptlab"), "vtop", "--format", "walk", *args,
+                        str(dump)] + ["%x" % a for a in addrs], capture_output=True, text=True)
+    blocks = re.split(r"^VA ", r.stdout, flags=re.M)[1:]
+    assert len(blocks) == len(addrs), r.stdout + r.stderr
+    attrs = {}
+    for addr, block in zip(addrs, blocks):
+        eff = None
+        for level, value, _ in WALK_ENTRY.findall(block):
+            val = int(value, 16)
+            prot = val & ~PTE_PFN_MASK
+            keep = 0x4 | 0x2                      # _PAGE_USER | _PAGE_RW
+            eff = prot if eff is None else (eff & prot & keep) | ((eff | prot) & (1 << 63))
+        attrs[addr] = (level, prot, eff if val else 0)
+    return attrs
 
 
 def first_difference(ours, theirs, label_ours="ptlab", label_theirs="linux"):

@@ -10,8 +10,10 @@ dump of that moment must print the same text:
   current_user    its user PGD under PTI (--user-pgd); without PTI the same
                   PGD as current_kernel.
 
-Compared byte for byte, except for the markers a dump cannot place, which both
-texts lose together with the line breaks they made (linux_oracle.drop_markers):
+Compared byte for byte, except for the markers a dump cannot place: both texts
+lose them, and lose the line breaks they alone made (linux_oracle.drop_markers:
+two lines around such a marker become one when the dump says the entries on
+either side of the break are equal in everything Linux compares):
   - markers this kernel's configuration leaves out and ptlab always prints:
     "KASAN shadow" and "KASAN shadow end" (no CONFIG_KASAN), "EFI Runtime
     Services" (no CONFIG_EFI);
@@ -35,8 +37,9 @@ import re
 
 import pytest
 
-from linux_oracle import (START_KERNEL_MAP, drop_markers, first_difference, kernel_config,
-                          oracle_boot, oracle_kernel, ptdump_items, system_map)
+from linux_oracle import (START_KERNEL_MAP, drop_markers, dropped_boundaries, first_difference,
+                          kernel_config, oracle_boot, oracle_kernel, ptdump_items, series_attrs,
+                          system_map)
 from ptlab_tool import ptlab
 
 FACTORS = list(itertools.product((False, True), (4, 5), (False, True)))   # kaslr, levels, pti
@@ -87,14 +90,15 @@ class Oracle:
         assert r.returncode == 0, r.stderr
         return r.stdout
 
-    def series_below(self, name):
-        """below() for drop_markers: (flags, level) of the entry just below addr."""
-        def below(addr):
-            text = self.ptlab_ptdump(name, ["--range", "%x+1000" % (addr - 0x1000)])
-            last = [it for it in ptdump_items(text) if it[0] == "line"][-1]
-            assert last[2] == addr, text
-            return last[3], last[4]
-        return below
+    def same(self, name, texts_and_names):
+        """same() for drop_markers: whether the entries on either side of a break
+        compare equal for Linux's ptdump, read from the dump (series_attrs) for
+        every break the markers to drop make in the texts, in one ptlab run."""
+        points = sorted({x for text, names in texts_and_names
+                         for x in dropped_boundaries(text, names)})
+        attrs = series_attrs(self.run.dump, self.args[name],
+                             sorted({p - 1 for p in points} | set(points)))
+        return lambda x: attrs[x - 1] == attrs[x]
 
     def markers_not_placed(self):
         """(ptlab's markers to drop, Linux's markers to drop)."""
@@ -121,8 +125,9 @@ def test_ptdump_matches_linux(oracle, case, name):
     linux = o.run.files[name]
     ours = o.ptlab_ptdump(name)
     drop_ours, drop_linux = o.markers_not_placed()
-    ours_n, dropped_ours = drop_markers(ours, drop_ours, o.series_below(name))
-    linux_n, dropped_linux = drop_markers(linux, drop_linux, None)
+    same = o.same(name, [(ours, drop_ours), (linux, drop_linux)])
+    ours_n, dropped_ours = drop_markers(ours, drop_ours, same)
+    linux_n, dropped_linux = drop_markers(linux, drop_linux, same)
     if name == "kernel":
         # Every marker named is there to drop: the kernel's tables reach the top of the
         # address space, so both print their whole tables (a user PGD may end before
