@@ -120,7 +120,7 @@ include arch/x86/Makefile.boot
 # Top-level targets.
 # ---------------------------------------------------------------------------
 .PHONY: all deps deps-check run gdb iso check check-build unit system fuzz freestanding matrix bench \
-        install uninstall clean
+        install uninstall clean linux-oracle
 
 all: $(B)/bzImage $(PTLAB_BIN)
 
@@ -155,8 +155,14 @@ $(B)/ptlab.iso: $(B)/bzImage scripts/grub.cfg
 unit: $(UNIT_BINS)
 	@scripts/run-unit $(UNIT_BINS)
 
-system: all
-	$(PYTHON) -m pytest -q -p no:cacheprovider tests/system $(PYTEST_ARGS)
+# The Linux kernel the Linux oracle tests boot, built once into ~/.cache/ptlab (docs/linux-oracle.md).
+linux-oracle:
+	@scripts/build-linux >/dev/null
+
+# test_linux_regions.py waits for `ptlab regions` (docs/linux-oracle.md).
+SYSTEM_IGNORE := --ignore=tests/system/test_linux_regions.py
+system: all linux-oracle
+	$(PYTHON) -m pytest -q -p no:cacheprovider tests/system $(SYSTEM_IGNORE) $(PYTEST_ARGS)
 
 # Short fuzz pass over every tests/fuzz harness (FUZZ_SECONDS each; FUZZ_NAMES: some only).
 FUZZ_SECONDS ?= 5
@@ -171,7 +177,7 @@ freestanding: $(B)/bzImage
 	@scripts/check-freestanding $(sort $(FREESTANDING_OBJS))
 
 # Everything check runs before the suites.
-check-build: all $(UNIT_BINS)
+check-build: all $(UNIT_BINS) linux-oracle
 
 # make check: every suite, each timed, then one summary line per suite (scripts/run-check).
 check: deps-check
@@ -179,7 +185,7 @@ check: deps-check
 
 matrix: deps-check all $(B)/ptlab.iso $(B)/tests/unit/test_mmu_enum
 	PTLAB_MATRIX=full $(B)/tests/unit/test_mmu_enum    # the whole kvm-unit-tests access enumeration
-	PTLAB_MATRIX=full $(PYTHON) -m pytest -q -p no:cacheprovider tests/system $(PYTEST_ARGS)
+	PTLAB_MATRIX=full $(PYTHON) -m pytest -q -p no:cacheprovider tests/system $(SYSTEM_IGNORE) $(PYTEST_ARGS)
 
 bench: deps-check all $(BENCH_BINS) $(B)/bench/stub-bzImage
 	@scripts/run-bench $(BENCH_BINS)
