@@ -12,7 +12,8 @@ console said and the dump; the tests compare the dump's tables, as build/ptlab
 reads them, with what Linux printed.
 
 Also here: parsing the console output and ptdump text, and normalising ptdump
-text for the markers a dump cannot place (marker_differences).
+text for the markers a dump cannot place (drop_markers, with the entries
+compared through series_attrs).
 """
 import gzip
 import hashlib
@@ -371,7 +372,7 @@ def drop_markers(text, names, same):
             out.append(it)
             pending = hiding = False
             continue
-        joins = pending and (hiding or out[-1][0] == "line") and same(it[1])
+        joins = pending and (hiding or (out and out[-1][0] == "line")) and same(it[1])
         if joins and not hiding:
             last = out[-1]
             assert last[2] == it[1] and last[3:] == it[3:], (last, it)

@@ -24,8 +24,8 @@ either side of the break are equal in everything Linux compares):
     fixmap PMD);
   - with KASLR, "Low Kernel Mapping", "vmalloc() Area" and "Vmemmap": Linux
     puts them at its randomised bases, ptlab's follow the fixed ones. (That
-    Linux's markers sit exactly at the bases /proc/kcore gives is checked on
-    its own.)
+    Linux's markers agree with the bases /proc/kcore gives is a test of its
+    own.)
 Every other line, marker and skipped-entries count must be equal.
 
 Boots: a pairwise set of (KASLR on/off) x (4-level/5-level) x (PTI on/off),
