@@ -126,7 +126,6 @@ void mem_init(void)
 {
 	uint64_t map_bytes, total_free = 0;
 
-	max_pfn = memblock_end_of_DRAM() >> PAGE_SHIFT;
 	if (max_pfn >= NO_PFN)
 		panic("mem_init: RAM beyond 16 TiB is not supported");
 	nr_sections = (max_pfn + SECTION_PAGES - 1) / SECTION_PAGES;
