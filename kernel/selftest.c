@@ -188,7 +188,7 @@ static bool test_buddy(void)
 	KTEST_CHECK(freed == taken);
 	KTEST_CHECK(nr_free_pages() == free0);
 	printk("  %llu free pages, %llu of %llu sections initialised\n", (unsigned long long)free0,
-	       (unsigned long long)sections_initialised, (unsigned long long)nr_sections);
+	       (unsigned long long)sections_initialised, (unsigned long long)nr_present_sections);
 	return true;
 }
 

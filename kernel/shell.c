@@ -403,8 +403,8 @@ static int cmd_mem(int argc, char **argv)
 	       (unsigned long long)(memblock_phys_mem_size() >> 20), memblock.memory.cnt);
 	printk("free pages:   %llu (%llu MiB) of %llu managed\n", (unsigned long long)free,
 	       (unsigned long long)(free >> 8), (unsigned long long)totalram_pages);
-	printk("struct page:  %llu of %llu sections of 128 MiB initialised\n",
-	       (unsigned long long)sections_initialised, (unsigned long long)nr_sections);
+	printk("struct page:  %llu of %llu present sections of 128 MiB initialised\n",
+	       (unsigned long long)sections_initialised, (unsigned long long)nr_present_sections);
 	static struct pg_memo_slot memo[8192];
 	uint64_t per_level[PG_MAX_LEVELS + 1];
 	int err = pg_count_tables(&kernel_ctx, current_root(), memo, sizeof(memo) / sizeof(memo[0]), per_level);
