@@ -7,10 +7,13 @@
 #include <asm/sections.h>
 #include <asm/setup.h>
 #include <lib/cmdline.h>
+#include <linux/acpi.h>
 #include <linux/mm.h>
+#include <linux/pci.h>
 #include <linux/sched.h>
 #include <linux/selftest.h>
 #include <linux/shell.h>
+#include <linux/vmalloc.h>
 
 static char run_script[COMMAND_LINE_SIZE];
 
@@ -44,7 +47,10 @@ void start_kernel(void)
 	printk("ptlab: start_kernel reached at 0x%016llx\n", (unsigned long long)(uintptr_t)start_kernel);
 
 	setup_arch();               /* CPU, memblock, direct map, swapper_pg_dir, least privilege */
-	mem_init();                 /* [mem_init]: struct pages, buddy allocator */
+	mem_init();                 /* [mem_init]: struct pages (sparse vmemmap), buddy allocator */
+	vmalloc_init();             /* [vmalloc_init]: the vmalloc area's top-level entries, PAT */
+	acpi_table_init();          /* [acpi]: the ACPI tables through ioremap_cache */
+	bochs_vga_init();           /* [pci]: the VGA's framebuffer (ioremap_wc) and registers (ioremap) */
 	sched_init();               /* processes: GDT with user segments, TSS, SYSCALL, PCID */
 	fault_test();               /* test-only faults (fault_test=) */
 

@@ -6,6 +6,7 @@
  * selection that runs nothing fails instead of passing.
  */
 #include <asm/console.h>
+#include <asm/kaslr.h>
 #include <asm/page.h>
 #include <asm/pgtable.h>
 #include <asm/processor.h>
@@ -83,8 +84,10 @@ static int check_direct_range(void *arg, const struct pg_range *r)
 /* The direct map is exactly memblock.memory (E820 RAM), read-write, NX, supervisor. */
 static bool test_direct_map(void)
 {
+	uint64_t start, end; /* the direct map's region: other regions may follow it closely (KASLR) */
+	memory_region_extent(PG_LINUX_DIRECT_MAP, &start, &end);
 	struct pg_iter_opts opts = {
-		.start = PAGE_OFFSET, .end = PAGE_OFFSET + MAXMEM,
+		.start = start, .end = end,
 		.merge = PG_MERGE_RIGHTS, .flags = PG_ITER_PHYS_CONTIG,
 	};
 	struct direct_check c = { 0, 0, true };

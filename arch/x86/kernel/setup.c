@@ -8,6 +8,7 @@
 #include <asm/console.h>
 #include <asm/cpufeature.h>
 #include <asm/kaslr.h>
+#include <asm/memtype.h>
 #include <asm/page.h>
 #include <asm/pgtable.h>
 #include <asm/processor.h>
@@ -104,6 +105,7 @@ void setup_arch(void)
 {
 	early_cpu_init();           /* CPUID; EFER.NXE */
 	kernel_ctx_init();          /* lib/paging's view of this CPU */
+	pat_init();                 /* IA32_PAT as Linux programs it: WB WC UC- UC WB WP UC- WT */
 	idt_setup_traps();          /* every exception reported, page faults handled */
 	parse_layout();             /* PAGE_OFFSET */
 	early_page_fault_enable(true); /* __va() works from here, through early_dynamic_pgts */
