@@ -22,6 +22,11 @@
 #include "mmutest/mmutest.h"
 
 bool test_process(void); /* kernel/proc_test.c */
+/* kernel/vm_test.c */
+bool test_kaslr_regions(void);
+bool test_vmemmap(void);
+bool test_vmalloc(void);
+bool test_ioremap(void);
 
 /* A read through __va of memory above 4 GiB (or the top of RAM) before the direct map exists. */
 static bool test_early_pf(void)
@@ -249,6 +254,10 @@ static const struct selftest {
 	{ "pa_va", test_pa_va, 0 },
 	{ "nofault", test_nofault, 0 },
 	{ "buddy", test_buddy, 0 },
+	{ "kaslr", test_kaslr_regions, 0 },
+	{ "vmemmap", test_vmemmap, 0 },
+	{ "vmalloc", test_vmalloc, 0 },
+	{ "ioremap", test_ioremap, 0 },
 	{ "process", test_process, 0 },
 	{ "modes", test_modes, ST_NAMED_ONLY },
 	{ "modes_illegal", test_modes_illegal, ST_NAMED_ONLY },

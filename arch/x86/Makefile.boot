@@ -27,7 +27,7 @@ PROCESS_SRCS := arch/x86/kernel/gdt.c arch/x86/kernel/entry_user.S arch/x86/kern
 # the ACPI tables and the PCI VGA device that ioremap maps; the shell's `layout`.
 LAYOUT_SRCS := arch/x86/lib/kaslr.c arch/x86/mm/kaslr.c mm/sparse-vmemmap.c mm/vmalloc.c \
                arch/x86/mm/ioremap.c arch/x86/mm/pat.c drivers/acpi/tables.c arch/x86/pci/direct.c \
-               drivers/video/bochs_vga.c
+               drivers/video/bochs_vga.c arch/x86/mm/dump_layout.c kernel/vm_test.c
 KERNEL_SRCS := arch/x86/kernel/head_64.S arch/x86/kernel/head64.c init/main.c \
                arch/x86/kernel/entry_64.S arch/x86/kernel/traps.c arch/x86/kernel/cpu.c \
                arch/x86/kernel/setup.c arch/x86/mm/fault.c arch/x86/mm/init.c \
