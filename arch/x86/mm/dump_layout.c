@@ -3,7 +3,8 @@
  * in the form of Linux's Documentation/arch/x86/x86_64/mm.rst (start,
  * offset from the top, end inclusive, size, what), with the three regions
  * where kernel_randomize_memory put them and the unused holes between, then
- * the vmalloc areas as /proc/vmallocinfo lists them.
+ * the vmalloc areas as /proc/vmallocinfo lists them (a kernel stack also
+ * names its task).
  */
 #include <asm/console.h>
 #include <asm/fixmap.h>
@@ -11,6 +12,7 @@
 #include <asm/pgtable.h>
 #include <asm/pgtable_64_types.h>
 #include <lib/vsprintf.h>
+#include <linux/sched.h>
 #include <linux/shell.h>
 #include <linux/vmalloc.h>
 
@@ -71,7 +73,8 @@ static void fmt_size(char *buf, size_t len, uint64_t size, bool sign)
 	for (u = 5; u > 0 && size < (1ULL << (10 * (u + 1))) / 2; u--)
 		;
 	unit = 1ULL << (10 * (u + 1));
-	ksnprintf(buf, len, "~%s%llu %cB", sign ? "-" : "", (unsigned long long)(size / unit + (size % unit >= unit / 2)), units[u]);
+	ksnprintf(buf, len, "~%s%llu %cB", sign ? "-" : "",
+		  (unsigned long long)(size / unit + (size % unit >= unit / 2)), units[u]);
 }
 
 static void print_row(uint64_t start, uint64_t end, const char *what)
@@ -90,10 +93,15 @@ static void print_area(void *arg, const struct vm_struct *a)
 	(void)arg;
 	printk("0x%016llx-0x%016llx %8llu %s", (unsigned long long)a->addr,
 	       (unsigned long long)(a->addr + a->size), (unsigned long long)a->size, a->caller);
-	if (a->flags & VM_IOREMAP)
+	if (a->flags & VM_IOREMAP) {
 		printk(" phys=0x%016llx ioremap\n", (unsigned long long)a->phys_addr);
-	else
-		printk(" pages=%u vmalloc\n", a->nr_pages);
+		return;
+	}
+	printk(" pages=%u vmalloc", a->nr_pages);
+	for (int i = 0; i < NR_TASKS; i++)
+		if (tasks[i].state != TASK_UNUSED && (uint64_t)(uintptr_t)tasks[i].stack == a->addr)
+			printk(" stack of pid %d (%s)", tasks[i].pid, tasks[i].comm);
+	printk("\n");
 }
 
 static const char *const region_what[PG_LINUX_NREGIONS] = {
