@@ -9,8 +9,11 @@ with QEMU's monitor as the oracle:
 - a process's kernel stack is vmalloc'd between guard pages, and its pages come back
   when the process is gone; a stack overflow ends in the double fault's report naming
   the task (fault_test=stack);
-- the selftests of the regions and the W+X check pass with every region filled.
+- the selftests of the regions and the W+X check pass with every region filled;
+- `ptlab regions`, which names a Linux layout from a memory dump's page tables alone,
+  finds in a dump of this kernel the bases the kernel printed.
 """
+import json
 import re
 
 import pytest
@@ -18,6 +21,7 @@ import pytest
 from kernel_regions import (CPU_ENTRY_AREA_BASE, FIXED_BASES, GiB, MiB, REGION_BASES, WINDOW_START,
                             boot_ioremaps, kaslr_source, region_bases, region_extents, vmemmap_backing)
 from ptlab_qemu import EXIT_FAILURE, EXIT_SUCCESS, PROMPT, Monitor, boot
+from ptlab_tool import ptlab
 
 SEEDS = [1, 2, 3, None]  # None: nokaslr
 LEVELS = {4: "no5lvl", 5: ""}
@@ -223,3 +227,17 @@ def test_region_selftests_and_wx(cpu, mem, append):
     assert b.status == EXIT_SUCCESS, b.output
     for name in ("kaslr", "vmemmap", "vmalloc", "ioremap", "wx", "direct_map"):
         assert "test %s: OK" % name in b.output
+
+
+@pytest.mark.parametrize("seed", [7, None], ids=["seed7", "nokaslr"])
+@pytest.mark.parametrize("levels", [4, 5])
+def test_ptlab_regions_finds_the_printed_bases(tmp_path, levels, seed):
+    kaslr = "nokaslr" if seed is None else "kaslr_seed=%d" % seed
+    dump = tmp_path / "core.elf"
+    with Monitor(tmp_path, append="halt %s %s" % (kaslr, LEVELS[levels]), mem="1G", cpu="max") as m:
+        m.command("dump-guest-memory %s" % dump)
+        printed = {name: "0x%x" % base for name, (base, _) in region_bases(m.output).items()}
+    r = ptlab("regions", "--format", "json", str(dump))
+    assert r.returncode == 0, r.stderr
+    found = json.loads(r.stdout)
+    assert {name: found[name] for name in REGION_BASES} == printed
