@@ -32,39 +32,46 @@ static uint64_t top_entry(phys_addr_t root, unsigned i)
     return ((uint64_t *)arena_p2v(&A, root))[i];
 }
 
-Test(vmap, populate_top_four_level)
+Test(vmap, populate_top_linux_vmalloc_areas)
+{
+    /* Linux's vmalloc areas: 32 TiB at 0xffffc90000000000 (PGD 402..465) and 12800 TiB at
+     * 0xffa0000000000000 (PML5 416..465). */
+    static const struct { unsigned levels; virt_addr_t start; uint64_t tib; unsigned first, count; } cases[] = {
+        { 4, VMALLOC_L4, 32, 402, 64 },
+        { 5, VMALLOC_L5, 12800, 416, 50 },
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        struct pg_ctx c = arena_ctx(&A, cases[k].levels);
+        phys_addr_t root = arena_root(&A);
+        unsigned n;
+        cr_assert_eq(pg_populate_top(&c, root, cases[k].start, cases[k].start + (cases[k].tib << 40), &n), 0);
+        cr_assert_eq(n, cases[k].count);
+        for (unsigned i = 0; i < 512; i++) {
+            uint64_t e = top_entry(root, i);
+            cr_assert_eq(e != 0, i >= cases[k].first && i < cases[k].first + cases[k].count, "entry %u", i);
+            if (e)
+                cr_assert_eq(e & 0xfff, 0x067, "linked with _PAGE_TABLE");
+        }
+        /* Again: nothing new. */
+        cr_assert_eq(pg_populate_top(&c, root, cases[k].start, cases[k].start + (cases[k].tib << 40), &n), 0);
+        cr_assert_eq(n, 0);
+    }
+}
+
+Test(vmap, populate_top_alignment_flags_and_errors)
 {
     struct pg_ctx c = arena_ctx(&A, 4);
     phys_addr_t root = arena_root(&A);
     unsigned n;
-    /* 32 TiB at 0xffffc90000000000: 64 PGD entries, 402..465 (Linux's vmalloc area). */
-    cr_assert_eq(pg_populate_top(&c, root, VMALLOC_L4, VMALLOC_L4 + (32ULL << 40), &n), 0);
-    cr_assert_eq(n, 64);
-    for (unsigned i = 0; i < 512; i++) {
-        uint64_t e = top_entry(root, i);
-        cr_assert_eq(e != 0, i >= 402 && i < 466, "entry %u", i);
-        if (e)
-            cr_assert_eq(e & 0xfff, 0x067, "linked with _PAGE_TABLE");
-    }
-    /* Again: nothing new. A range that is not 512 GiB aligned touches one entry more. */
-    cr_assert_eq(pg_populate_top(&c, root, VMALLOC_L4, VMALLOC_L4 + (32ULL << 40), &n), 0);
-    cr_assert_eq(n, 0);
+    /* A range that is not 512 GiB aligned touches one entry more. */
     cr_assert_eq(pg_populate_top(&c, root, VMALLOC_L4 + GiB, VMALLOC_L4 + GiB + (32ULL << 40), &n), 0);
-    cr_assert_eq(n, 1);
+    cr_assert_eq(n, 65);
     /* table_flags are used when set. */
     c.table_flags = _KERNPG_TABLE;
     cr_assert_eq(pg_populate_top(&c, root, 0xffff888000000000ULL, 0xffff888000001000ULL, &n), 0);
     cr_assert_eq(top_entry(root, 273) & 0xfff, 0x063);
-}
-
-Test(vmap, populate_top_five_level_and_errors)
-{
-    struct pg_ctx c = arena_ctx(&A, 5);
-    phys_addr_t root = arena_root(&A);
-    unsigned n;
-    /* 12800 TiB at 0xffa0000000000000: PML5 entries 500..549 -> 50. */
-    cr_assert_eq(pg_populate_top(&c, root, VMALLOC_L5, VMALLOC_L5 + (12800ULL << 40), &n), 0);
-    cr_assert_eq(n, 50);
+    c = arena_ctx(&A, 5);
+    root = arena_root(&A);
     cr_assert_eq(pg_populate_top(&c, root, 0x0100000000000000ULL, 0x0100000000001000ULL, &n), -PG_ERANGE);
     cr_assert_eq(pg_populate_top(&c, root, 0x1000, 0xffa0000000000000ULL, &n), -PG_ERANGE, "both halves");
     A.fail_after = 0;

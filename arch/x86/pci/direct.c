@@ -6,18 +6,6 @@
 #include <asm/processor.h>
 #include <linux/pci.h>
 
-static inline void outl(uint32_t v, uint16_t port)
-{
-	__asm__ volatile("outl %0, %1" : : "a"(v), "dN"(port));
-}
-
-static inline uint32_t inl(uint16_t port)
-{
-	uint32_t v;
-	__asm__ volatile("inl %1, %0" : "=a"(v) : "dN"(port));
-	return v;
-}
-
 #define PCI_CONF1_ADDRESS(devfn, reg) (0x80000000u | ((devfn) << 8) | ((reg) & 0xfcu))
 
 uint32_t pci_read_config_dword(const struct pci_dev *dev, unsigned int reg)
