@@ -27,8 +27,14 @@ enum page_cache_mode {
 /* Linux's PAT value: WB WC UC- UC WB WP UC- WT (entry 0 in the low byte). */
 #define PAT_LINUX 0x0407050600070106ULL
 
-/* Program IA32_PAT with PAT_LINUX when the CPU has PAT (the cache-disabled sequence of the SDM). */
+/* On the boot CPU: program IA32_PAT with PAT_LINUX when the CPU has PAT; sets pat_enabled. */
 void pat_init(void);
+/*
+ * Program this CPU's IA32_PAT with PAT_LINUX (the cache-disabled sequence of
+ * the SDM). Every other CPU must run it, when pat_enabled, before it uses a
+ * mapping with cache bits, as Linux's pat_ap_init.
+ */
+void pat_cpu_init(void);
 /* Whether IA32_PAT holds PAT_LINUX (false: the CPU has no PAT; PCD/PWT select from the reset types). */
 extern bool pat_enabled;
 /* The PAT value in force: PAT_LINUX, or the reset value. */

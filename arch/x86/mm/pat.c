@@ -19,10 +19,8 @@ static void write_cr0(uint64_t v)
 	__asm__ volatile("mov %0, %%cr0" : : "r"(v) : "memory");
 }
 
-void pat_init(void)
+void pat_cpu_init(void)
 {
-	if (!boot_cpu_data.pat)
-		return;
 	uint64_t cr0 = read_cr0();
 	write_cr0((cr0 | X86_CR0_CD) & ~(uint64_t)X86_CR0_NW);
 	__asm__ volatile("wbinvd" ::: "memory");
@@ -31,6 +29,13 @@ void pat_init(void)
 	__asm__ volatile("wbinvd" ::: "memory");
 	__flush_tlb_all();
 	write_cr0(cr0);
+}
+
+void pat_init(void)
+{
+	if (!boot_cpu_data.pat)
+		return;
+	pat_cpu_init();
 	pat_enabled = true;
 }
 
