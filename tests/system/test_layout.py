@@ -1,7 +1,7 @@
 """System tests of the randomised memory layout and the regions the kernel fills,
 with QEMU's monitor as the oracle:
-- kernel_randomize_memory: for several kaslr_seed values and nokaslr, in 4- and
-  5-level paging, the three printed bases follow Linux's rules, and `info tlb` shows
+- kernel_randomize_memory: for every kaslr_seed of the boot matrix and nokaslr, in
+  4- and 5-level paging, the three printed bases follow Linux's rules, and `info tlb` shows
   the direct map at the printed page_offset_base, the vmemmap's 2 MiB pages at
   vmemmap_base, and the boot's ioremaps in the vmalloc area with the memory type's
   bits (PCD for UC-, PWT for WC, none for WB); kaslr_seed reproduces a layout;
@@ -22,8 +22,7 @@ from kernel_regions import (CPU_ENTRY_AREA_BASE, FIXED_BASES, GiB, MiB, REGION_B
                             boot_ioremaps, kaslr_source, region_bases, region_extents, vmemmap_backing)
 from ptlab_qemu import EXIT_FAILURE, EXIT_SUCCESS, PROMPT, Monitor, boot
 from ptlab_tool import ptlab
-
-SEEDS = [1, 2, 3, None]  # None: nokaslr
+from test_matrix import SEEDS  # the boot matrix's: None (nokaslr), then 1..8
 LEVELS = {4: "no5lvl", 5: ""}
 
 
