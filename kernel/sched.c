@@ -53,10 +53,10 @@ struct task_struct *alloc_task(void)
 		struct task_struct *t = &tasks[i];
 		if (t->state != TASK_UNUSED)
 			continue;
-		struct page *stack = alloc_pages(THREAD_SIZE_ORDER);
+		void *stack = alloc_thread_stack_node(); /* vmalloc'd, with a guard page (fork.c) */
 		if (!stack)
 			return 0;
-		*t = (struct task_struct){ .pid = ++last_pid, .stack = page_address(stack), .mm = &init_mm };
+		*t = (struct task_struct){ .pid = ++last_pid, .stack = stack, .mm = &init_mm };
 		return t;
 	}
 	return 0;
@@ -64,7 +64,7 @@ struct task_struct *alloc_task(void)
 
 void free_task(struct task_struct *t)
 {
-	free_pages_addr((uint64_t)(uintptr_t)t->stack, THREAD_SIZE_ORDER);
+	free_thread_stack(t->stack);
 	t->stack = 0;
 	t->state = TASK_UNUSED;
 }

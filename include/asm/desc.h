@@ -26,6 +26,14 @@ struct x86_hw_tss {
 extern struct x86_hw_tss cpu_tss_rw;
 
 /*
+ * The interrupt stack table slot of the double fault (Linux's IST_INDEX_DF):
+ * TSS.ist[IST_INDEX_DF] holds the top of a stack of its own, and the #DF
+ * gate selects it (IST = IST_INDEX_DF + 1), so that a kernel stack overflow,
+ * which cannot push the #PF frame, still has a stack to report on.
+ */
+#define IST_INDEX_DF 0
+
+/*
  * cpu_init_gdt - load the kernel GDT (boot selectors kept, user segments and
  * TSS added), reload the segment registers and the task register.
  * Precondition: interrupts off. returns: nothing.

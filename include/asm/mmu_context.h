@@ -79,5 +79,11 @@ void switch_mm_irqs_off(struct mm_struct *prev, struct mm_struct *next, struct t
 int mm_asid(const struct mm_struct *mm);
 /* After changing mm's tables: flush them from the TLB (now if loaded, else at its next switch). */
 void flush_tlb_mm_range(struct mm_struct *mm, const struct pg_flush *f);
+/*
+ * flush_tlb_kernel_range - after unmapping or changing kernel addresses
+ * [start, end) (end == 0: the top): drop them from the TLB, global entries
+ * included (INVLPG page by page for a short range, else a full flush).
+ */
+void flush_tlb_kernel_range(uint64_t start, uint64_t end);
 
 #endif /* ASM_MMU_CONTEXT_H */

@@ -3,8 +3,8 @@
  *
  * Task 0 is the kernel itself: the boot context that runs the shell, on
  * init_mm (swapper_pg_dir). Every other task is a user process with its own
- * mm and a 16 KiB kernel stack; the top of that stack holds the struct
- * pt_regs of its last entry from ring 3. One CPU, round-robin, preemption by
+ * mm and a 16 KiB kernel stack in the vmalloc area, guarded (VMAP_STACK); the
+ * top of that stack holds the struct pt_regs of its last entry from ring 3. One CPU, round-robin, preemption by
  * the timer when it interrupts ring 3; the kernel itself is not preempted
  * (it runs with interrupts off except where it idles).
  */
@@ -70,6 +70,15 @@ const char *task_state_name(const struct task_struct *t);
 long do_fork(struct pt_regs *regs);
 /* Prepare p's kernel stack so that its first switch returns to ring 3 with *regs. */
 void task_setup_stack(struct task_struct *p, const struct pt_regs *regs);
+/* A kernel stack: THREAD_SIZE from the vmalloc area, guard pages around it. NULL if no memory. */
+void *alloc_thread_stack_node(void);
+void free_thread_stack(void *stack);
+/*
+ * kernel_thread - a runnable task on init_mm that starts in fn (which must
+ * never return) on a fresh kernel stack, named name.
+ * returns: the task, or NULL (no slot or no memory).
+ */
+struct task_struct *kernel_thread(void (*fn)(void), const char *name);
 
 /* kernel/exec.c */
 struct user_program {

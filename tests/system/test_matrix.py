@@ -20,7 +20,8 @@ SEEDS = [None] + list(range(1, 9))  # None: nokaslr
 SCRIPT = ("regs;cr3;mem;ptdump kernel;vtop 0xffffffff80000000;explain 0xffffffff81000000;"
           "recursive on 510;recursive show 0xffffffff80000000;recursive off;tlb all;"
           "run forktest;switches")
-SELFTESTS = ["early_pf", "early_pf_pool_reset", "direct_map", "wx", "pa_va", "nofault", "buddy", "process"]
+SELFTESTS = ["early_pf", "early_pf_pool_reset", "direct_map", "wx", "pa_va", "nofault", "buddy",
+             "kaslr", "vmemmap", "vmalloc", "ioremap", "process"]
 
 
 def cells():

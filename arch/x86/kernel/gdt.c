@@ -11,14 +11,19 @@
  *   0x30 __USER_CS       64-bit user code (DPL 3), SYSRET's CS
  *   0x38 (unused)
  *   0x40 __TSS           the 64-bit TSS (two slots)
- * Depends on: asm/segment.h, asm/desc.h.
+ * The TSS's IST slot IST_INDEX_DF points at the double-fault stack.
+ * Depends on: asm/segment.h, asm/desc.h, asm/traps.h.
  */
 #include <asm/desc.h>
 #include <asm/segment.h>
+#include <asm/traps.h>
 
 struct x86_hw_tss cpu_tss_rw __attribute__((aligned(64))) = {
 	.io_bitmap_base = sizeof(struct x86_hw_tss),
 };
+
+/* The double-fault stack (8 KiB: the report walks the tables and prints). */
+static char df_stack[8192] __attribute__((aligned(16)));
 
 static uint64_t gdt_table[GDT_ENTRY_TSS + 2] __attribute__((aligned(16))) = {
 	[1] = GDT_KERNEL32_CS,
@@ -44,6 +49,7 @@ static void set_tss_desc(uint64_t *slot, uint64_t base, uint32_t limit)
 
 void cpu_init_gdt(void)
 {
+	cpu_tss_rw.ist[IST_INDEX_DF] = (uint64_t)(uintptr_t)(df_stack + sizeof(df_stack));
 	set_tss_desc(&gdt_table[GDT_ENTRY_TSS], (uint64_t)(uintptr_t)&cpu_tss_rw, sizeof(cpu_tss_rw) - 1);
 	struct gdt_ptr gdt = { sizeof(gdt_table) - 1, (uint64_t)(uintptr_t)gdt_table };
 	__asm__ volatile("lgdt %0\n\t"
@@ -64,4 +70,5 @@ void cpu_init_gdt(void)
 			 :
 			 : "m"(gdt), "i"(__KERNEL_CS), "i"(__KERNEL_DS), "r"((uint16_t)__TSS)
 			 : "rax", "memory");
+	idt_setup_ist(); /* the TSS is loaded: the #DF gate may use its IST stack now */
 }

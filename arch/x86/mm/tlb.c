@@ -127,11 +127,34 @@ void flush_tlb_mm_range(struct mm_struct *mm, const struct pg_flush *f)
 		cpu_tlbstate.ctxs[cpu_tlbstate.loaded_mm_asid].tlb_gen = mm->context.tlb_gen;
 }
 
+/* What one CPU flushes for flush_tlb_kernel_range (Linux's flush_tlb_info). */
+struct flush_tlb_info {
+	uint64_t start, end;
+};
+
+/* The local flush: INVLPG page by page for a short range (global entries go too), else everything. */
+static void do_kernel_range_flush(const struct flush_tlb_info *info)
+{
+	struct pg_flush f = { .start = info->start, .end = info->end, .pages = (info->end - info->start) >> PAGE_SHIFT };
+
+	flush_tlb_range(&f);
+}
+
+void flush_tlb_kernel_range(uint64_t start, uint64_t end)
+{
+	struct flush_tlb_info info = { .start = start, .end = end };
+
+	if (start == end)
+		return;
+	do_kernel_range_flush(&info); /* this CPU; an SMP kernel runs it on every CPU */
+}
+
 void init_pcid(void)
 {
 	init_mm.context.ctx_id = new_ctx_id();
 	cpu_tlbstate.loaded_mm = &init_mm;
-	if (boot_cpu_data.pcid && !cmdline_has_word(boot_command_line, "nopcid")) {
+	/* As Linux: no PCID without PGE, or INVLPG would miss the kernel's entries of other PCIDs. */
+	if (boot_cpu_data.pcid && boot_cpu_data.pge && !cmdline_has_word(boot_command_line, "nopcid")) {
 		/* CR4.PCIDE may be set only while CR3[11:0] = 0: CR3 is swapper_pg_dir, PCID 0. */
 		write_cr3(__pa_symbol(swapper_pg_dir));
 		write_cr4(read_cr4() | X86_CR4_PCIDE);
