@@ -102,13 +102,18 @@ $(B)/bench/%: bench/%.c $(B)/host/libptlab.a
 # Host tool: tools/ptlab/*.c -> build/ptlab (and a sanitizer build for tests).
 # ---------------------------------------------------------------------------
 PTLAB_SRCS := $(sort $(wildcard tools/ptlab/*.c))
+# The draw map page's script and style, embedded into the tool as C strings.
+PTLAB_ASSETS := $(sort $(wildcard tools/ptlab/*.js tools/ptlab/*.css))
 ifneq ($(PTLAB_SRCS),)
 # Both builds: the tests run the sanitizer one on bad input.
 PTLAB_BIN  := $(B)/ptlab $(B)/san/ptlab
-$(B)/ptlab: $(PTLAB_SRCS) $(B)/host/libptlab.a
-	$(CC) $(HOST_CFLAGS) $(DEPFLAGS) -Itools/ptlab $(PTLAB_SRCS) $(B)/host/libptlab.a -o $@
-$(B)/san/ptlab: $(PTLAB_SRCS) $(B)/san/libptlab.a
-	$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -Itools/ptlab $(PTLAB_SRCS) $(B)/san/libptlab.a -o $@
+$(B)/gen/draw_assets.h: $(PTLAB_ASSETS) scripts/embed-text
+	@mkdir -p $(dir $@)
+	scripts/embed-text $(PTLAB_ASSETS) > $@
+$(B)/ptlab: $(PTLAB_SRCS) $(B)/host/libptlab.a $(B)/gen/draw_assets.h
+	$(CC) $(HOST_CFLAGS) $(DEPFLAGS) -Itools/ptlab -I$(B)/gen $(PTLAB_SRCS) $(B)/host/libptlab.a -o $@
+$(B)/san/ptlab: $(PTLAB_SRCS) $(B)/san/libptlab.a $(B)/gen/draw_assets.h
+	$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -Itools/ptlab -I$(B)/gen $(PTLAB_SRCS) $(B)/san/libptlab.a -o $@
 endif
 
 # ---------------------------------------------------------------------------
