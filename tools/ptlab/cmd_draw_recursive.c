@@ -73,16 +73,14 @@ static void draw_path(struct ptl_svg *s, const struct ptl_target *t, unsigned sl
     svg_group(s, "g-path", "data-level=\"%d\" data-va=\"%016" PRIx64 "\" data-pa=\"%016" PRIx64
               "\" data-want=\"%016" PRIx64 "\" data-ok=\"%d\"", level, rva,
               w.status == 0 ? w.pa : 0, want ? want->entry_pa : 0, ok);
-    svg_text(s, R_LEFT, y, "b", "%s of %016" PRIx64 " (its %s entry) at VA %016" PRIx64 ": "
-             "the slot %d time%s", level == (int)t->mode->levels ? "The top table's entry"
-             : "The entry", va, ld->linux_name, rva, (int)t->mode->levels - level + 1,
-             level == (int)t->mode->levels ? "s" : (int)t->mode->levels - level + 1 == 1 ? ""
-             : "s");
+    svg_text(s, R_LEFT, y, "b", "%s %s of %016" PRIx64 ", read at %016" PRIx64 ": through the "
+             "slot %d time%s", level == (int)t->mode->levels ? "The top table's entry, the"
+             : "The", ld->linux_name, va, rva, level, level == 1 ? "" : "s");
     double x = R_LEFT;
     for (unsigned i = 0; i < w.nsteps; i++) {
         const struct pg_walk_step *st = &w.step[i];
-        bool hop = st->dec.present && !st->dec.leaf && st->dec.addr == t->root &&
-                   st->index == slot && st->table_pa == t->root;
+        bool hop = st->dec.present && st->dec.addr == t->root && st->index == slot &&
+                   st->table_pa == t->root;
         path_step(s, t, st, hop, x, y + 12);
         if (i + 1 < w.nsteps || w.status == 0)
             svg_arrow(s, x + R_BOX_W, y + 40, x + R_STEP, y + 40, false, hop ? "back" : "arrow");

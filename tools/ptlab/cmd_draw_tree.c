@@ -443,7 +443,15 @@ static int tree_run(void *state, struct ptl_target *t)
         draw_legend(&s, &L, t, 74);
         draw_all(&s, &L, t);
         svg_group_end(&s);
-        svg_close(&s, col_x(&L, 1) + T_NODE_W + T_LEFT + 260, L.row + T_ROW);
+        int low = L.top;
+        bool back = false;
+        for (size_t n = 0; n < g.nnodes; n++)
+            if (L.y[n] >= 0 && g.node[n].level < low)
+                low = g.node[n].level;
+        for (size_t j = 0; j < L.nlinks; j++)
+            back |= L.link[j].back;
+        double right = col_x(&L, low) + T_NODE_W + T_LEFT + (back ? 380 : 0);
+        svg_close(&s, right > 1020 ? right : 1020, L.row + T_ROW);
     }
     rc = ptl_draw_close("draw tree", f, st->output);
 out:
