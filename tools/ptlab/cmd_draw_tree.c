@@ -203,8 +203,10 @@ static void draw_node(struct ptl_svg *s, const struct layout *L, const struct pt
         svg_text(s, x + 70, y + 31, "small", "%u/%u used, %u page%s", nd->present, entries,
                  nd->leaves, nd->leaves == 1 ? "" : "s");
     if (nd->refs > 1) {
-        svg_rect(s, x + T_NODE_W - 66, y + 3, 62, 16, 8, "flagbad");
-        svg_text(s, x + T_NODE_W - 35, y + 15, "c small b", "shared x%u", nd->refs);
+        char badge[32];
+        double bw = 12 + 7.0 * snprintf(badge, sizeof(badge), "shared x%u", nd->refs);
+        svg_rect(s, x + T_NODE_W - bw - 4, y + 3, bw, 16, 8, "flagbad");
+        svg_text(s, x + T_NODE_W - bw / 2 - 4, y + 15, "c small b", "%s", badge);
     }
     svg_group_end(s);
 }
@@ -317,10 +319,10 @@ static void draw_legend(struct ptl_svg *s, const struct layout *L, const struct 
                  t->mode->level[l].linux_name);
         x += 110;
     }
-    svg_rect(s, x, y - 12, 62, 16, 8, "flagbad");
-    svg_text(s, x + 31, y, "c small b", "shared xN");
-    svg_text(s, x + 70, y, "small", "one table, N entries point at it");
-    x += 300;
+    svg_rect(s, x, y - 12, 76, 16, 8, "flagbad");
+    svg_text(s, x + 38, y, "c small b", "shared xN");
+    svg_text(s, x + 84, y, "small", "one table, N entries point at it (dashed: more of them)");
+    x += 420;
     double p[8] = { x, y - 4, x + 15, y - 4, x + 25, y - 4, x + 40, y - 4 };
     svg_bezier(s, p, "back");
     svg_text(s, x + 48, y, "small", "pointer back to a table on the path (recursive slot)");

@@ -134,7 +134,9 @@
 
   /* ---- the grid ---- */
 
-  const state = { level: TOP, base: null, path: [] };   /* path: [{level, idx, va}] */
+  /* The window shown (the table at `level` under `base`; base null: the top table), the
+     path to it, and the VA range to mark (the region or address chosen last). */
+  const state = { level: TOP, base: null, path: [], mark: null };
 
   function cellVA(i) {
     return state.base === null ? big(D.top[i]) : state.base + BigInt(i) * LV[state.level].size;
@@ -216,6 +218,7 @@
     if (st.alias) c.classList.add("alias");
     if (st.region >= 0) { c.classList.add("reg"); c.style.setProperty("--rc", REGION_COLOURS[st.region % REGION_COLOURS.length]); }
     c.zoomable = state.level > 1 && ent !== null && ent.kind === "T";
+    if (state.mark && state.mark[0] < e && state.mark[1] > s) c.classList.add("cur");
     return c;
   }
 
@@ -280,6 +283,7 @@
 
   /* Zoom to the deepest window holding all of [s, e). */
   function zoomTo(s, e) {
+    state.mark = [s, e];
     zoomOut(0);
     for (;;) {
       const L = LV[state.level];
@@ -510,8 +514,10 @@
     if (!c) return;
     const i = Number(c.dataset.i), s = cellVA(i);
     const inside = overlapping(ranges, s, s + LV[state.level].size).find((r) => r.kind === "m");
-    showWalk(inside && inside.start > s ? inside.start : s);
-    if (c.zoomable) zoomIn(i);
+    const va = inside && inside.start > s ? inside.start : s;
+    state.mark = [va, va + 1n];
+    showWalk(va);
+    if (c.zoomable) zoomIn(i); else render();
   });
   document.addEventListener("keydown", (ev) => {
     if (ev.key === "Escape" && state.path.length) zoomOut(state.path.length - 1);
