@@ -1,7 +1,7 @@
 # ptlab: x86-64 page tables, booted and explained.
 #
 # Targets: all (default), run, gdb, iso, check, unit, system, fuzz, freestanding, matrix,
-# bench, install, uninstall, clean.
+# bench, boot-story, pictures, install, uninstall, clean.
 # Everything is built under build/, which mirrors the source tree.
 #
 #   build/bzImage          the kernel, bootable by QEMU -kernel or GRUB's `linux`
@@ -129,7 +129,7 @@ include arch/x86/Makefile.boot
 # Top-level targets.
 # ---------------------------------------------------------------------------
 .PHONY: all deps deps-check run gdb iso check check-build unit system fuzz freestanding matrix bench \
-        install uninstall clean
+        install uninstall clean boot-story pictures
 
 all: $(B)/bzImage $(PTLAB_BIN)
 
@@ -189,6 +189,14 @@ check: deps-check
 matrix: deps-check all $(B)/ptlab.iso $(B)/tests/unit/test_mmu_enum
 	PTLAB_MATRIX=full $(B)/tests/unit/test_mmu_enum    # the whole kvm-unit-tests access enumeration
 	PTLAB_MATRIX=full $(PYTHON) -m pytest -q -p no:cacheprovider tests/system $(PYTEST_ARGS)
+
+# The boot, in pictures: one boot paused after each stage (stop_at=), dumped and drawn
+# by ptlab draw into build/boot-story/boot-story.html. pictures: the same and a Debian
+# guest's map, tree and walk into docs/pictures/ (what README.md and docs/boot.md show).
+boot-story: deps-check all
+	$(PYTHON) scripts/boot-story
+pictures: deps-check all
+	$(PYTHON) scripts/draw-pictures
 
 bench: deps-check all $(BENCH_BINS) $(B)/bench/stub-bzImage
 	@scripts/run-bench $(BENCH_BINS)
