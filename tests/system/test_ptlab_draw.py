@@ -386,13 +386,15 @@ def test_map_regions_are_regions(cores):
 
 def walk_from_tables(d, va):
     """The walk the page's script makes, made here from the same data."""
-    tables = {(t[1], int(t[0], 16)): t[2] for t in d["tables"]}
+    tables = {(t[1], int(t[0], 16)): t[2] for t in d["tables"] if not t[3]}
     lv = d["levels"]
     table, steps = int(d["root"], 16), []
     for level in range(d["mode"]["levels"], 0, -1):
         L = lv[level]
         idx = (va >> L["shift"]) & ((1 << L["bits"]) - 1)
         raw, kind, addr = 0, "0", 0
+        if (level, table) not in tables:         # outside the memory: the walk stops
+            return steps, None
         for i, n, r, k, a, flags in tables[(level, table)]:
             if i <= idx < i + n:
                 step = (1 << L["shift"]) if k == "L" else 0
@@ -411,6 +413,7 @@ def walk_from_tables(d, va):
             0x300000]),
     ("linux4", [0xFFFFFFFFA7E00000, 0xFFFFCDB500000000, 0xFFFF8B0D40001000, 0xFFFFFE0000001000]),
     ("pae", [0x1000, 0x40000000]), ("m32", [0x1000, 0x400000]),
+    ("lint", [0xffffffff81400000, 0x201000]),
 ])
 def test_map_tables_give_vtop_walks(cores, name, vas):
     page, d = map_of(cores[name])

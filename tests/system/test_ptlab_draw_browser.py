@@ -54,7 +54,7 @@ def pages(tmp_path_factory):
     """The pages and pictures under test, drawn from their sources."""
     d = tmp_path_factory.mktemp("pages")
     out = {}
-    for name in ("l4", "linux4", "pae"):
+    for name in ("l4", "linux4", "pae", "lint"):
         core = d / (name + ".elf")
         core.write_bytes(mkcore.SCENARIOS[name]())
         out[name] = core
@@ -176,15 +176,19 @@ def test_map_hover_lists_the_ranges(browser, pages):
     shoot(browser, "map-l4-hover")
 
 
-@pytest.mark.parametrize("source,va", [("l4", 0x204123), ("l4", 0x300000),
-                                       ("l4", 0xffff888000abcdef), ("pae", 0x1000)])
-def test_map_address_box(browser, pages, source, va):
+@pytest.mark.parametrize("source,va,stop", [
+    ("l4", 0x204123, None), ("l4", 0x300000, "not present"), ("l4", 0xffff888000abcdef, None),
+    ("pae", 0x400000, None), ("pae", 0xc0000000, None), ("lint", 0xffffffff81400000, "outside the source's memory"),
+])
+def test_map_address_box(browser, pages, source, va, stop):
     load(browser, pages[source + ".html"], "map-" + source)
     box = browser.find_element(By.ID, "addr")
     box.clear()
     box.send_keys("%x" % va)
     box.send_keys(Keys.ENTER)
     check_shown_walk(browser, pages[source], va)
+    status = browser.find_element(By.ID, "walk").get_attribute("data-status")
+    assert status == "mapped" if stop is None else stop in status, status
     shoot(browser, "map-%s-address-%x" % (source, va))
 
 

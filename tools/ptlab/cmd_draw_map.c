@@ -166,8 +166,8 @@ static void json_regions(FILE *f, const struct map_data *d)
 }
 
 /*
- * json_table - one table's entries as runs [index, count, raw, kind, addr,
- * flags]: kind T (a pointer to the table at addr), L (count pages, entry k
+ * json_table - one table as [pa, level, runs, unreadable], its entries as
+ * runs [index, count, raw, kind, addr, flags]: kind T (a pointer to the table at addr), L (count pages, entry k
  * = raw + k x page size, frame addr + k x page size), R (present with
  * reserved bits addr), N (not present but not zero, count equal entries).
  * Zero entries are left out.
@@ -203,7 +203,7 @@ static void json_table(FILE *f, const struct ptl_target *t, const struct ptl_tno
         first = false;
         i += n;
     }
-    fprintf(f, "]]");
+    fprintf(f, "],%d]", nd->unreadable);
 }
 
 static void json_data(FILE *f, const struct map_data *d)

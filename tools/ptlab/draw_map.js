@@ -47,7 +47,8 @@
     memtype: a[6], psize: big(a[7]), lvl: a[8], count: a[9], refs: a[10], alias: a[11],
     region: a[12], entry: big(a[13]) }));
   ranges.forEach((r) => { r.end = r.start + r.size; });
-  const diffs = (D.diff || []).map((a) => ({ sign: a[0], start: big(a[1]), end: big(a[2]), text: a[3] }));
+  const diffs = (D.diff || []).map((a) => ({
+    sign: a[0], start: big(a[1]), end: big(a[2]), text: a[3] }));
 
   const tables = new Map();
   for (const [pa, level, runs, unreadable] of D.tables)
@@ -200,8 +201,9 @@
                         : st.mapped > 0n ? "d-same" : "";
     if (cls) c.classList.add(cls === "rt-wx" || !diffMode ? cls : cls);
     fill.className = "fill " + cls;
-    fill.style.height = (st.mapped > 0n || (diffMode && cls) ? barHeight(st.mapped || L.size, L.size)
-                         : st.special ? 100 : 0) + "%";
+    const h = st.mapped > 0n || (diffMode && cls) ? barHeight(st.mapped || L.size, L.size)
+      : st.special ? 100 : 0;
+    fill.style.height = h + "%";
     if (st.special && st.mapped === 0n) c.classList.add("sh");
     c.appendChild(fill);
     let label = "";
@@ -216,7 +218,10 @@
     }
     if (st.user) c.classList.add("usr");
     if (st.alias) c.classList.add("alias");
-    if (st.region >= 0) { c.classList.add("reg"); c.style.setProperty("--rc", REGION_COLOURS[st.region % REGION_COLOURS.length]); }
+    if (st.region >= 0) {
+      c.classList.add("reg");
+      c.style.setProperty("--rc", REGION_COLOURS[st.region % REGION_COLOURS.length]);
+    }
     c.zoomable = state.level > 1 && ent !== null && ent.kind === "T";
     if (state.mark && state.mark[0] < e && state.mark[1] > s) c.classList.add("cur");
     return c;
@@ -333,7 +338,8 @@
     const box = $("hover");
     box.textContent = "";
     const h = document.createElement("h2");
-    h.textContent = L.name + "[" + i + "]: " + hex(s) + " - " + hex(e - 1n) + " (" + sizeStr(L.size) + ")";
+    h.textContent = L.name + "[" + i + "]: " + hex(s) + " - " + hex(e - 1n) + " (" +
+                    sizeStr(L.size) + ")";
     box.appendChild(h);
     const table = windowTable();
     const ent = table === null ? null : entryAt(state.level, table, i);
@@ -343,7 +349,8 @@
       : L.intel + " entry at " + hex(table + BigInt(i * L.esize)) + " = " + hex(ent.raw) +
         (ent.kind === "T" ? " -> table at " + hex(ent.addr)
          : ent.kind === "L" ? " -> " + sizeStr(L.size) + " page at " + hex(ent.addr)
-         : ent.kind === "0" ? " (empty)" : " (not present)") + (ent.flags ? "  [" + ent.flags + "]" : "");
+         : ent.kind === "0" ? " (empty)" : " (not present)") +
+        (ent.flags ? "  [" + ent.flags + "]" : "");
     box.appendChild(p);
     const list = overlapping(ranges, s, e);
     const tab = document.createElement("table");
@@ -380,8 +387,8 @@
     const leaf = w.leaf || 1;
     for (let level = TOP; level >= leaf; level--) {
       const L = LV[level];
-      const s = el("span", "fld" + ((TOP - level) % 5), L.name + " " + Number((w.va >> BigInt(L.shift)) & L.mask));
-      div.appendChild(s);
+      const idx = Number((w.va >> BigInt(L.shift)) & L.mask);
+      div.appendChild(el("span", "fld" + ((TOP - level) % 5), L.name + " " + idx));
     }
     div.appendChild(el("span", "", "offset 0x" + (w.va & (LV[leaf].size - 1n)).toString(16)));
     const sizes = el("div", "dim");
@@ -400,7 +407,8 @@
     box.dataset.status = w.status;
     box.appendChild(el("h2", "", "Walk of " + hex(va)));
     box.appendChild(splitLine(w));
-    const cr3 = el("div", "wframe mono", "CR3 = " + hex(big(D.cr3)) + ", top table at " + hex(big(D.root)));
+    const cr3 = el("div", "wframe mono",
+                   "CR3 = " + hex(big(D.cr3)) + ", top table at " + hex(big(D.root)));
     cr3.style.setProperty("--d", 0);
     cr3.style.background = "#fff3cd";
     box.appendChild(cr3);
@@ -452,7 +460,8 @@
       sw.style.background = REGION_COLOURS[k % REGION_COLOURS.length];
       li.appendChild(sw);
       li.appendChild(document.createTextNode(r[0] + "  "));
-      li.appendChild(el("span", "mono dim", r[1].padStart(16, "0") + " - " + r[2].padStart(16, "0")));
+      li.appendChild(el("span", "mono dim",
+                        r[1].padStart(16, "0") + " - " + r[2].padStart(16, "0")));
       li.dataset.region = r[0];
       li.onclick = () => zoomTo(big(r[1]), r[2] === "0" ? 1n << 64n : big(r[2]));
       ul.appendChild(li);
@@ -476,7 +485,8 @@
     }
     box.appendChild(form);
     const legend = el("p", "legend");
-    for (const [c, t] of [["d-add", "added"], ["d-del", "removed"], ["d-chg", "changed"], ["d-same", "the same"]]) {
+    for (const [c, t] of [["d-add", "added"], ["d-del", "removed"], ["d-chg", "changed"],
+                          ["d-same", "the same"]]) {
       const s = el("span");
       s.appendChild(el("i", "sw " + c));
       s.appendChild(document.createTextNode(t));
@@ -495,7 +505,11 @@
 
   function summary() {
     let mapped = 0n, wx = 0n;
-    for (const r of ranges) if (r.kind === "m") { mapped += r.size; if (r.cls === "rt-wx") wx += r.size; }
+    for (const r of ranges) {
+      if (r.kind !== "m") continue;
+      mapped += r.size;
+      if (r.cls === "rt-wx") wx += r.size;
+    }
     $("summary").textContent = D.mode.name + " paging, CR3 " + hex(big(D.cr3)) + "; " +
       ranges.length + " ranges, " + human(mapped) + " mapped" +
       (wx ? ", " + human(wx) + " of it W+X" : ", none W+X") + "; " + D.tables.length +
