@@ -57,13 +57,21 @@ static char *slurp(const char *dir, const char *name)
     return buf;
 }
 
-/* An SVG file inline: without its XML declaration, its pattern id renamed to pic<k>-wx. */
+/*
+ * An SVG file inline: without its XML declaration, its pattern id renamed to
+ * pic<k>-wx, and never shrunk below 80% of its width (draw_page.css).
+ */
 static void inline_svg(FILE *f, char *svg, unsigned k)
 {
     char *p = strstr(svg, "<svg");
     if (!p) {
         ptl_esc(f, svg);
         return;
+    }
+    char *w = strstr(p, " width=\"");
+    if (w && w < strchr(p, '>')) {
+        fprintf(f, "<svg style=\"min-width:%.0fpx\"", 0.8 * strtod(w + 8, NULL));
+        p += 4;
     }
     char *id = strstr(p, "<pattern id=\"");
     char old[64] = "", new_[32];

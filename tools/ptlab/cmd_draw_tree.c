@@ -22,7 +22,7 @@
 #define T_LEFT      24.0
 #define T_TOP       96.0
 #define T_CR3_W     170.0       /* the CR3 column */
-#define T_COL       360.0       /* column step, one per level */
+#define T_COL       340.0       /* column step, one per level */
 #define T_NODE_W    290.0
 #define T_NODE_H    38.0
 #define T_ROW       46.0
