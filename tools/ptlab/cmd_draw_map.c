@@ -52,52 +52,53 @@ static int collect(void *arg, const struct pg_range *r)
     return 0;
 }
 
-static const struct pg_range *sort_base;
-
-static int by_pa(const void *a, const void *b)
+/* qsort_r order of range indices by physical address (arg: the ranges). */
+static int by_pa(const void *a, const void *b, void *arg)
 {
-    const struct pg_range *x = &sort_base[*(const size_t *)a], *y = &sort_base[*(const size_t *)b];
+    const struct pg_range *r = arg;
+    const struct pg_range *x = &r[*(const size_t *)a], *y = &r[*(const size_t *)b];
     return x->pa < y->pa ? -1 : x->pa > y->pa;
 }
 
 /*
  * find_aliases - for every mapped range, another range that maps some of
- * the same physical addresses (d->alias[i], -1 if none): a sweep in PA
- * order keeping the ranges whose PAs are still open.
+ * the same physical addresses (d->alias[i], -1 if none): in PA order, a
+ * range that starts below the highest end so far overlaps the range with
+ * that end; each of the two gets the other if it has no partner yet. A range
+ * that overlaps another always meets one of them so.
  * returns: 0; -1 when out of memory.
  */
 static int find_aliases(struct map_data *d)
 {
-    size_t *order = malloc((d->n + 1) * sizeof(*order)), *open = malloc((d->n + 1) * sizeof(*open));
+    size_t *order = malloc((d->n + 1) * sizeof(*order));
     d->alias = malloc((d->n + 1) * sizeof(*d->alias));
-    if (!order || !open || !d->alias) {
+    if (!order || !d->alias) {
         free(order);
-        free(open);
         return -1;
     }
-    size_t m = 0, nopen = 0;
+    size_t m = 0;
     for (size_t i = 0; i < d->n; i++) {
         d->alias[i] = -1;
         if (d->r[i].kind == PG_RANGE_MAPPED)
             order[m++] = i;
     }
-    sort_base = d->r;
-    qsort(order, m, sizeof(*order), by_pa);
+    qsort_r(order, m, sizeof(*order), by_pa, d->r);
+    size_t holder = 0;
+    uint64_t top = 0;       /* the highest end so far (holder's) */
     for (size_t k = 0; k < m; k++) {
         const struct pg_range *r = &d->r[order[k]];
-        size_t keep = 0;
-        for (size_t j = 0; j < nopen; j++)       /* drop the ranges that end before r */
-            if (d->r[open[j]].pa + d->r[open[j]].size > r->pa)
-                open[keep++] = open[j];
-        nopen = keep;
-        for (size_t j = 0; j < nopen; j++) {
-            d->alias[open[j]] = (long)order[k];
-            d->alias[order[k]] = (long)open[j];
+        if (k && r->pa < top) {
+            if (d->alias[order[k]] < 0)
+                d->alias[order[k]] = (long)holder;
+            if (d->alias[holder] < 0)
+                d->alias[holder] = (long)order[k];
         }
-        open[nopen++] = order[k];
+        if (!k || r->pa + r->size > top) {
+            top = r->pa + r->size;
+            holder = order[k];
+        }
     }
     free(order);
-    free(open);
     return 0;
 }
 
