@@ -1,7 +1,7 @@
 # ptlab: x86-64 page tables, booted and explained.
 #
 # Targets: all (default), run, gdb, iso, check, unit, system, fuzz, freestanding, matrix,
-# bench, install, uninstall, clean.
+# bench, boot-story, pictures, install, uninstall, clean.
 # Everything is built under build/, which mirrors the source tree.
 #
 #   build/bzImage          the kernel, bootable by QEMU -kernel or GRUB's `linux`
@@ -112,6 +112,13 @@ $(B)/ptlab: $(PTLAB_SRCS) $(B)/host/libptlab.a
 $(B)/san/ptlab: $(PTLAB_SRCS) $(B)/san/libptlab.a
 	$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -Itools/ptlab $(PTLAB_SRCS) $(B)/san/libptlab.a $(PTLAB_LIBS) -o $@
 endif
+# The draw map page's script and style, embedded into the tool as C strings.
+PTLAB_ASSETS := $(sort $(wildcard tools/ptlab/*.js tools/ptlab/*.css))
+$(B)/gen/draw_assets.h: $(PTLAB_ASSETS) scripts/embed-text
+	@mkdir -p $(dir $@)
+	scripts/embed-text $(PTLAB_ASSETS) > $@
+$(B)/ptlab $(B)/san/ptlab: $(B)/gen/draw_assets.h
+$(B)/ptlab $(B)/san/ptlab: HOST_CFLAGS += -I$(B)/gen
 
 # ---------------------------------------------------------------------------
 # The kernel image.
@@ -122,7 +129,7 @@ include arch/x86/Makefile.boot
 # Top-level targets.
 # ---------------------------------------------------------------------------
 .PHONY: all deps deps-check run gdb iso check check-build unit system fuzz freestanding matrix bench \
-        install uninstall clean linux-oracle
+        install uninstall clean linux-oracle boot-story pictures
 
 all: $(B)/bzImage $(PTLAB_BIN)
 
@@ -197,6 +204,14 @@ check: deps-check
 matrix: deps-check all $(B)/ptlab.iso $(B)/tests/unit/test_mmu_enum
 	PTLAB_MATRIX=full $(B)/tests/unit/test_mmu_enum    # the whole kvm-unit-tests access enumeration
 	PTLAB_MATRIX=full $(PYTHON) -m pytest -q -p no:cacheprovider tests/system $(PYTEST_ARGS)
+
+# The boot, in pictures: one boot paused after each stage (stop_at=), dumped and drawn
+# by ptlab draw into build/boot-story/boot-story.html. pictures: the same and a Debian
+# guest's map, tree and walk into docs/pictures/ (what README.md and docs/boot.md show).
+boot-story: deps-check all
+	$(PYTHON) scripts/boot-story
+pictures: deps-check all
+	$(PYTHON) scripts/draw-pictures
 
 bench: deps-check all $(BENCH_BINS) $(B)/bench/stub-bzImage
 	@scripts/run-bench $(BENCH_BINS)

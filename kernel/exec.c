@@ -14,7 +14,9 @@
  */
 #include <asm/console.h>
 #include <asm/mmu_context.h>
+#include <asm/sections.h>
 #include <asm/segment.h>
+#include <asm/stop.h>
 #include <linux/sched.h>
 #include <uapi/ptlab_unistd.h>
 
@@ -198,6 +200,7 @@ int do_execve(struct pt_regs *regs, const char *name, int argc, char *const argv
 	struct mm_struct *old = current->mm;
 	current->mm = mm;
 	switch_mm_irqs_off(old, mm, current);
+	stop_at(boot_command_line, "exec"); /* stop_at=exec: this process's tables, for QEMU */
 	mmput(old);
 	set_comm(current, name);
 	start_thread(regs, entry, sp);

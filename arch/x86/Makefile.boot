@@ -9,7 +9,7 @@
 #   bzImage            setup.bin + zo/vmlinux.bin, header patched by tools/build
 
 # Sources shared by every boot environment: console, strings, command line, printf.
-BOOT_COMMON := arch/x86/lib/serial.c arch/x86/lib/printk.c arch/x86/lib/string.c \
+BOOT_COMMON := arch/x86/lib/serial.c arch/x86/lib/printk.c arch/x86/lib/string.c arch/x86/lib/stop.c \
                lib/cmdline.c lib/vsprintf.c
 
 SETUP_SRCS  := arch/x86/boot/header.S arch/x86/boot/main.c arch/x86/boot/memory.c \

@@ -5,17 +5,14 @@
  * why: the level and the bit, with the page-fault error code.
  *
  * The walk and its text come from lib/paging (pg_walk, pg_fmt_vtop); the
- * --access verdict comes from lib/paging's MMU model (pg_mmu_access, see
- * docs/mmu.md) with CR0.WP, CR4 and RFLAGS from the dump's vCPU note; this
- * file only explains it. Protection keys are not checked (PKRU/PKRS are not
- * in a QEMU dump).
- * Depends on: ptlab.h, lib/paging.
+ * --access verdict comes from lib/paging's MMU model through access.c
+ * (ptl_access_check, shared with `draw walk --access`); this file prints it.
+ * Depends on: ptlab.h, access.h, lib/paging.
  */
 #include <inttypes.h>
 #include <string.h>
 
-#include <paging/mmu.h>
-
+#include "access.h"
 #include "ptlab.h"
 
 enum { OPT_ACCESS = PTL_OPT_CMD, OPT_USER, OPT_FORMAT };
@@ -70,29 +67,6 @@ static virt_addr_t root_kernel_va(struct ptl_target *t)
     return s.found ? s.va + (t->root & 0xFFF) : t->root;
 }
 
-/* The walk step of `level`, or NULL. */
-static const struct pg_walk_step *step_at(const struct pg_walk *w, int level)
-{
-    for (unsigned i = 0; i < w->nsteps; i++)
-        if (w->step[i].level == level)
-            return &w->step[i];
-    return NULL;
-}
-
-/* The first step (from the top) whose entry has `bit` clear (want_set) or set; PAE PDPTEs skipped. */
-static const struct pg_walk_step *first_step(const struct ptl_target *t, const struct pg_walk *w,
-                                             uint64_t bit, bool set)
-{
-    for (unsigned i = 0; i < w->nsteps; i++) {
-        const struct pg_walk_step *st = &w->step[i];
-        if (t->mode->levels == PG_MODE_PAE && st->level == 3)
-            continue;
-        if (((st->entry & bit) != 0) == set)
-            return st;
-    }
-    return NULL;
-}
-
 static void print_step(const struct ptl_target *t, const char *what, const struct pg_walk_step *st)
 {
     printf("  reason: %s in the %s entry (level %d, %s index %u) at %016" PRIx64 " = %016" PRIx64
@@ -109,129 +83,43 @@ static void print_pfec(unsigned ec)
 }
 
 /*
- * model_cpu - the CPU state of the dump for lib/paging's MMU model: the mode
- * and root of the target, CR0.WP, CR4 (PSE, SMEP, SMAP, PKE, PKS) and RFLAGS
- * from the vCPU note (without one: WP = 1, nothing else). A QEMU dump has no
- * EFER, PKRU, PKRS or PDPTE registers: NXE follows the walk context (on
- * unless PG_NO_NX), every key allows everything, and in PAE mode the PDPTE
- * registers are loaded from memory as the last MOV CR3 would have.
- * returns: 0, or the -PG_E* code of the PDPTE load (-PG_EGP, -PG_EIO).
- */
-static int model_cpu(const struct ptl_target *t, bool user, struct pg_cpu *mc)
-{
-    const struct ptl_cpu *cpu = t->cpu;
-    unsigned levels = t->mode->levels;
-    pg_cpu_reset(mc, PG_CPUID_ALL, t->ctx.phys_bits ? t->ctx.phys_bits
-                                   : levels == PG_MODE_32BIT ? 40 : 52);
-    uint64_t keep = PG_CR4_SMEP | PG_CR4_SMAP | PG_CR4_PKE | PG_CR4_PKS;
-    if (cpu)
-        mc->cr4 = cpu->cr4 & keep;
-    if (levels == PG_MODE_32BIT && !(t->ctx.disabled & PG_NO_PSE))
-        mc->cr4 |= PG_CR4_PSE;
-    int err = pg_cpu_set_paging(mc, levels, t->root, &t->ctx);
-    if (err)
-        return err;
-    if (cpu && !(cpu->cr0 & PG_CR0_WP))
-        mc->cr0 &= ~PG_CR0_WP;
-    if (t->ctx.disabled & PG_NO_NX)
-        mc->efer &= ~PG_EFER_NXE;
-    mc->rflags = cpu ? cpu->rflags : 0x2;
-    mc->cpl = user ? 3 : 0;
-    return 0;
-}
-
-/*
- * denial - why the MMU model denied an access to a present page (deny: its
- * PG_DENY_* bits), and the entry responsible: the first from the top whose
- * bit denies it, or the leaf's.
- * returns: that step (NULL if the walk has none); *why: the reason.
- */
-static const struct pg_walk_step *denial(const struct ptl_target *t, const struct pg_walk *w,
-                                         unsigned deny, bool user, const char **why)
-{
-    if (deny & PG_DENY_USER) {
-        *why = "U/S (bit 2) is clear: a supervisor page";
-        return first_step(t, w, PTE_U, false);
-    }
-    if (deny & PG_DENY_WRITE) {
-        *why = user ? "R/W (bit 1) is clear: read-only"
-                    : "R/W (bit 1) is clear: read-only, and CR0.WP = 1";
-        return first_step(t, w, PTE_W, false);
-    }
-    if (deny & PG_DENY_XD) {
-        *why = "XD (bit 63) is set: not executable";
-        return first_step(t, w, PTE_NX, true);
-    }
-    if (deny & PG_DENY_SMEP)
-        *why = "CR4.SMEP = 1 and the page is a user page (U/S set at every level)";
-    else if (deny & PG_DENY_SMAP)
-        *why = "CR4.SMAP = 1, RFLAGS.AC = 0 and the page is a user page";
-    else
-        *why = "the protection key denies it";
-    return step_at(w, w->leaf_level);
-}
-
-/*
  * access_verdict - would `acc` ('r', 'w', 'x') at the VA fault? Decided by
- * lib/paging's MMU model (pg_mmu_access, A/D only reported: the dump is not
- * changed); this function only explains the outcome. Prints the verdict;
+ * lib/paging's MMU model through ptl_access_check (access.c); printed here.
  * returns 0 if the access is allowed, 1 if it faults or cannot be decided.
  */
 static int access_verdict(const struct ptl_target *t, const struct pg_walk *walked, char acc,
                           bool user)
 {
-    bool write = acc == 'w', fetch = acc == 'x';
-    printf("access: %s %s: ", user ? "user" : "supervisor",
-           write ? "write" : fetch ? "instruction fetch" : "read");
-
-    struct pg_cpu mc;
-    struct pg_mmu_result r;
-    int err = model_cpu(t, user, &mc);
-    if (err == -PG_EGP) {
+    struct ptl_access a;
+    char what[40];
+    ptl_access_check(t, walked->va, acc, user, &a);
+    printf("access: %s: ", ptl_access_what(&a, what));
+    switch (a.outcome) {
+    case PTL_ACCESS_GP_PDPTE:
         printf("#GP, a present PAE PDPTE has reserved bits (loading CR3 faults)\n");
         return 1;
-    }
-    if (!err)
-        err = pg_mmu_access(&t->ctx, &mc, walked->va,
-                            write ? PG_ACC_WRITE : fetch ? PG_ACC_FETCH : PG_ACC_READ,
-                            PG_MMU_REPORT_AD, NULL, &r);
-    if (err) {
-        printf("cannot tell: %s\n", pg_strerror(err));
+    case PTL_ACCESS_UNKNOWN:
+        printf("cannot tell: %s\n", pg_strerror(a.err));
         return 1;
-    }
-    const struct pg_walk *w = &r.walk;
-    if (r.vector == PG_VEC_GP) {
+    case PTL_ACCESS_GP_CANONICAL:
         printf("#GP, not a canonical %s address (no walk)\n", t->mode->name);
         return 1;
-    }
-    if (r.vector == PG_VEC_PF && r.fault_level) {
-        const struct pg_walk_step *st = step_at(w, r.fault_level);
-        char what[64];
-        if (r.error_code & PG_PFEC_RSVD)
-            snprintf(what, sizeof(what), "reserved bits %#" PRIx64 " are set", r.rsvd_bits);
-        else
-            snprintf(what, sizeof(what), "P (bit 0) is clear");
+    case PTL_ACCESS_PF:
         printf("page fault\n");
-        if (st)
-            print_step(t, what, st);
-        print_pfec(r.error_code);
+        if (a.has_step)
+            print_step(t, a.reason, &a.step);
+        else if (!a.r.fault_level)
+            printf("  reason: %s\n", a.reason);
+        print_pfec(a.r.error_code);
         return 1;
+    case PTL_ACCESS_ALLOWED:
+        break;
     }
-    if (r.vector == PG_VEC_PF) {
-        const char *why;
-        const struct pg_walk_step *bad = denial(t, w, r.deny, user, &why);
-        printf("page fault\n");
-        if (bad)
-            print_step(t, why, bad);
-        else
-            printf("  reason: %s\n", why);
-        print_pfec(r.error_code);
-        return 1;
-    }
-    printf("allowed, physical address %016" PRIx64 "\n", r.pa);
-    if (t->mode->levels >= PG_MODE_4LEVEL && (mc.cr4 & (PG_CR4_PKE | PG_CR4_PKS)) && !fetch &&
-        r.pkey)
-        printf("  note: protection key %u not checked (PKRU/PKRS are not in the dump)\n", r.pkey);
+    printf("allowed, physical address %016" PRIx64 "\n", a.r.pa);
+    if (t->mode->levels >= PG_MODE_4LEVEL && (a.cpu.cr4 & (PG_CR4_PKE | PG_CR4_PKS)) &&
+        acc != 'x' && a.r.pkey)
+        printf("  note: protection key %u not checked (PKRU/PKRS are not in the dump)\n",
+               a.r.pkey);
     return 0;
 }
 

@@ -52,9 +52,11 @@ static int parse(const struct ptl_cmd *cmd, int argc, char **argv, void *state,
 {
     struct option tab[MAX_OPTIONS];
     option_table(cmd, tab);
+    char shorts[16] = "h";
+    snprintf(shorts + 1, sizeof(shorts) - 1, "%s", cmd->short_opts ? cmd->short_opts : "");
     optind = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "h", tab, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, shorts, tab, NULL)) != -1) {
         if (c == 'h' || c == OPT_HELP) {
             fputs(cmd->help, stdout);
             if (cmd->input)
@@ -62,7 +64,7 @@ static int parse(const struct ptl_cmd *cmd, int argc, char **argv, void *state,
             return PTL_EXIT_OK;
         }
         int r = cmd->input ? ptl_input_option(cmd->name, c, optarg, in) : -1;
-        if (r < 0 && c >= PTL_OPT_CMD)
+        if (r < 0 && (c >= PTL_OPT_CMD || (c != '?' && c != ':' && strchr(shorts + 1, c))))
             r = cmd->option(state, c, optarg);
         if (r < 0)      /* '?': getopt_long has said which */
             return ptl_usage_error(cmd->name, "unknown option");
@@ -94,8 +96,24 @@ static int run(const struct ptl_cmd *cmd, void *state, const struct ptl_input_op
     return rc;
 }
 
+/* A command that is only a word before its subcommands: argv[1] picks one. */
+static int subcommand_main(const struct ptl_cmd *cmd, int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        fputs(cmd->help, argc < 2 ? stderr : stdout);
+        return argc < 2 ? PTL_EXIT_USAGE : PTL_EXIT_OK;
+    }
+    size_t n = strlen(cmd->name) + 1;
+    for (const struct ptl_cmd *const *sub = cmd->subcommands; *sub; sub++)
+        if (!strcmp((*sub)->name + n, argv[1]))
+            return ptl_cmd_main(*sub, argc - 1, argv + 1);
+    return ptl_usage_error(cmd->name, "unknown subcommand '%s'", argv[1]);
+}
+
 int ptl_cmd_main(const struct ptl_cmd *cmd, int argc, char **argv)
 {
+    if (cmd->subcommands)
+        return subcommand_main(cmd, argc, argv);
     void *state = calloc(1, cmd->state_size ? cmd->state_size : 1);
     if (!state) {
         ptl_error(cmd->name, "out of memory");

@@ -81,6 +81,8 @@ int ptl_input_option(const char *cmd, int c, const char *arg, struct ptl_input_o
         if (ptl_parse_u64(arg, &o->cr3))
             return ptl_usage_error(cmd, "--cr3: '%s' is not a hex value", arg);
         o->have_cr3 = true;
+        if (o->ncr3 < sizeof(o->cr3_all) / sizeof(o->cr3_all[0]))
+            o->cr3_all[o->ncr3++] = o->cr3;
         return 0;
     case OPT_MODE:
         o->mode = ptl_parse_mode(arg);

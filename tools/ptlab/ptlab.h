@@ -59,6 +59,10 @@
  * trouble          the exit status when the input cannot be opened or read
  *                  (0: PTL_EXIT_FAIL); diff's is PTL_EXIT_TROUBLE, as its 1
  *                  means "different"
+ * short_opts       getopt short options besides -h ("o:"), handled by option
+ *                  with their letter as code (NULL: none)
+ * subcommands      NULL-terminated: the command is only a word before one of
+ *                  these (`draw walk`), named "WORD SUB"; help lists them
  * option and args return 0 to go on, or an exit status (ptl_usage_error's);
  * run returns the exit status.
  */
@@ -76,10 +80,13 @@ struct ptl_cmd {
     int (*args)(void *state, int argc, char **argv);
     int (*run)(void *state, struct ptl_target *t);
     int trouble;
+    const char *short_opts;
+    const struct ptl_cmd *const *subcommands;
 };
 
 extern const struct ptl_cmd ptl_cmd_info, ptl_cmd_maps, ptl_cmd_vtop, ptl_cmd_ptov,
-    ptl_cmd_lint, ptl_cmd_diff, ptl_cmd_explain, ptl_cmd_regions, ptl_cmd_watch;
+    ptl_cmd_lint, ptl_cmd_diff, ptl_cmd_explain, ptl_cmd_regions, ptl_cmd_watch,
+    ptl_cmd_draw;
 
 /*
  * ptl_cmd_main - run one command: argv[0] is the command's name, then its

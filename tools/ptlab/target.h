@@ -44,6 +44,8 @@ struct ptl_input_opts {
     unsigned phys_bits;         /* --phys-bits: MAXPHYADDR for reserved-bit checks (0 = 52) */
     uint64_t max_entries;       /* --max-entries: budget of an expanding walk (0 = none) */
     bool quiet;                 /* no messages on stderr (the fuzz harness) */
+    unsigned ncr3;              /* --cr3 given this many times (draw tree walks them all) */
+    uint64_t cr3_all[16];       /* the first 16 of them, in order (cr3 is the last) */
 };
 
 /* Default budget of an expanding walk: entries visited (about 1 s of walking). */

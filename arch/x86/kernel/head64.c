@@ -20,6 +20,7 @@
 #include <asm/console.h>
 #include <asm/pgtable.h>
 #include <asm/processor.h>
+#include <asm/stop.h>
 #include <asm/sections.h>
 #include <asm/setup.h>
 #include <asm/traps.h>
@@ -231,6 +232,7 @@ void x86_64_start_kernel(void)
 	serial_init();
 	stage_quiet = cmdline_has_word(boot_command_line, "quiet");
 	report_head64();
+	stop_at(boot_command_line, "head_64"); /* early_top_pgt and the high mapping, for QEMU */
 
 	/* swapper_pg_dir starts with the kernel high mapping only; init_mem_mapping adds the direct map. */
 	memset(init_top_pgt, 0, sizeof(init_top_pgt));

@@ -14,6 +14,7 @@
 #include <asm/processor.h>
 #include <asm/sections.h>
 #include <asm/setup.h>
+#include <asm/stop.h>
 #include <asm/traps.h>
 #include <lib/cmdline.h>
 #include <linux/memblock.h>
@@ -115,5 +116,6 @@ void setup_arch(void)
 	if (!selftest_run(true))    /* tests that must run on the early #PF map */
 		panic("early selftests failed");
 	init_mem_mapping();         /* [init_mem_mapping]: direct map, CR3 = init_top_pgt */
+	stop_at(boot_command_line, "init_mem_mapping"); /* stop_at=: the direct map, for QEMU */
 	mark_rodata_ro();           /* [mark_rodata_ro]: section rights, NX, SMEP, SMAP, W+X check */
 }

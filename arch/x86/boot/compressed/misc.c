@@ -13,6 +13,7 @@
 #include <asm/bootparam.h>
 #include <asm/console.h>
 #include <asm/processor.h>
+#include <asm/stop.h>
 #include <lib/cmdline.h>
 #include <lib/crc32.h>
 #include <lib/unlz4.h>
@@ -261,5 +262,6 @@ uint64_t extract_kernel(struct boot_params *bp, uint64_t run_base)
 	stage_printk("  kernel: physical 0x%llx, virtual 0x%016llx, phys_base will be 0x%llx\n",
 		     (unsigned long long)out, (unsigned long long)(__START_KERNEL_map + virt),
 		     (unsigned long long)(out - virt));
+	stop_at(cmdline, "decompressor"); /* stop_at=decompressor: the identity map, for QEMU to dump */
 	return out;
 }
