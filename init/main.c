@@ -6,6 +6,7 @@
 #include <asm/processor.h>
 #include <asm/sections.h>
 #include <asm/setup.h>
+#include <asm/smp.h>
 #include <lib/cmdline.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
@@ -46,6 +47,7 @@ void start_kernel(void)
 	setup_arch();               /* CPU, memblock, direct map, swapper_pg_dir, least privilege */
 	mem_init();                 /* [mem_init]: struct pages, buddy allocator */
 	sched_init();               /* processes: GDT with user segments, TSS, SYSCALL, PCID */
+	smp_init();                 /* [smp_init]: the other CPUs, through the real-mode trampoline */
 	fault_test();               /* test-only faults (fault_test=) */
 
 	bool tests_ok = true, scripted = cmdline_get_option(boot_command_line, "run", run_script,

@@ -21,6 +21,7 @@
 #include "mmutest/mmutest.h"
 
 bool test_process(void); /* kernel/proc_test.c */
+bool test_smp(void);     /* kernel/smp_test.c */
 
 /* A read through __va of memory above 4 GiB (or the top of RAM) before the direct map exists. */
 static bool test_early_pf(void)
@@ -251,6 +252,7 @@ static const struct selftest {
 	{ "modes_illegal", test_modes_illegal, ST_NAMED_ONLY },
 	{ "accesstest_quick", test_accesstest_quick, ST_NAMED_ONLY },
 	{ "accesstest_full", test_accesstest_full, ST_NAMED_ONLY },
+	{ "smp", test_smp, ST_NAMED_ONLY },
 };
 
 #define NR_SELFTESTS (sizeof(selftests) / sizeof(selftests[0]))

@@ -13,6 +13,7 @@
  */
 #include <asm/mmu_context.h>
 #include <asm/sections.h>
+#include <linux/spinlock.h>
 
 uint64_t nr_pgds;
 
@@ -35,15 +36,15 @@ uint64_t *pgd_alloc(struct mm_struct *mm)
 	if (!pgd)
 		return 0;
 	pgd_ctor(mm, pgd);
-	nr_pgds++;
-	kernel_table_pages++; /* a page-table page like the ones kernel_ctx allocates */
+	atomic_inc_return(&nr_pgds);
+	atomic_inc_return(&kernel_table_pages); /* a page-table page like the ones kernel_ctx allocates */
 	return pgd;
 }
 
 void pgd_free(struct mm_struct *mm, uint64_t *pgd)
 {
 	(void)mm;
-	nr_pgds--;
-	kernel_table_pages--;
+	atomic_dec_return(&nr_pgds);
+	atomic_dec_return(&kernel_table_pages);
 	free_page((uint64_t)(uintptr_t)pgd);
 }

@@ -1,0 +1,57 @@
+/*
+ * smp_test.c: the in-kernel test of SMP (test=smp, named only; Bochs runs it
+ * through GRUB, which cannot pass a run= script with spaces):
+ *   - tlbshoot (threads on every CPU: munmap, mprotect, remap under readers)
+ *     ends with 0 stale accesses, forktest runs on every CPU;
+ *   - no IPI went unanswered or had to be resent;
+ *   - with PCID, every CPU that ran processes reused its ASIDs (non-flushing
+ *     CR3 loads, counted per CPU);
+ *   - afterwards free pages and page-table pages are back to their counts.
+ */
+#include <asm/console.h>
+#include <asm/mmu_context.h>
+#include <asm/smp.h>
+#include <linux/proc_shell.h>
+#include <linux/sched.h>
+#include <linux/selftest.h>
+
+static uint64_t sum_shootdowns(unsigned int field)
+{
+	uint64_t n = 0;
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++)
+		n += ((const uint64_t *)&per_cpu(shootdown_stats, cpu))[field];
+	return n;
+}
+
+#define SD_FIELD(f) (__builtin_offsetof(struct shootdown_stats, f) / sizeof(uint64_t))
+
+bool test_smp(void)
+{
+	char *tlbshoot[] = { "tlbshoot", "60" }, *forktest[] = { "forktest", "6" }, *hello[] = { "hello" };
+	char *cpus[] = { "cpus" }, *sw[] = { "switches" }, *sd[] = { "shootdowns" };
+
+	KTEST_CHECK(run_to_end("hello", 1, hello) == 0); /* warm-up: the timers start with the first process */
+	uint64_t free0 = nr_free_pages(), tables0 = kernel_table_pages;
+	printk("  %u CPUs online\n", num_online_cpus());
+	KTEST_CHECK(run_to_end("tlbshoot", 2, tlbshoot) == 0);
+	KTEST_CHECK(run_to_end("forktest", 2, forktest) == 0);
+	cmd_cpus(1, cpus);
+	cmd_switches(1, sw);
+	cmd_shootdowns(1, sd);
+	uint64_t sent = sum_shootdowns(SD_FIELD(ipis_sent));
+	uint64_t answered = sum_shootdowns(SD_FIELD(ipis_received)) + sum_shootdowns(SD_FIELD(polled));
+	KTEST_CHECK(sum_shootdowns(SD_FIELD(resends)) == 0);
+	KTEST_CHECK(sent == answered);
+	KTEST_CHECK(num_online_cpus() == 1 || sum_shootdowns(SD_FIELD(requests)) > 0);
+	for_each_cpu(cpu, cpu_online_mask) {
+		const struct switch_stats *s = &per_cpu(switch_stats, cpu);
+		KTEST_CHECK(s->cr3_same == 0);
+		if (pcid_enabled && s->cr3_loads > 10)
+			KTEST_CHECK(s->noflush > 0 && s->asid_reuse > 0);
+	}
+	printk("  free pages %llu -> %llu, page-table pages %llu -> %llu\n", (unsigned long long)free0,
+	       (unsigned long long)nr_free_pages(), (unsigned long long)tables0, (unsigned long long)kernel_table_pages);
+	KTEST_CHECK(nr_free_pages() == free0);
+	KTEST_CHECK(kernel_table_pages == tables0);
+	return true;
+}
