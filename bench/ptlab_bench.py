@@ -1,12 +1,13 @@
 """ptlab_bench: how fast build/ptlab reads a 2 GiB Linux guest dump, next to
 QEMU's own `info tlb` on the same guest.
 
-Boots Debian's kernel with the busybox initramfs (the fixtures of
-tests/system/test_ptlab_qemu.py, cached in ${XDG_CACHE_HOME:-~/.cache}/ptlab)
+Boots Debian's kernel with the busybox initramfs (the guest of
+tests/system/linux_guest.py, cached in ${XDG_CACHE_HOME:-~/.cache}/ptlab)
 with -m 2G, stops it, times the HMP round trip of `info tlb` a few times,
 writes the dump, reads it once so it is in the page cache, then times
-`ptlab maps` (target <= 5 ms) and `ptlab maps --format qemu-tlb` (target
-<= 30 ms) as whole processes, and prints medians and the ratio to QEMU.
+`ptlab maps` (target <= 5 ms), `ptlab regions` (target <= 10 ms) and
+`ptlab maps --format qemu-tlb` (target <= 30 ms) as whole processes, and
+prints medians and the ratio to QEMU.
 Figures only: nothing here asserts a time.
 
 Usage: /usr/bin/python3 bench/ptlab_bench.py [--runs N] [--cpu qemu64|max] [--keep]
@@ -23,10 +24,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests", "system"))
 
-import test_ptlab_qemu as guests  # noqa: E402  (the fixture helpers)
+import linux_guest  # noqa: E402  (the tests' Debian guest)
 
 PTLAB = os.path.join(ROOT, "build", "ptlab")
-TARGETS = {"maps": 5.0, "qemu-tlb": 30.0}
+TARGETS = {"maps": 5.0, "regions": 10.0, "qemu-tlb": 30.0}
 
 
 def time_process(args, runs):
@@ -56,19 +57,16 @@ def main():
     dump = os.path.join(work, "linux-%s-%s.elf" % (a.cpu, a.mem))
     print("ptlab_bench: booting Debian Linux (-cpu %s -m %s) ..." % (a.cpu, a.mem), flush=True)
     t0 = time.perf_counter()
-    g = guests.Guest(work, guests.debian_kernel(), "console=ttyS0 quiet panic=-1",
-                     initrd=guests.busybox_initramfs(), mem=a.mem, cpu=a.cpu)
-    try:
+    with linux_guest.boot_linux(work, mem=a.mem, cpu=a.cpu) as g:
         boot_s = time.perf_counter() - t0
         g.command("stop")
         qemu_times = []
         tlb = None
         for _ in range(a.qemu_runs):
-            tlb, secs = g.timed_command("info tlb")
-            qemu_times.append(secs * 1000)
+            start = time.perf_counter()
+            tlb = g.raw_command("info tlb")
+            qemu_times.append((time.perf_counter() - start) * 1000)
         g.command("dump-guest-memory %s" % dump)
-    finally:
-        g.close()
     with open(dump, "rb") as f:                 # into the page cache
         while f.read(1 << 24):
             pass
@@ -81,6 +79,7 @@ def main():
                                 text=True).stdout.count("\n")
     results = {
         "maps": time_process([PTLAB, "maps", dump], a.runs),
+        "regions": time_process([PTLAB, "regions", dump], a.runs),
         "qemu-tlb": time_process([PTLAB, "maps", "--format", "qemu-tlb", dump], a.runs),
         "qemu-mem": time_process([PTLAB, "maps", "--format", "qemu-mem", dump], a.runs),
         "ptdump": time_process([PTLAB, "maps", "--format", "ptdump", dump], a.runs),
@@ -90,7 +89,7 @@ def main():
     qemu_med = statistics.median(qemu_times)
 
     print("guest: Debian %s, -cpu %s, -m %s (booted in %.1f s); dump %d MiB, in the page cache"
-          % (os.path.basename(str(guests.debian_kernel())), a.cpu, a.mem, boot_s, size_mib))
+          % (os.path.basename(str(linux_guest.debian_kernel())), a.cpu, a.mem, boot_s, size_mib))
     print("QEMU HMP `info tlb` round trip: median %.1f ms over %d runs (%d lines)"
           % (qemu_med, len(qemu_times), tlb.count("\n")))
     print("ptlab --format qemu-tlb identical to QEMU's output: %s" % ("yes" if same else "NO"))
@@ -100,7 +99,7 @@ def main():
     for name, (med, mn) in results.items():
         target = TARGETS.get(name)
         print("%-22s %10.2f %10.2f %10s %11.1fx%s" % (
-            "maps" if name == "maps" else ("lint" if name == "lint" else "maps --format " + name),
+            name if name in ("maps", "regions", "lint") else "maps --format " + name,
             med, mn, "%.0f" % target if target else "-", qemu_med / med,
             "" if not target else ("  (met)" if med <= target else "  (MISSED)")))
     if a.keep:

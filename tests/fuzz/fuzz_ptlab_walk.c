@@ -18,8 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../tools/ptlab/dump.c"
-#include "../../tools/ptlab/target.c"
+#include "fuzz_target.h"
 #include <paging/pg_format.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -62,43 +61,10 @@ static void null_write(void *arg, const char *s, size_t n)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    uint8_t *buf = malloc(size ? size : 1);
+    struct ptl_target t;
+    uint8_t *buf = fuzz_open_target(&t, data, size, 20000);
     if (!buf)
         return 0;
-    memcpy(buf, data, size);
-
-    struct ptl_target t;
-    struct ptl_input_opts in;
-    memset(&in, 0, sizeof(in));
-    in.quiet = true;
-    in.max_entries = 20000;
-    in.path = "fuzz";
-    memset(&t, 0, sizeof(t));
-    char err[256];
-    int rc;
-    if (ptl_dump_parse(&t.dump, buf, size, false, err, sizeof(err)) == 0) {
-        rc = ptl_target_init(&t, &in);
-    } else if (size >= 5 + 8) {
-        in.mode = 2 + (buf[0] & 3);
-        uint32_t cr3;
-        memcpy(&cr3, buf + 1, 4);
-        in.cr3 = cr3;
-        in.have_cr3 = true;
-        in.raw = true;
-        memset(&t, 0, sizeof(t));
-        if (ptl_dump_parse(&t.dump, buf + 5, size - 5, true, err, sizeof(err))) {
-            free(buf);
-            return 0;
-        }
-        rc = ptl_target_init(&t, &in);
-    } else {
-        free(buf);
-        return 0;
-    }
-    if (rc) {
-        free(buf);
-        return 0;
-    }
 
     static const enum pg_merge merges[] = { PG_MERGE_NONE, PG_MERGE_RIGHTS, PG_MERGE_RAW };
     static const unsigned flags[] = { 0, PG_ITER_HOLES | PG_ITER_PHYS_CONTIG, PG_ITER_EXPAND_FIRST };

@@ -25,10 +25,14 @@ def _load_mkcore():
 mkcore = _load_mkcore()
 
 
-def ptlab(*args, san=True, timeout=60):
-    """Run ptlab (the sanitizer build by default); returns the CompletedProcess."""
+def ptlab(*args, san=True, timeout=60, check=False):
+    """Run ptlab (the sanitizer build by default); returns the CompletedProcess.
+    check: the exit status must be 0."""
     r = subprocess.run([PTLAB_SAN if san else PTLAB] + [str(a) for a in args],
                        capture_output=True, text=True, timeout=timeout)
     assert "Sanitizer" not in r.stderr and "runtime error" not in r.stderr, r.stderr
     assert r.returncode >= 0, "killed by signal %d" % -r.returncode
+    if check:
+        assert r.returncode == 0, "ptlab %s: exit %d\n%s" % (" ".join(map(str, args)), r.returncode,
+                                                           r.stderr)
     return r

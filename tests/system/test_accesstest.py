@@ -41,7 +41,7 @@ def test_accesstest_quick(name, append):
     assert mismatches == 0, b.output[-3000:]
     assert run >= QUICK_MIN and cpl3 >= QUICK_CPL3
     assert excluded == 0
-    assert b.seconds < 15
+    assert b.cpu_seconds < 15    # QEMU's CPU time: other processes do not count
     # Every CPU state bit comes back: regs before and after agree.
     regs = re.findall(r"^(CR0|CR3|CR4|EFER) +(0x[0-9a-f]+)", b.output, re.M)
     assert len(regs) == 8 and regs[:4] == regs[4:], regs
@@ -81,7 +81,7 @@ def test_accesstest_usage():
 if os.environ.get("PTLAB_MATRIX") == "full":
     @pytest.mark.parametrize("name,append", MODES, ids=[m[0] for m in MODES])
     def test_accesstest_full(name, append):
-        b, (run, cpl3, mismatches, excluded) = run_accesstest(append, "full", deadline=1800)
+        b, (run, cpl3, mismatches, excluded) = run_accesstest(append, "full", deadline=3600)
         assert b.status == EXIT_SUCCESS, b.output[-3000:]
         assert "%s paging" % name in b.output
         assert mismatches == 0, b.output[-3000:]

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from ptlab_qemu import (BUILD, BZIMAGE, EXIT_FAILURE, EXIT_SUCCESS, ISO, ROOT, BOOT_DEADLINE, Monitor,
+from ptlab_qemu import (BUILD, BZIMAGE, EXIT_FAILURE, EXIT_SUCCESS, ISO, ROOT, BOOT_SECONDS, Monitor,
                         boot, make_iso)
 
 STAGES = ["setup", "startup_32", "startup_32:paging", "decompressor", "head_64", "start_kernel",
@@ -109,7 +109,7 @@ def check_kernel_head(b, phys):
 
 def check_boot(b, with_setup=True):
     assert b.status == EXIT_SUCCESS, b.output
-    assert b.seconds < BOOT_DEADLINE
+    assert b.cpu_seconds < BOOT_SECONDS    # QEMU's CPU time: other processes do not count
     names = [n for n, _ in b.blocks()]
     expected = STAGES if with_setup else STAGES[1:]
     assert names == expected, names

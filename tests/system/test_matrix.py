@@ -24,6 +24,7 @@ SMPS = [1, 2, 4]
 SCRIPT = ("regs;cr3;mem;ptdump kernel;vtop 0xffffffff80000000;explain 0xffffffff81000000;"
           "recursive on 510;recursive show 0xffffffff80000000;recursive off;tlb all;"
           "run forktest;run faults;run tlbshoot 30;cpus;switches;shootdowns")
+SELFTESTS = ["early_pf", "early_pf_pool_reset", "direct_map", "wx", "pa_va", "nofault", "buddy", "process"]
 
 
 def cells():
@@ -41,9 +42,11 @@ def cells():
 def run_cell(cpu, mem, seed, smp):
     kaslr = "nokaslr" if seed is None else "kaslr_seed=%d" % seed
     b = boot(append='quiet %s test=all run="%s"' % (kaslr, SCRIPT), mem=mem, cpu=cpu,
-             extra=["-smp", str(smp), "-accel", "tcg,thread=multi"], deadline=20 if smp == 1 else 40)
+             extra=["-smp", str(smp), "-accel", "tcg,thread=multi"])
     assert b.status == EXIT_SUCCESS, b.output[-3000:]
     assert "ALL TESTS PASSED" in b.output and "FAILED" not in b.output
+    ran = re.findall(r"^test (\w+): OK$", b.output.replace("\r", ""), re.M)
+    assert ran == SELFTESTS, "every selftest of test=all ran in this cell: %s" % ran
     assert "test process: OK" in b.output, "user programs ran in this cell"
     assert "forktest exited with status 0" in b.output
     assert "faults: 8 of 8 cases as expected: OK" in b.output
@@ -58,13 +61,20 @@ def test_matrix_cell(cpu, mem, seed, smp):
     la57 = cpu.startswith("max") and "la57=off" not in cpu
     assert ("paging: 5-level" if la57 else "paging: 4-level") in b.output   # from `regs`
     gb = cpu.startswith("max") and "pdpe1gb=off" not in cpu
-    direct_1g = int(re.search(r"DirectMap1G (\d+) kB", b.output).group(1))
+    m = re.search(r"DirectMap1G (\d+) kB", b.output)
+    assert m, "no DirectMap1G count from `mem`"
+    direct_1g = int(m.group(1))
     if mem == "16G":
         # (below 4 GiB QEMU's RAM ends short of a whole aligned GiB with 2G; 16G has them above)
         assert (direct_1g > 0) == gb, "1 GiB pages exactly where the CPU has them"
     if not gb:
         assert direct_1g == 0
-    assert " same" in b.output and "DIFFERENT" not in b.output, "the recursive window agrees"
+    # `recursive show 0xffffffff80000000`: one line per table entry read through the window,
+    # down to the PD (its entry is a 2M one), each the same as through the direct map.
+    show = b.output.replace("\r", "").split("ptlab> recursive show ", 1)[1].split("ptlab> ", 1)[0]
+    compared = re.findall(r"^  (PML5|PML4|PDPT|PD) .* direct map: 0x[0-9a-f]{16} (\S+)$", show, re.M)
+    assert [lvl for lvl, _ in compared] == (["PML5"] if la57 else []) + ["PML4", "PDPT", "PD"], show
+    assert all(v == "same" for _, v in compared) and "DIFFERENT" not in b.output, "the recursive window agrees"
 
 
 def test_matrix_kaslr_addresses_vary():

@@ -17,16 +17,20 @@ GiB, MiB = 1 << 30, 1 << 20
 
 
 def memblock_memory(b):
-    """memblock.memory as the kernel printed it: [(start, end)]."""
-    return [(int(s, 16), int(e, 16)) for s, e in
-            re.findall(r"memblock\.memory\[\d+\] +\[0x([0-9a-f]+)-0x([0-9a-f]+)\)", b.output)]
+    """memblock.memory as the kernel printed it: [(start, end)], at least one."""
+    found = [(int(s, 16), int(e, 16)) for s, e in
+             re.findall(r"memblock\.memory\[\d+\] +\[0x([0-9a-f]+)-0x([0-9a-f]+)\)", b.output)]
+    assert found, "no memblock.memory lines"
+    return found
 
 
 def pieces(b):
-    """init_memory_mapping pieces: [(start, end, size)]."""
+    """init_memory_mapping pieces: [(start, end, size)], at least one."""
     sizes = {"4k": 4096, "2M": 2 * MiB, "1G": GiB}
-    return [(int(s, 16), int(e, 16) + 1, sizes[z]) for s, e, z in
-            re.findall(r"\[mem 0x([0-9a-f]+)-0x([0-9a-f]+)\] page (4k|2M|1G)", b.output)]
+    found = [(int(s, 16), int(e, 16) + 1, sizes[z]) for s, e, z in
+             re.findall(r"\[mem 0x([0-9a-f]+)-0x([0-9a-f]+)\] page (4k|2M|1G)", b.output)]
+    assert found, "no init_memory_mapping pieces"
+    return found
 
 
 def min_table_pages(ranges, offset, levels):
@@ -56,6 +60,7 @@ def e820_ram(b):
             end &= ~4095
             if end > start:
                 ram.append((start, end))
+    assert ram, "no usable BIOS-e820 range"
     return ram
 
 
@@ -130,8 +135,10 @@ def test_layout_4_7_needs_4_level():
 
 
 def parse_info_mem(text):
-    return [(int(s, 16), int(e, 16), p) for s, e, _, p in
-            re.findall(r"^([0-9a-f]{16})-([0-9a-f]{16}) ([0-9a-f]{16}) ([-u]r[-w])$", text, re.M)]
+    found = [(int(s, 16), int(e, 16), p) for s, e, _, p in
+             re.findall(r"^([0-9a-f]{16})-([0-9a-f]{16}) ([0-9a-f]{16}) ([-u]r[-w])$", text, re.M)]
+    assert found, "no info mem lines in:\n" + text
+    return found
 
 
 @pytest.mark.parametrize("cpu,mem", [("max", "4G"), ("qemu64", "1G")])

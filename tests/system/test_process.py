@@ -6,19 +6,19 @@ Page accounting: `mem` before and after the programs must show the same
 free pages and the same number of page-table pages.
 """
 import re
-import time
 
 import pytest
 
-from ptlab_qemu import EXIT_SUCCESS, PROMPT, Monitor, boot
+from ptlab_qemu import EXIT_SUCCESS, PROMPT, boot, shell_session
 
 DEADLINE = 30.0
 
 
 def mem_counts(text):
-    """(free pages, table pages) of every `mem` output in text."""
+    """(free pages, table pages) of every `mem` output in text (at least one)."""
     free = [int(x) for x in re.findall(r"^free pages:\s+(\d+)", text, re.M)]
     tables = [int(x) for x in re.findall(r"; (\d+) pages allocated by the kernel in all", text)]
+    assert free and len(free) == len(tables), "no `mem` output to count in:\n" + text
     return list(zip(free, tables))
 
 
@@ -103,24 +103,28 @@ def test_run_errors():
 
 @pytest.fixture(scope="module")
 def shell(tmp_path_factory):
-    m = Monitor(tmp_path_factory.mktemp("process"), append="quiet", mem="512M", cpu="max", marker=PROMPT)
-    yield m
-    m.close()
+    yield from shell_session(tmp_path_factory, "quiet", cpu="max")
 
 
 def ps(shell):
+    """ps's rows by PID; the shell's own (PID 0) is always there."""
+    out = shell.shell("ps")
     rows = {}
-    for line in shell.shell("ps").splitlines():
+    for line in out.splitlines():
         f = line.split()
         if f and f[0].isdigit():
             rows[int(f[0])] = f
+    assert 0 in rows, "no ps rows in:\n" + out
     return rows
 
 
 def test_shell_process_commands(shell):
     out = shell.shell("run init &")
     pid = int(re.search(r"\[pid (\d+)\] init running in the background", out).group(1))
-    time.sleep(1.0)  # init runs hello and reaps it while the shell waits for input
+    # init runs hello and reaps it while the shell waits for input; after that it only sleeps
+    # and reaps (silently): wait for its line, then every ps below sees the same state.
+    if "init: reaped pid" not in out:
+        shell.child.expect(r"init: reaped pid \d+ \(status 0x0\)\r*\n", timeout=DEADLINE)
     rows = ps(shell)
     assert rows[0][2] == "running" and rows[0][-1] == "[shell]"
     assert rows[pid][1] == "0" and rows[pid][-1] == "init" and rows[pid][2] in ("sleeping", "runnable")

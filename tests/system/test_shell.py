@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from ptlab_qemu import BUILD, EXIT_FAILURE, EXIT_SUCCESS, PROMPT, Monitor, boot
+from ptlab_qemu import BUILD, EXIT_FAILURE, EXIT_SUCCESS, PROMPT, Monitor, boot, shell_session
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 COMMANDS = ["help", "regs", "cr3", "stages", "ptdump", "vtop", "pa", "va", "peek", "poke",
@@ -41,9 +41,7 @@ def ptdump_line(start, end, flags, level):
 @pytest.fixture(scope="module")
 def session(tmp_path_factory):
     # nokaslr: the goldens and checks below use the link-time addresses nm prints.
-    m = Monitor(tmp_path_factory.mktemp("shell"), append="quiet nokaslr", mem="512M", cpu="qemu64", marker=PROMPT)
-    yield m
-    m.close()
+    yield from shell_session(tmp_path_factory, "quiet nokaslr", cpu="qemu64")
 
 
 def test_help_lists_every_command(session):

@@ -12,12 +12,14 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ptlab.h"
 
 enum maps_format { FMT_TEXT, FMT_JSON, FMT_CSV, FMT_QEMU_MEM, FMT_QEMU_TLB, FMT_PTDUMP };
 
-enum { OPT_FORMAT = PTL_OPT_CMD, OPT_RANGE, OPT_USER, OPT_KERNEL, OPT_PERM, OPT_EXPAND, OPT_PAT };
+enum { OPT_FORMAT = PTL_OPT_CMD, OPT_RANGE, OPT_USER, OPT_KERNEL, OPT_PERM, OPT_EXPAND, OPT_PAT,
+       OPT_REGION };
 
 static const char maps_help[] =
     "usage: ptlab maps [OPTIONS] DUMP\n"
@@ -27,6 +29,9 @@ static const char maps_help[] =
     "  --format F       text (default), json, csv, qemu-mem (QEMU's info mem),\n"
     "                   qemu-tlb (QEMU's info tlb), ptdump (Linux page_tables/kernel)\n"
     "  --range A-B      only [A, B) (hex; B omitted or 0: to the top); also A+SIZE\n"
+    "  --region NAME    only the Linux region NAME as `ptlab regions` infers it from\n"
+    "                   the tables (e.g. 'Low Kernel Mapping', vmalloc, 'Kernel text',\n"
+    "                   Modules: a name or the unique start of one, any case)\n"
     "  --user           only user-accessible mappings (U/S set at every level)\n"
     "  --kernel         only supervisor mappings\n"
     "  --perm SPEC      only ranges with these rights: letters r w x u, each may be\n"
@@ -34,7 +39,9 @@ static const char maps_help[] =
     "  --expand         list every reference to a shared table (e.g. Linux's ESPfix\n"
     "                   area) instead of one summary line with its count\n"
     "  --pat linux|reset|HEX  IA32_PAT value for the memory type (default reset:\n"
-    "                   the power-on value; Linux reprograms entry 1 to WC)\n\n";
+    "                   the power-on value; Linux reprograms entry 1 to WC)\n\n"
+    "On a Linux guest the JSON ranges name their region and ptdump's markers sit at\n"
+    "the inferred direct map, vmalloc and vmemmap bases (ptlab regions).\n\n";
 
 static const struct option maps_options[] = {
     { "format", required_argument, NULL, OPT_FORMAT },
@@ -44,6 +51,7 @@ static const struct option maps_options[] = {
     { "perm", required_argument, NULL, OPT_PERM },
     { "expand", no_argument, NULL, OPT_EXPAND },
     { "pat", required_argument, NULL, OPT_PAT },
+    { "region", required_argument, NULL, OPT_REGION },
     { 0, 0, 0, 0 },
 };
 
@@ -57,7 +65,10 @@ struct maps_state {
     bool expand;
     bool have_range;
     uint64_t rstart, rend;
+    const char *region;         /* --region NAME */
     struct ptl_target *t;
+    struct pg_linux_inferred layout;    /* valid when have_layout */
+    bool have_layout;
     /* the display range being built */
     bool have;
     struct pg_range cur;
@@ -92,21 +103,6 @@ static bool maps_wanted(const struct maps_state *s, const struct pg_range *r)
     if ((have & s->need) != s->need || (have & s->forbid))
         return false;
     return true;
-}
-
-/* v as a JSON string literal (quotes, backslashes and control characters escaped). */
-static void json_literal(const char *v)
-{
-    putchar('"');
-    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            printf("\\%c", *p);
-        else if (*p < 0x20)
-            printf("\\u%04x", *p);
-        else
-            putchar(*p);
-    }
-    putchar('"');
 }
 
 static void json_str(const char *key, const char *v, bool comma)
@@ -206,6 +202,14 @@ static void print_json(const struct maps_state *s, const struct pg_range *r, boo
             printf("\"pkey\":%u,", c->pkey);
     }
     printf("\"page_size\":%" PRIu64 ",", r->page_size);
+    const struct pg_linux_region *reg =
+        s->have_layout ? pg_linux_region_of(&s->layout, r->start) : NULL;
+    printf("\"region\":");
+    if (reg)
+        ptl_json_literal(reg->name);
+    else
+        printf("null");
+    putchar(',');
     json_str("level", c->lvl, true);
     printf("\"count\":%" PRIu64 ",\"refs\":%u,\"entry\":\"0x%" PRIx64 "\"}", r->count,
            r->refs, r->entry);
@@ -322,6 +326,7 @@ static int maps_option(void *state, int code, const char *arg)
         s->filtered = true;
         break;
     case OPT_EXPAND: s->expand = true; break;
+    case OPT_REGION: s->region = arg; break;
     case OPT_PAT:
         if (!strcmp(arg, "linux")) s->pat = PTL_PAT_LINUX;
         else if (!strcmp(arg, "reset")) s->pat = PG_PAT_RESET;
@@ -351,8 +356,30 @@ static int maps_args(void *state, int argc, char **argv)
         return ptl_usage_error("maps", "--format qemu-mem/qemu-tlb print the whole address "
                                "space as QEMU does: no filters");
     if (s->fmt == FMT_PTDUMP && (s->filtered || s->expand))
-        return ptl_usage_error("maps", "--format ptdump takes only --range");
+        return ptl_usage_error("maps", "--format ptdump takes only --range and --region");
+    if (s->region && (s->fmt == FMT_QEMU_MEM || s->fmt == FMT_QEMU_TLB))
+        return ptl_usage_error("maps", "--format qemu-mem/qemu-tlb print the whole address "
+                               "space as QEMU does: no --region");
     return 0;
+}
+
+/* ptdump's markers: Linux's, at the inferred bases on a Linux guest (the defaults where
+ * the tables do not show a base). */
+static const struct pg_marker *ptdump_markers(const struct maps_state *s,
+                                              struct pg_marker buf[PG_LINUX_MARKERS_MAX])
+{
+    unsigned levels = s->t->mode->levels;
+    if (!s->have_layout || s->layout.verdict != PG_LV_LINUX)
+        return pg_ptdump_markers_linux(levels);
+    struct pg_linux_layout l, def;
+    pg_linux_layout_default(levels, &def);
+    l = s->layout.layout;
+    if (!s->layout.value[PG_LF_VMALLOC_BASE].known)
+        l.vmalloc_base = def.vmalloc_base;
+    if (!s->layout.value[PG_LF_VMEMMAP_BASE].known)
+        l.vmemmap_base = def.vmemmap_base;
+    pg_ptdump_markers_for_layout(&l, buf, PG_LINUX_MARKERS_MAX);
+    return buf;
 }
 
 /* The formats of lib/paging: QEMU's info mem and info tlb, Linux's ptdump. */
@@ -365,7 +392,8 @@ static int maps_foreign(struct maps_state *s)
     case FMT_QEMU_TLB:
         return pg_fmt_info_tlb(&t->ctx, t->root, &ptl_stdout_sink);
     default: {
-        struct pg_ptdump_opts po = { .markers = pg_ptdump_markers_linux(t->mode->levels) };
+        struct pg_marker markers[PG_LINUX_MARKERS_MAX];
+        struct pg_ptdump_opts po = { .markers = ptdump_markers(s, markers) };
         struct pg_va_range one = { s->rstart, s->rend };
         if (s->have_range) {
             po.ranges = &one;
@@ -386,7 +414,7 @@ static int maps_list(struct maps_state *s)
     };
     if (s->fmt == FMT_JSON) {
         printf("{\"file\":");
-        json_literal(t->path);
+        ptl_json_literal(t->path);
         printf(",\"mode\":\"%s\",\"cr3\":\"0x%" PRIx64 "\",\"root\":\"0x%" PRIx64
                "\",\"ranges\":[", t->mode->name, t->cr3, t->root);
     } else if (s->fmt == FMT_CSV) {
@@ -405,11 +433,71 @@ static int maps_list(struct maps_state *s)
     return r;
 }
 
+/* True if name is the region's name or the start of it, ignoring case. */
+static bool region_matches(const char *name, const char *region, bool whole)
+{
+    size_t n = strlen(name);
+    return strncasecmp(name, region, n) == 0 && (!whole || region[n] == '\0');
+}
+
+/* --region: the range of the region named (exactly, or by the unique start of its name). */
+static int maps_region(struct maps_state *s)
+{
+    const struct pg_linux_inferred *l = &s->layout;
+    if (l->verdict != PG_LV_LINUX) {
+        ptl_error("maps", "--region: %s: %s", s->t->path, pg_linux_verdict_text(l->verdict));
+        return PTL_EXIT_FAIL;
+    }
+    const struct pg_linux_region *found = NULL;
+    size_t matches = 0;
+    for (int whole = 1; whole >= 0 && !found; whole--) {
+        matches = 0;
+        for (size_t i = 0; i < l->nregions; i++)
+            if (region_matches(s->region, l->region[i].name, whole) && !matches++)
+                found = &l->region[i];
+        if (matches > 1)
+            found = NULL;
+    }
+    if (!found) {
+        ptl_error("maps", "--region: '%s' %s; the regions here:", s->region,
+                  matches > 1 ? "names several regions" : "is no region of this guest");
+        for (size_t i = 0; i < l->nregions; i++)
+            fprintf(stderr, "  %s\n", l->region[i].name);
+        return PTL_EXIT_USAGE;
+    }
+    uint64_t end = s->have_range && s->rend - 1 < found->end - 1 ? s->rend : found->end;
+    s->rstart = s->have_range && s->rstart > found->start ? s->rstart : found->start;
+    s->rend = end;
+    if (s->rend && s->rend <= s->rstart) {
+        ptl_error("maps", "--range and --region %s do not overlap", found->name);
+        return PTL_EXIT_FAIL;
+    }
+    s->have_range = true;
+    return 0;
+}
+
+/* The Linux layout, for --region, the JSON region names and ptdump's markers. */
+static int maps_layout(struct maps_state *s)
+{
+    if (!s->region && s->fmt != FMT_JSON && s->fmt != FMT_PTDUMP)
+        return 0;
+    int r = ptl_linux_layout(s->t, &s->layout);
+    if (r < 0) {
+        ptl_error("maps", "%s: %s", s->t->path, pg_strerror(r));
+        return PTL_EXIT_FAIL;
+    }
+    s->have_layout = true;
+    return s->region ? maps_region(s) : 0;
+}
+
 static int maps_run(void *state, struct ptl_target *t)
 {
     struct maps_state *s = state;
     s->t = t;
     unsigned levels = t->mode->levels;
+    int rc = maps_layout(s);
+    if (rc)
+        return rc;
     if (s->have_range && (!pg_is_canonical(levels, s->rstart) ||
                           (s->rend && !pg_is_canonical(levels, s->rend - 1))))
         return ptl_usage_error("maps", "--range: not canonical %s addresses", t->mode->name);

@@ -40,6 +40,20 @@ const char *ptl_size_str(uint64_t size, char buf[32])
     return buf;
 }
 
+void ptl_json_literal(const char *v)
+{
+    putchar('"');
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            printf("\\%c", *p);
+        else if (*p < 0x20)
+            printf("\\u%04x", *p);
+        else
+            putchar(*p);
+    }
+    putchar('"');
+}
+
 const char *ptl_page_size_str(uint64_t page_size, char buf[32])
 {
     return ptl_size_str(page_size, buf);

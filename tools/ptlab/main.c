@@ -11,8 +11,8 @@
 #include "ptlab.h"
 
 static const struct ptl_cmd *const commands[] = {
-    &ptl_cmd_info, &ptl_cmd_maps, &ptl_cmd_vtop, &ptl_cmd_ptov, &ptl_cmd_lint, &ptl_cmd_diff,
-    &ptl_cmd_explain,
+    &ptl_cmd_info, &ptl_cmd_maps, &ptl_cmd_regions, &ptl_cmd_vtop, &ptl_cmd_ptov, &ptl_cmd_lint,
+    &ptl_cmd_diff, &ptl_cmd_explain,
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

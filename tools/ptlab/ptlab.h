@@ -79,7 +79,7 @@ struct ptl_cmd {
 };
 
 extern const struct ptl_cmd ptl_cmd_info, ptl_cmd_maps, ptl_cmd_vtop, ptl_cmd_ptov,
-    ptl_cmd_lint, ptl_cmd_diff, ptl_cmd_explain;
+    ptl_cmd_lint, ptl_cmd_diff, ptl_cmd_explain, ptl_cmd_regions;
 
 /*
  * ptl_cmd_main - run one command: argv[0] is the command's name, then its
@@ -155,6 +155,9 @@ extern const struct pg_sink ptl_stdout_sink;
 
 /* Size in the largest unit that divides it exactly: "4K", "2M", "1G", "12288" bytes as "12K". */
 const char *ptl_size_str(uint64_t size, char buf[32]);
+
+/* v as a JSON string literal on stdout (quotes, backslashes and control characters escaped). */
+void ptl_json_literal(const char *v);
 
 /* Page size name of a range's entries ("4K", "2M", "4M", "1G", "512G", ...). */
 const char *ptl_page_size_str(uint64_t page_size, char buf[32]);

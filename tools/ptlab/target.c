@@ -181,11 +181,18 @@ void ptl_target_close(struct ptl_target *t)
     ptl_dump_close(&t->dump);
 }
 
-int ptl_iterate(struct ptl_target *t, struct pg_iter_opts *opts, pg_range_fn fn, void *arg)
+/* A lib/paging call that needs a memo of `slots` slots (arg: its other arguments). */
+typedef int (*memo_call)(struct ptl_target *t, struct pg_memo_slot *memo, size_t slots,
+                         void *arg);
+
+/*
+ * Run call with a memo of `slots` slots first, grown and retried while the
+ * library says -PG_ENOSPC. A Linux guest has a few hundred to a few thousand
+ * tables: start small (the library clears the memo on every call, and each
+ * page of it costs a page fault) and grow on demand.
+ */
+static int with_memo(struct ptl_target *t, size_t slots, memo_call call, void *arg)
 {
-    /* A Linux guest has a few hundred to a few thousand tables: start small
-     * (the library clears the memo on every call) and grow on demand. */
-    size_t slots = 16384;
     /* Never more than two slots per page of memory the dump has (+ some). */
     uint64_t pages = 0;
     for (size_t i = 0; i < t->dump.nsegs; i++)
@@ -195,16 +202,53 @@ int ptl_iterate(struct ptl_target *t, struct pg_iter_opts *opts, pg_range_fn fn,
         struct pg_memo_slot *memo = malloc(slots * sizeof(*memo));
         if (!memo)
             return -PG_ENOMEM;
-        opts->memo = memo;
-        opts->memo_slots = slots;
-        int r = pg_iterate(&t->ctx, t->root, opts, fn, arg);
+        int r = call(t, memo, slots, arg);
         free(memo);
-        opts->memo = NULL;
-        opts->memo_slots = 0;
         if (r != -PG_ENOSPC || slots >= most)
             return r;
         slots = slots * 4 < most ? slots * 4 : (size_t)most;
     }
+}
+
+struct iterate_args {
+    struct pg_iter_opts *opts;
+    pg_range_fn fn;
+    void *arg;
+};
+
+static int iterate_call(struct ptl_target *t, struct pg_memo_slot *memo, size_t slots, void *arg)
+{
+    struct iterate_args *a = arg;
+    a->opts->memo = memo;
+    a->opts->memo_slots = slots;
+    int r = pg_iterate(&t->ctx, t->root, a->opts, a->fn, a->arg);
+    a->opts->memo = NULL;
+    a->opts->memo_slots = 0;
+    return r;
+}
+
+int ptl_iterate(struct ptl_target *t, struct pg_iter_opts *opts, pg_range_fn fn, void *arg)
+{
+    struct iterate_args a = { opts, fn, arg };
+    return with_memo(t, 16384, iterate_call, &a);
+}
+
+static int layout_call(struct ptl_target *t, struct pg_memo_slot *memo, size_t slots, void *arg)
+{
+    struct pg_ram_range *ram = malloc((t->dump.nsegs ? t->dump.nsegs : 1) * sizeof(*ram));
+    if (!ram)
+        return -PG_ENOMEM;
+    for (size_t i = 0; i < t->dump.nsegs; i++)
+        ram[i] = (struct pg_ram_range){ t->dump.segs[i].pa,
+                                        t->dump.segs[i].pa + t->dump.segs[i].memsz };
+    int r = pg_linux_layout_infer(&t->ctx, t->root, ram, t->dump.nsegs, memo, slots, arg);
+    free(ram);
+    return r;
+}
+
+int ptl_linux_layout(struct ptl_target *t, struct pg_linux_inferred *l)
+{
+    return with_memo(t, 1024, layout_call, l);
 }
 
 struct expansion_count {

@@ -9,11 +9,12 @@
  * otherwise, the root is CR3 with the PCID/flag bits masked, and
  * --user-pgd / --kernel-pgd pick one half of a Linux PTI PGD pair; the
  * rules are lib/paging's (pg_mode_from_regs, pg_cr3_root, pg_pti_*_pgd).
- * Depends on: dump.h, paging.h.
+ * Depends on: dump.h, paging.h, linux_layout.h.
  */
 #ifndef PTLAB_TARGET_H
 #define PTLAB_TARGET_H
 
+#include <paging/linux_layout.h>
 #include <paging/paging.h>
 
 #include "dump.h"
@@ -93,6 +94,14 @@ void ptl_target_close(struct ptl_target *t);
  * returns: what pg_iterate returns; -PG_ENOMEM if no memo could be allocated.
  */
 int ptl_iterate(struct ptl_target *t, struct pg_iter_opts *opts, pg_range_fn fn, void *arg);
+
+/*
+ * ptl_linux_layout - Linux's layout inferred from t's tables
+ * (pg_linux_layout_infer), the dump's memory segments taken as its RAM, with
+ * a memo sized as ptl_iterate sizes it.
+ * returns: what pg_linux_layout_infer returns; -PG_ENOMEM.
+ */
+int ptl_linux_layout(struct ptl_target *t, struct pg_linux_inferred *l);
 
 /*
  * ptl_check_expansion - make sure a walk that expands shared tables (and,
