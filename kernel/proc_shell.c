@@ -176,7 +176,7 @@ int cmd_run(int argc, char **argv)
 			printk("^C\n");
 			kill_task(pid, SIGKILL);
 		}
-		sched_idle();
+		sched_idle_wait();
 	}
 	report_status(pid, comm, status);
 	return status != 0;
@@ -201,7 +201,7 @@ int cmd_kill(int argc, char **argv)
 	printk("pid %d (%s): SIGKILL sent\n", pid, t->comm);
 	/* Let it die (at its next return to ring 3); report it if we are its parent. */
 	for (uint64_t until = jiffies + 2 * HZ; t->state != TASK_ZOMBIE && jiffies < until;)
-		sched_idle();
+		sched_idle_wait();
 	if (t->state == TASK_ZOMBIE && t->parent == current)
 		reap_background();
 	return 0;

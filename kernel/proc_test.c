@@ -19,7 +19,7 @@ static bool wait_reap(int pid, int *status)
 	for (uint64_t until = jiffies + 60 * HZ; jiffies < until;) {
 		if (reap_zombie(pid, status) > 0)
 			return true;
-		sched_idle();
+		sched_idle_wait();
 	}
 	printk("  pid %d did not end within 60 s\n", pid);
 	return false;
@@ -67,7 +67,7 @@ bool test_process(void)
 	KTEST_CHECK(a->mm->pgd != b->mm->pgd);
 
 	char *ps_argv[] = { "ps" };
-	sched_idle(); /* let them run once, so that their mms hold ASIDs (with PCID) */
+	sched_idle_wait(); /* let them run once, so that their mms hold ASIDs (with PCID) */
 	cmd_ps(1, ps_argv);
 	int pid_b = b->pid, status;
 	KTEST_CHECK(wait_reap(pid_b, &status));
@@ -79,7 +79,7 @@ bool test_process(void)
 	/* init's own child (hello) was orphaned to us when init died: reap it too */
 	for (uint64_t until = jiffies + 60 * HZ; nr_user_tasks() && jiffies < until;) {
 		reap_zombie(-1, &status);
-		sched_idle();
+		sched_idle_wait();
 	}
 	KTEST_CHECK(nr_user_tasks() == 0);
 

@@ -273,6 +273,26 @@ void sched_idle(void)
 	schedule();
 }
 
+/* Whether a task other than current could run on this CPU now (a hint: taken without rq_lock). */
+static bool other_work_here(void)
+{
+	unsigned int cpu = smp_processor_id();
+
+	for (int i = 0; i < NR_TASKS; i++) {
+		const struct task_struct *t = &tasks[i];
+		if (t != current && t->state == TASK_RUNNING && !t->on_cpu && task_allowed_on(t, cpu))
+			return true;
+	}
+	return false;
+}
+
+void sched_idle_wait(void)
+{
+	sched_idle();
+	if (timer_ready && !other_work_here())
+		__asm__ volatile("sti; hlt; cli" ::: "memory"); /* until the next tick or IPI */
+}
+
 void cpu_startup_entry(void)
 {
 	for (;;) {

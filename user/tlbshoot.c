@@ -247,7 +247,12 @@ static int rounds_main(int rounds)
 	return err || ctl.bad ? 2 : s ? 1 : 0;
 }
 
-/* Stress and bench readers: keep reading the page until told to stop. */
+/*
+ * Stress and bench readers: read the page after every interrupt until told
+ * to stop. They stay the running task of their CPU (wait_interrupt halts it
+ * without a switch), so every flush of the page needs an IPI to them, and
+ * their CPUs do not spin meanwhile.
+ */
 static int spinner(void *arg)
 {
 	int k = (int)(long)arg;
@@ -260,6 +265,8 @@ static int spinner(void *arg)
 		(void)*p;
 		if (one_cpu)
 			yield();
+		else
+			wait_interrupt();
 	}
 	return 0;
 }
@@ -285,13 +292,23 @@ static int stress_main(int seconds)
 	return 0;
 }
 
-/* Median-free average TSC cycles of n mprotect flips of [a, a + pages). */
+/* The median TSC cycles of n (<= 256) mprotect flips of [a, a + pages): one call = one flush. */
 static uint64_t flip_cycles(uint64_t a, int pages, int n)
 {
-	uint64_t t = rdtsc();
-	for (int i = 0; i < n; i++)
+	static uint64_t t[256];
+
+	for (int i = 0; i < n; i++) {
+		uint64_t t0 = rdtsc();
 		mprotect((void *)a, (unsigned long)pages * PAGE, i & 1 ? PROT_READ | PROT_WRITE : PROT_READ);
-	return (rdtsc() - t) / (uint64_t)n;
+		t[i] = rdtsc() - t0;
+	}
+	for (int i = 1; i < n; i++) /* insertion sort: n is small */
+		for (int j = i; j > 0 && t[j - 1] > t[j]; j--) {
+			uint64_t x = t[j];
+			t[j] = t[j - 1];
+			t[j - 1] = x;
+		}
+	return t[n / 2];
 }
 
 static int bench_main(void)
@@ -308,7 +325,7 @@ static int bench_main(void)
 	wait_for(&ctl.ready, nr_readers);
 	uint64_t remote1 = flip_cycles(one, 1, 200), remote64 = flip_cycles(many, 64, 200);
 	stop_readers();
-	printf("tlbshoot: bench: mprotect cycles (TSC): 1 page (INVLPG): %lu alone, %lu with %d remote CPUs; "
+	printf("tlbshoot: bench: mprotect cycles (TSC, median): 1 page (INVLPG): %lu alone, %lu with %d remote CPUs; "
 	       "64 pages (full flush): %lu alone, %lu with remote CPUs\n", (unsigned long)local1, (unsigned long)remote1,
 	       cpus_used() - 1, (unsigned long)local64, (unsigned long)remote64);
 	return 0;

@@ -79,6 +79,13 @@ void schedule(void);                     /* switch to the next runnable task (ma
 /* schedule() with rq_lock already held (a state change made under it); returns without it. */
 void __schedule(void);
 void sched_idle(void);                   /* let the others run once; let a tick in */
+/*
+ * sched_idle_wait - the same, then, if nothing else may run on this CPU, halt
+ * until the next interrupt: the shell waiting for a process (run, kill, the
+ * selftests) leaves the host's CPU to the others (a busy vCPU slows the
+ * other vCPUs of multi-threaded TCG down a hundredfold).
+ */
+void sched_idle_wait(void);
 void wake_up_process(struct task_struct *t);
 void wake_up_process_locked(struct task_struct *t); /* rq_lock held */
 /* A runnable task that other CPUs may take: kick the idle ones it may run on. */

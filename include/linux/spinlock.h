@@ -50,9 +50,15 @@ bool spin_is_mine(const spinlock_t *l);
 #define smp_mb()  __atomic_thread_fence(__ATOMIC_SEQ_CST)
 #define barrier() __asm__ volatile("" ::: "memory")
 
+/*
+ * In a spin loop. Not Linux's PAUSE: under QEMU's multi-threaded TCG every
+ * PAUSE leaves the vCPU's execution loop and takes QEMU's global lock, so a
+ * CPU spinning on PAUSE starves the other vCPUs of that lock, and their
+ * interrupts (the IPIs it waits for) with it. A compiler barrier suffices.
+ */
 static inline void cpu_relax(void)
 {
-	__asm__ volatile("pause" ::: "memory");
+	barrier();
 }
 
 #endif /* LINUX_SPINLOCK_H */
