@@ -190,10 +190,12 @@ void start_secondary(void)
 	cpu_startup_entry();            /* the idle loop: schedule, else HLT */
 }
 
-/* The firmware's CPUs: the MADT, else the MP table, else this one only. */
+/* The firmware's CPUs: the MADT (unless `acpi=off`, as Linux's), else the MP table, else this one only. */
 static void find_cpus(struct fw_cpus *fw)
 {
-	if (acpi_boot_init(fw) == 0 || mpparse_find_cpus(fw) == 0)
+	bool acpi = !cmdline_has_word(boot_command_line, "acpi=off");
+
+	if ((acpi && acpi_boot_init(fw) == 0) || mpparse_find_cpus(fw) == 0)
 		return;
 	*fw = (struct fw_cpus){ .n = 1, .source = "none (no ACPI MADT, no MP table)" };
 	fw->cpu[0].apicid = 0;
