@@ -247,17 +247,10 @@ int cmd_switches(int argc, char **argv)
 {
 	bool smp = num_online_cpus() > 1;
 	struct switch_stats total;
+	int done = stats_command_args(argc, argv, "switches", "switch", PER_CPU_FIELD(switch_stats));
 
-	if (argc == 2 && streq(argv[1], "reset")) {
-		for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++)
-			per_cpu(switch_stats, cpu) = (struct switch_stats){ 0 };
-		printk("switch statistics reset\n");
-		return 0;
-	}
-	if (argc != 1) {
-		printk("usage: switches [reset]\n");
-		return 1;
-	}
+	if (done >= 0)
+		return done;
 	reap_background();
 	switch_stats_total(&total);
 	const struct switch_stats *s = &total;

@@ -93,6 +93,20 @@ static void print_cpu(unsigned int cpu)
 	       (unsigned long long)p->regs_efer, mm, gen, t->pid, t->comm);
 }
 
+int stats_command_args(int argc, char **argv, const char *name, const char *what, size_t offset, size_t size)
+{
+	if (argc == 2 && streq(argv[1], "reset")) {
+		per_cpu_zero(offset, size);
+		printk("%s statistics reset\n", what);
+		return 0;
+	}
+	if (argc != 1) {
+		printk("usage: %s [reset]\n", name);
+		return 1;
+	}
+	return -1;
+}
+
 int cmd_cpus(int argc, char **argv)
 {
 	(void)argv;
@@ -120,17 +134,6 @@ static void shootdown_row(const char *name, const struct shootdown_stats *s)
 	       (unsigned long long)s->lazy_leave, (unsigned long long)s->kernel, (unsigned long long)s->resends);
 }
 
-static void shootdowns_total(struct shootdown_stats *sum)
-{
-	*sum = (struct shootdown_stats){ 0 };
-	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
-		const uint64_t *a = (const uint64_t *)&per_cpu(shootdown_stats, cpu);
-		uint64_t *s = (uint64_t *)sum;
-		for (unsigned int i = 0; i < sizeof(*sum) / sizeof(uint64_t); i++)
-			s[i] += a[i];
-	}
-}
-
 static uint64_t avg(uint64_t total, uint64_t n)
 {
 	return n ? total / n : 0;
@@ -139,17 +142,10 @@ static uint64_t avg(uint64_t total, uint64_t n)
 int cmd_shootdowns(int argc, char **argv)
 {
 	struct shootdown_stats t;
+	int done = stats_command_args(argc, argv, "shootdowns", "shootdown", PER_CPU_FIELD(shootdown_stats));
 
-	if (argc == 2 && streq(argv[1], "reset")) {
-		for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++)
-			per_cpu(shootdown_stats, cpu) = (struct shootdown_stats){ 0 };
-		printk("shootdown statistics reset\n");
-		return 0;
-	}
-	if (argc != 1) {
-		printk("usage: shootdowns [reset]\n");
-		return 1;
-	}
+	if (done >= 0)
+		return done;
 	printk("CPU   REQUESTS IPIS_SENT RECEIVED POLLED LAZY_SKIPS PARTIAL PAGES  FULL UPTODATE LAZY_LEAVE KERNEL"
 	       " RESENDS\n");
 	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++) {
@@ -157,7 +153,7 @@ int cmd_shootdowns(int argc, char **argv)
 		ksnprintf(name, sizeof(name), "%u", cpu);
 		shootdown_row(name, &per_cpu(shootdown_stats, cpu));
 	}
-	shootdowns_total(&t);
+	per_cpu_sum(PER_CPU_FIELD(shootdown_stats), &t);
 	shootdown_row("total", &t);
 	printk("IPIs: %llu sent, %llu answered (%llu from the interrupt, %llu polled while waiting), %llu resent\n",
 	       (unsigned long long)t.ipis_sent, (unsigned long long)(t.ipis_received + t.polled),

@@ -15,16 +15,6 @@
 #include <linux/sched.h>
 #include <linux/selftest.h>
 
-static uint64_t sum_shootdowns(unsigned int field)
-{
-	uint64_t n = 0;
-	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++)
-		n += ((const uint64_t *)&per_cpu(shootdown_stats, cpu))[field];
-	return n;
-}
-
-#define SD_FIELD(f) (__builtin_offsetof(struct shootdown_stats, f) / sizeof(uint64_t))
-
 bool test_smp(void)
 {
 	char *tlbshoot[] = { "tlbshoot", "60" }, *forktest[] = { "forktest", "6" }, *hello[] = { "hello" };
@@ -38,11 +28,11 @@ bool test_smp(void)
 	cmd_cpus(1, cpus);
 	cmd_switches(1, sw);
 	cmd_shootdowns(1, sd);
-	uint64_t sent = sum_shootdowns(SD_FIELD(ipis_sent));
-	uint64_t answered = sum_shootdowns(SD_FIELD(ipis_received)) + sum_shootdowns(SD_FIELD(polled));
-	KTEST_CHECK(sum_shootdowns(SD_FIELD(resends)) == 0);
-	KTEST_CHECK(sent == answered);
-	KTEST_CHECK(num_online_cpus() == 1 || sum_shootdowns(SD_FIELD(requests)) > 0);
+	struct shootdown_stats t;
+	per_cpu_sum(PER_CPU_FIELD(shootdown_stats), &t);
+	KTEST_CHECK(t.resends == 0);
+	KTEST_CHECK(t.ipis_sent == t.ipis_received + t.polled);
+	KTEST_CHECK(num_online_cpus() == 1 || t.requests > 0);
 	for_each_cpu(cpu, cpu_online_mask) {
 		const struct switch_stats *s = &per_cpu(switch_stats, cpu);
 		KTEST_CHECK(s->cr3_same == 0);

@@ -33,6 +33,7 @@
 #include <asm/segment.h>
 #include <asm/tlbflush.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct task_struct;
@@ -96,6 +97,15 @@ static inline struct pcpu *this_pcpu(void)
 #define this_cpu_write(var, v)  (this_pcpu()->var = (v))
 #define this_cpu_ptr(var)       (&this_pcpu()->var)
 #define this_cpu_inc(var)       (this_pcpu()->var++)
+
+/*
+ * per_cpu_sum - add up, over every CPU, a per-CPU struct of uint64_t counters:
+ * the size bytes at offset in struct pcpu, into sum (zeroed first).
+ */
+void per_cpu_sum(size_t offset, size_t size, void *sum);
+/* Zero those counters on every CPU. */
+void per_cpu_zero(size_t offset, size_t size);
+#define PER_CPU_FIELD(f) __builtin_offsetof(struct pcpu, f), sizeof(((struct pcpu *)0)->f)
 
 /* Point this CPU's GS base at per_cpu_area[cpu] (and the user's at 0). */
 void setup_percpu_segment(unsigned int cpu);

@@ -9,6 +9,7 @@
 #define LINUX_PROC_SHELL_H
 
 #include <paging/paging.h>
+#include <stddef.h>
 #include <stdint.h>
 
 int cmd_ps(int argc, char **argv);
@@ -18,6 +19,12 @@ int cmd_switches(int argc, char **argv);
 /* kernel/smp_shell.c */
 int cmd_cpus(int argc, char **argv);
 int cmd_shootdowns(int argc, char **argv);
+/*
+ * The arguments of `NAME [reset]` over the per-CPU counters at offset (size
+ * bytes of struct pcpu): `reset` zeroes them ("WHAT statistics reset").
+ * returns: 0 or 1 when the command is done (reset, or usage printed), -1 to go on.
+ */
+int stats_command_args(int argc, char **argv, const char *name, const char *what, size_t offset, size_t size);
 /* The table in CPU arg's CR3 (read on that CPU). returns: 0, or 1 (error printed). */
 int cpu_arg_root(const char *arg, phys_addr_t *root);
 int ptdump_user_pid(const char *pid_arg);

@@ -11,6 +11,7 @@
 #include <asm/percpu.h>
 #include <asm/processor.h>
 #include <linux/sched.h>
+#include <paging/pg_env.h>
 
 struct pcpu per_cpu_area[NR_CPUS];
 static uint8_t boot_doublefault_stack[EXCEPTION_STKSZ] __attribute__((aligned(16)));
@@ -20,6 +21,24 @@ _Static_assert(__builtin_offsetof(struct pcpu, current_task) == PCPU_current_tas
 _Static_assert(__builtin_offsetof(struct pcpu, top_of_stack) == PCPU_top_of_stack, "PCPU_top_of_stack");
 _Static_assert(__builtin_offsetof(struct pcpu, user_rsp) == PCPU_user_rsp, "PCPU_user_rsp");
 _Static_assert(__builtin_offsetof(struct pcpu, cpu) == PCPU_cpu, "PCPU_cpu");
+
+void per_cpu_sum(size_t offset, size_t size, void *sum)
+{
+	uint64_t *s = sum;
+
+	memset(sum, 0, size);
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
+		const uint64_t *a = (const uint64_t *)((const char *)&per_cpu_area[cpu] + offset);
+		for (size_t i = 0; i < size / sizeof(uint64_t); i++)
+			s[i] += a[i];
+	}
+}
+
+void per_cpu_zero(size_t offset, size_t size)
+{
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++)
+		memset((char *)&per_cpu_area[cpu] + offset, 0, size);
+}
 
 void setup_percpu_segment(unsigned int cpu)
 {

@@ -163,13 +163,7 @@ int mm_asid(const struct mm_struct *mm, unsigned int cpu)
 
 void switch_stats_total(struct switch_stats *sum)
 {
-	*sum = (struct switch_stats){ 0 };
-	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
-		const uint64_t *a = (const uint64_t *)&per_cpu(switch_stats, cpu);
-		uint64_t *s = (uint64_t *)sum;
-		for (unsigned int i = 0; i < sizeof(*sum) / sizeof(uint64_t); i++)
-			s[i] += a[i];
-	}
+	per_cpu_sum(PER_CPU_FIELD(switch_stats), sum);
 }
 
 /* A full flush of the loaded ASID's non-global entries (Linux's flush_tlb_local). */
