@@ -97,6 +97,23 @@ static void exit_mmap(struct mm_struct *mm)
 	spin_unlock(&mm_pool_lock);
 }
 
+struct mm_struct *get_task_mm(struct task_struct *t)
+{
+	struct mm_struct *mm = 0;
+
+	spin_lock(&rq_lock); /* t->mm changes (exec, exit) under it */
+	if (t->mm != &init_mm && (t->state == TASK_RUNNING || t->state == TASK_INTERRUPTIBLE)) {
+		int users = atomic_read(&t->mm->users);
+		while (users && !__atomic_compare_exchange_n(&t->mm->users, &users, users + 1, false,
+							     __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+			;
+		if (users)
+			mm = t->mm;
+	}
+	spin_unlock(&rq_lock);
+	return mm;
+}
+
 void mmput(struct mm_struct *mm)
 {
 	if (mm == &init_mm)

@@ -87,6 +87,27 @@ static struct task_struct *task_arg(const char *s, bool need_mm)
 	return t;
 }
 
+/*
+ * t's mm, held (a reference and its mmap_lock: its threads may run on other
+ * CPUs meanwhile) for reading its tables. returns: it, or NULL (error printed).
+ */
+static struct mm_struct *task_mm_locked(struct task_struct *t)
+{
+	struct mm_struct *mm = get_task_mm(t);
+	if (!mm) {
+		printk("error: pid %d has no user address space (it has exited)\n", t->pid);
+		return 0;
+	}
+	spin_lock(&mm->mmap_lock);
+	return mm;
+}
+
+static void task_mm_unlock(struct mm_struct *mm)
+{
+	spin_unlock(&mm->mmap_lock);
+	mmput(mm);
+}
+
 int cmd_ps(int argc, char **argv)
 {
 	(void)argv;
@@ -281,15 +302,17 @@ int cmd_switches(int argc, char **argv)
 int ptdump_user_pid(const char *pid_arg)
 {
 	struct task_struct *t = task_arg(pid_arg, true);
-	if (!t)
+	struct mm_struct *mm = t ? task_mm_locked(t) : 0;
+	if (!mm)
 		return 1;
 	size_t nranges;
 	/* Linux's ranges: the first is user space. */
 	const struct pg_va_range *user = pg_ptdump_ranges_linux(kernel_ctx.levels, &nranges);
 	struct pg_ptdump_opts opts = { .markers = kernel_ptdump_markers(), .ranges = user, .nranges = 1 };
 	printk("pid %d (%s): pgd 0x%llx, the user half (entries 0..%u)\n", t->pid, t->comm,
-	       (unsigned long long)__pa(t->mm->pgd), KERNEL_PGD_BOUNDARY - 1);
-	int err = pg_fmt_ptdump(&t->mm->ctx, __pa(t->mm->pgd), &opts, &console_sink);
+	       (unsigned long long)__pa(mm->pgd), KERNEL_PGD_BOUNDARY - 1);
+	int err = pg_fmt_ptdump(&mm->ctx, __pa(mm->pgd), &opts, &console_sink);
+	task_mm_unlock(mm);
 	if (err) {
 		printk("error: ptdump user %d: %s\n", t->pid, pg_strerror(err));
 		return 1;
@@ -300,10 +323,12 @@ int ptdump_user_pid(const char *pid_arg)
 int vtop_pid(uint64_t va, const char *pid_arg)
 {
 	struct task_struct *t = task_arg(pid_arg, true);
-	if (!t)
+	struct mm_struct *mm = t ? task_mm_locked(t) : 0;
+	if (!mm)
 		return 1;
 	struct pg_vtop_opts opts = { .user = true, .phys_bits = kernel_ctx.phys_bits > 46 ? 52 : 46 };
-	int err = pg_fmt_vtop(&t->mm->ctx, __pa(t->mm->pgd), va, &opts, &console_sink);
+	int err = pg_fmt_vtop(&mm->ctx, __pa(mm->pgd), va, &opts, &console_sink);
+	task_mm_unlock(mm);
 	if (err) {
 		printk("error: vtop 0x%llx %d: %s\n", (unsigned long long)va, t->pid, pg_strerror(err));
 		return 1;

@@ -107,6 +107,9 @@ int zap_page_range(struct mm_struct *mm, uint64_t start, uint64_t end);
 struct mm_struct *mm_alloc(void);          /* a fresh mm (mm_init -> pgd_alloc); NULL if no memory */
 struct mm_struct *dup_mm(struct mm_struct *oldmm); /* fork's copy, COW; NULL if no memory */
 void mmput(struct mm_struct *mm);          /* drop a user; the last one frees everything */
+struct task_struct;
+/* A reference to t's mm (NULL for the kernel's or a finished task's); mmput it after. */
+struct mm_struct *get_task_mm(struct task_struct *t);
 /* Pages held by mm: user pages and table pages (the pgd included). */
 uint64_t mm_table_pages(const struct mm_struct *mm);
 
