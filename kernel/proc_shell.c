@@ -60,8 +60,8 @@ static void reap_background(void)
 			char comm[sizeof(t->comm)];
 			int status, pid = t->pid;
 			memcpy(comm, t->comm, sizeof(comm));
-			reap_zombie(pid, &status);
-			report_status(pid, comm, status);
+			if (reap_zombie(pid, &status) > 0) /* not while other threads of it still exit */
+				report_status(pid, comm, status);
 		}
 	}
 }
@@ -221,7 +221,7 @@ int cmd_kill(int argc, char **argv)
 	}
 	printk("pid %d (%s): SIGKILL sent\n", pid, t->comm);
 	/* Let it die (at its next return to ring 3); report it if we are its parent. */
-	for (uint64_t until = jiffies + 2 * HZ; t->state != TASK_ZOMBIE && jiffies < until;)
+	for (uint64_t until = jiffies + 2 * HZ; (t->state != TASK_ZOMBIE || nr_other_threads(t)) && jiffies < until;)
 		sched_idle_wait();
 	if (t->state == TASK_ZOMBIE && t->parent == current)
 		reap_background();
