@@ -20,7 +20,7 @@ from ptlab_qemu import EXIT_FAILURE, EXIT_SUCCESS, PROMPT, Monitor, boot, run_bo
 FULL = os.environ.get("PTLAB_MATRIX") == "full"
 DEADLINE = 60.0
 TLBSHOOT = re.compile(r"^tlbshoot: (\d+) rounds on (\d+) CPUs, (\d+) stale$", re.M)
-STALE_BY_OP = re.compile(r"stale by operation: munmap (\d+), mprotect (\d+), remap (\d+)")
+STALE_BY_OP = re.compile(r"stale by operation: munmap (\d+), mprotect (\d+), remap (\d+); before the call (\d+)")
 
 
 def smp(n):
@@ -127,8 +127,8 @@ def test_tlbshoot_without_shootdowns_finds_stale_accesses():
     assert b.status == EXIT_FAILURE, b.output[-3000:]      # tlbshoot exits 1: the run= script fails
     res = TLBSHOOT.search(b.output)
     assert res and res.group(1) == "30" and res.group(2) == "2" and int(res.group(3)) > 0, b.output[-3000:]
-    munmap, mprotect, remap = map(int, STALE_BY_OP.search(b.output).groups())
-    assert munmap == 10 and mprotect == 10, (munmap, mprotect, remap)
+    munmap, mprotect, remap, before = map(int, STALE_BY_OP.search(b.output).groups())
+    assert munmap == 10 and mprotect == 10, (munmap, mprotect, remap, before)
     assert "tlbshoot exited with status 1" in b.output
     assert "noshootdown: remote flushes skipped" in b.output
 

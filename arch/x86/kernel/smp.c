@@ -34,11 +34,11 @@ void generic_smp_call_function_interrupt(bool from_ipi)
 	for_each_cpu(sender, pending) {
 		struct call_single_data *csd = &per_cpu(csd, sender);
 		csd->func(csd->info);
-		atomic_and(&csd->wait, ~(1ULL << p->cpu));
-		if (from_ipi)
+		if (from_ipi) /* counted before the answer: the caller may read the counters next */
 			p->shootdown_stats.ipis_received++;
 		else
 			p->shootdown_stats.polled++;
+		atomic_and(&csd->wait, ~(1ULL << p->cpu));
 	}
 }
 
