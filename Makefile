@@ -83,7 +83,7 @@ $(B)/san/libptlab.a: $(SAN_OBJS)
 # ---------------------------------------------------------------------------
 UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRCS))
-UNIT_LIBS  := -lcriterion -llz4
+UNIT_LIBS   = -lcriterion -llz4 $(PTLAB_LIBS)
 
 $(B)/tests/unit/%: tests/unit/%.c $(B)/san/libptlab.a
 	@mkdir -p $(dir $@)
@@ -102,13 +102,15 @@ $(B)/bench/%: bench/%.c $(B)/host/libptlab.a
 # Host tool: tools/ptlab/*.c -> build/ptlab (and a sanitizer build for tests).
 # ---------------------------------------------------------------------------
 PTLAB_SRCS := $(sort $(wildcard tools/ptlab/*.c))
+# The decompressors of kdump-compressed dumps (Debian's zlib, LZO, snappy, zstd).
+PTLAB_LIBS := -lz -llzo2 -lsnappy -lzstd
 ifneq ($(PTLAB_SRCS),)
 # Both builds: the tests run the sanitizer one on bad input.
 PTLAB_BIN  := $(B)/ptlab $(B)/san/ptlab
 $(B)/ptlab: $(PTLAB_SRCS) $(B)/host/libptlab.a
-	$(CC) $(HOST_CFLAGS) $(DEPFLAGS) -Itools/ptlab $(PTLAB_SRCS) $(B)/host/libptlab.a -o $@
+	$(CC) $(HOST_CFLAGS) $(DEPFLAGS) -Itools/ptlab $(PTLAB_SRCS) $(B)/host/libptlab.a $(PTLAB_LIBS) -o $@
 $(B)/san/ptlab: $(PTLAB_SRCS) $(B)/san/libptlab.a
-	$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -Itools/ptlab $(PTLAB_SRCS) $(B)/san/libptlab.a -o $@
+	$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -Itools/ptlab $(PTLAB_SRCS) $(B)/san/libptlab.a $(PTLAB_LIBS) -o $@
 endif
 
 # ---------------------------------------------------------------------------
@@ -162,7 +164,7 @@ system: all
 FUZZ_SECONDS ?= 5
 FUZZ_NAMES   ?=
 fuzz:
-	FUZZ_CC="$(FUZZ_CC)" FUZZ_CFLAGS="$(FUZZ_CFLAGS)" scripts/fuzz-smoke $(FUZZ_SECONDS) $(FUZZ_NAMES)
+	FUZZ_CC="$(FUZZ_CC)" FUZZ_CFLAGS="$(FUZZ_CFLAGS)" FUZZ_LIBS="$(PTLAB_LIBS)" scripts/fuzz-smoke $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
 # The freestanding library objects of every boot environment, as the build made them.
 FREESTANDING_OBJS = $(filter $(foreach e,setup blob32 zo kernel,$(B)/$(e)/lib/%),\

@@ -206,6 +206,126 @@ static int parse_num(const char **fmt)
 	return n;
 }
 
+/*
+ * parse_spec: read the flags, field width, precision and length modifier
+ * that follow a '%' (fmt points after it), taking '*' values from ap.
+ * returns: fmt advanced to the conversion character
+ */
+static const char *parse_spec(const char *fmt, va_list *ap, struct spec *s, enum length *len)
+{
+	for (;; fmt++) {
+		if (*fmt == '-')      s->flags |= F_LEFT;
+		else if (*fmt == '0') s->flags |= F_ZERO;
+		else if (*fmt == '+') s->flags |= F_PLUS;
+		else if (*fmt == ' ') s->flags |= F_SPACE;
+		else if (*fmt == '#') s->flags |= F_ALT;
+		else break;
+	}
+	if (*fmt == '*') {
+		int w = va_arg(*ap, int);
+
+		fmt++;
+		if (w < 0) {
+			s->flags |= F_LEFT;
+			w = w < -100000000 ? 100000000 : -w;
+		}
+		s->width = w;
+	} else {
+		s->width = parse_num(&fmt);
+	}
+	if (*fmt == '.') {
+		fmt++;
+		if (*fmt == '*') {
+			int p = va_arg(*ap, int);
+
+			fmt++;
+			s->prec = p < 0 ? -1 : p;
+		} else {
+			s->prec = parse_num(&fmt);
+		}
+	}
+	switch (*fmt) {
+	case 'h':
+		*len = fmt[1] == 'h' ? L_HH : L_H;
+		return fmt + (*len == L_HH ? 2 : 1);
+	case 'l':
+		*len = fmt[1] == 'l' ? L_LL : L_L;
+		return fmt + (*len == L_LL ? 2 : 1);
+	case 'z': *len = L_Z; return fmt + 1;
+	case 't': *len = L_T; return fmt + 1;
+	case 'j': *len = L_J; return fmt + 1;
+	default: return fmt;
+	}
+}
+
+/* put_string: the 's' conversion. */
+static void put_string(struct out *o, const struct spec *s, const char *str)
+{
+	size_t n = 0;
+
+	if (!str)   /* glibc prints "(null)" only if it fits the precision */
+		str = (s->prec < 0 || s->prec >= 6) ? "(null)" : "";
+	while ((s->prec < 0 || n < (size_t)s->prec) && str[n])
+		n++;
+	put_padded(o, s, str, n);
+}
+
+/*
+ * convert: emit one conversion `conv` with its spec, taking its argument
+ * from ap. [start, end) is the whole directive, copied verbatim when the
+ * conversion is unknown or missing.
+ */
+static void convert(struct out *o, struct spec *s, enum length len, char conv, va_list *ap,
+		    const char *start, const char *end)
+{
+	switch (conv) {
+	case 'd':
+	case 'i': {
+		int64_t v = arg_signed(ap, len);
+		char sign = v < 0 ? '-' : (s->flags & F_PLUS) ? '+' :
+			    (s->flags & F_SPACE) ? ' ' : 0;
+		uint64_t mag = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+
+		put_int(o, s, mag, sign, 10, false, NULL);
+		break;
+	}
+	case 'u':
+	case 'o':
+		put_int(o, s, arg_unsigned(ap, len), 0, conv == 'o' ? 8 : 10, false, NULL);
+		break;
+	case 'x':
+	case 'X': {
+		uint64_t v = arg_unsigned(ap, len);
+		const char *prefix = NULL;
+
+		if ((s->flags & F_ALT) && v)
+			prefix = conv == 'x' ? "0x" : "0X";
+		put_int(o, s, v, 0, 16, conv == 'X', prefix);
+		break;
+	}
+	case 'p':
+		s->flags &= F_LEFT;
+		s->prec = 2 * (int)sizeof(void *);
+		put_int(o, s, (uintptr_t)va_arg(*ap, void *), 0, 16, false, "0x");
+		break;
+	case 'c': {
+		char c = (char)va_arg(*ap, int);
+
+		put_padded(o, s, &c, 1);
+		break;
+	}
+	case 's':
+		put_string(o, s, va_arg(*ap, const char *));
+		break;
+	case '%':
+		put(o, '%');
+		break;
+	default:    /* unknown or missing conversion: copy it verbatim */
+		put_str(o, start, (size_t)(end - start));
+		break;
+	}
+}
+
 int vcbprintf(vcb_putc_t putc, void *arg, const char *fmt, va_list ap)
 {
 	struct out o = { putc, arg, 0 };
@@ -213,7 +333,7 @@ int vcbprintf(vcb_putc_t putc, void *arg, const char *fmt, va_list ap)
 
 	va_copy(args, ap);
 	while (*fmt) {
-		const char *start;
+		const char *start = fmt;
 		struct spec s = { 0, 0, -1 };
 		enum length len = L_NONE;
 		char conv;
@@ -222,116 +342,11 @@ int vcbprintf(vcb_putc_t putc, void *arg, const char *fmt, va_list ap)
 			put(&o, *fmt++);
 			continue;
 		}
-		start = fmt++;
-
-		for (;; fmt++) {
-			if (*fmt == '-')      s.flags |= F_LEFT;
-			else if (*fmt == '0') s.flags |= F_ZERO;
-			else if (*fmt == '+') s.flags |= F_PLUS;
-			else if (*fmt == ' ') s.flags |= F_SPACE;
-			else if (*fmt == '#') s.flags |= F_ALT;
-			else break;
-		}
-		if (*fmt == '*') {
-			int w = va_arg(args, int);
-
-			fmt++;
-			if (w < 0) {
-				s.flags |= F_LEFT;
-				w = w < -100000000 ? 100000000 : -w;
-			}
-			s.width = w;
-		} else {
-			s.width = parse_num(&fmt);
-		}
-		if (*fmt == '.') {
-			fmt++;
-			if (*fmt == '*') {
-				int p = va_arg(args, int);
-
-				fmt++;
-				s.prec = p < 0 ? -1 : p;
-			} else {
-				s.prec = parse_num(&fmt);
-			}
-		}
-		switch (*fmt) {
-		case 'h':
-			len = fmt[1] == 'h' ? L_HH : L_H;
-			fmt += len == L_HH ? 2 : 1;
-			break;
-		case 'l':
-			len = fmt[1] == 'l' ? L_LL : L_L;
-			fmt += len == L_LL ? 2 : 1;
-			break;
-		case 'z': len = L_Z; fmt++; break;
-		case 't': len = L_T; fmt++; break;
-		case 'j': len = L_J; fmt++; break;
-		default: break;
-		}
-
+		fmt = parse_spec(fmt + 1, &args, &s, &len);
 		conv = *fmt;
 		if (conv)
 			fmt++;
-		switch (conv) {
-		case 'd':
-		case 'i': {
-			int64_t v = arg_signed(&args, len);
-			char sign = v < 0 ? '-' : (s.flags & F_PLUS) ? '+' :
-				    (s.flags & F_SPACE) ? ' ' : 0;
-			uint64_t mag = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-
-			put_int(&o, &s, mag, sign, 10, false, NULL);
-			break;
-		}
-		case 'u':
-			put_int(&o, &s, arg_unsigned(&args, len), 0, 10, false, NULL);
-			break;
-		case 'o':
-			put_int(&o, &s, arg_unsigned(&args, len), 0, 8, false, NULL);
-			break;
-		case 'x':
-		case 'X': {
-			uint64_t v = arg_unsigned(&args, len);
-			const char *prefix = NULL;
-
-			if ((s.flags & F_ALT) && v)
-				prefix = conv == 'x' ? "0x" : "0X";
-			put_int(&o, &s, v, 0, 16, conv == 'X', prefix);
-			break;
-		}
-		case 'p': {
-			uint64_t v = (uintptr_t)va_arg(args, void *);
-
-			s.flags &= F_LEFT;
-			s.prec = 2 * (int)sizeof(void *);
-			put_int(&o, &s, v, 0, 16, false, "0x");
-			break;
-		}
-		case 'c': {
-			char c = (char)va_arg(args, int);
-
-			put_padded(&o, &s, &c, 1);
-			break;
-		}
-		case 's': {
-			const char *str = va_arg(args, const char *);
-			size_t n = 0;
-
-			if (!str)   /* glibc prints "(null)" only if it fits the precision */
-				str = (s.prec < 0 || s.prec >= 6) ? "(null)" : "";
-			while ((s.prec < 0 || n < (size_t)s.prec) && str[n])
-				n++;
-			put_padded(&o, &s, str, n);
-			break;
-		}
-		case '%':
-			put(&o, '%');
-			break;
-		default:    /* unknown or missing conversion: copy it verbatim */
-			put_str(&o, start, (size_t)(fmt - start));
-			break;
-		}
+		convert(&o, &s, len, conv, &args, start, fmt);
 	}
 	va_end(args);
 	return o.count;

@@ -6,8 +6,8 @@
  * that says which cached translations survive MOV CR3, INVLPG, INVPCID and
  * control-register changes.
  *
- * The rules are those of ../shared/spec/mmu-semantics.md (Intel SDM Vol. 3A
- * ch. 4 and Vol. 2), section numbers below refer to it. The model is
+ * The rules are those of the Intel SDM (Vol. 3A ch. 4 and Vol. 2), as
+ * docs/mmu.md states them; the section names below are that file's. The model is
  * deterministic: where the architecture says "may", it applies one documented
  * policy (docs/mmu.md lists them). It reuses the walk of paging.h
  * (pg_walk_levels, pg_entry_reserved) for everything below the PAE PDPTE
@@ -29,7 +29,7 @@
 /* The control-register, EFER and RFLAGS bits (PG_CR0_*, PG_CR4_*, PG_EFER_*, ...)
  * are in regs.h. */
 
-/* Page-fault error code (§6). */
+/* Page-fault error code (docs/mmu.md, "Page-fault error code"). */
 #define PG_PFEC_P       0x01u
 #define PG_PFEC_W       0x02u
 #define PG_PFEC_U       0x04u
@@ -102,7 +102,8 @@ struct pg_cpu {
     uint64_t pdpte[4];
 };
 
-/* Operating modes (seed 003; SMM is entered and left by SMI/RSM, not modelled). */
+/* Operating modes, reached by the mode transitions (CR0.PG, CR4.PAE, EFER.LME);
+ * SMM is entered and left by SMI/RSM, not modelled. */
 enum pg_opmode {
     PG_OPMODE_REAL,         /* CR0.PE = 0 */
     PG_OPMODE_PROTECTED,    /* CR0.PE = 1, legacy (EFER.LMA = 0) */
@@ -134,7 +135,8 @@ int pg_cpu_set_paging(struct pg_cpu *cpu, unsigned levels, phys_addr_t root,
                       const struct pg_ctx *mem);
 
 /*
- * pg_cpu_paging_mode - the paging mode of the state (§2): from CR0.PG,
+ * pg_cpu_paging_mode - the paging mode of the state (docs/mmu.md, "Paging
+ * modes"): pg_mode_from_regs of its CR0.PG,
  * CR4.PAE, EFER.LMA and CR4.LA57.
  * returns: 0 (paging off) or PG_MODE_32BIT/PAE/4LEVEL/5LEVEL.
  */
@@ -148,7 +150,7 @@ const char *pg_opmode_name(enum pg_opmode mode);
 const char *pg_paging_mode_name(unsigned paging_mode);
 
 /* ------------------------------------------------------------------------ */
-/* TLB model (§9)                                                            */
+/* TLB model (docs/mmu.md, "TLBs and paging-structure caches")              */
 /* ------------------------------------------------------------------------ */
 
 #define PG_TLB_ENTRIES 32
@@ -219,7 +221,7 @@ int pg_tlb_invpcid(struct pg_tlb *tlb, const struct pg_cpu *cpu, uint64_t type, 
                    virt_addr_t la);
 
 /* ------------------------------------------------------------------------ */
-/* Memory accesses (§5-§7, §10)                                              */
+/* Memory accesses (docs/mmu.md, "Access rights" to "The decision procedure") */
 /* ------------------------------------------------------------------------ */
 
 /* Access kinds (pg_mmu_access's access argument); a read is 0. */
@@ -292,7 +294,8 @@ struct pg_mmu_result {
 };
 
 /*
- * pg_mmu_access - perform one access at va the way the CPU does (§10):
+ * pg_mmu_access - perform one access at va the way the CPU does (docs/mmu.md,
+ * "The decision procedure"):
  * canonical check, walk (PAE: from the PDPTE registers), reserved bits,
  * rights (U/S, R/W with WP, XD with NXE, SMEP, SMAP with AC and implicit
  * accesses, PKU/PKS), error code, then A in every entry used and D in the
@@ -320,7 +323,7 @@ int pg_mmu_access(const struct pg_ctx *mem, const struct pg_cpu *cpu, virt_addr_
 char *pg_pfec_string(uint32_t error_code, char *buf, size_t size);
 
 /* ------------------------------------------------------------------------ */
-/* Control registers (§8)                                                    */
+/* Control registers (docs/mmu.md, "Control-register and mode transitions") */
 /* ------------------------------------------------------------------------ */
 
 /*
@@ -328,7 +331,8 @@ char *pg_pfec_string(uint32_t error_code, char *buf, size_t size);
  * IA32_EFER from the current state. On success the register takes the value
  * (CR0.ET reads as 1, unknown CR0 bits are dropped, EFER.LMA follows CR0.PG
  * and EFER.LME, CR3 drops the no-flush bit), the PAE PDPTE registers are
- * reloaded where §3 says so, and the TLB (may be NULL) loses what §9 says it
+ * reloaded where "Walk formats" says so, and the TLB (may be NULL) loses what
+ * "TLBs and paging-structure caches" says it
  * must. On #GP nothing changes.
  * @mem: table memory for the PDPTE loads (may be NULL if no PAE paging is involved)
  * Not modelled: the 16-bit-TSS condition on setting PG, LAM bits in CR3,

@@ -143,7 +143,7 @@ struct pg_ctx {
 
 #define PG_MAX_LEVELS 5
 
-/* Reserved-bit rule of a level (see mmu-semantics §4). */
+/* Reserved-bit rule of a level (docs/mmu.md, "Reserved bits"). */
 enum pg_rsvd_rule {
     PG_RSVD_32_PD,      /* 32-bit PDE: 4 MiB leaf rules (PSE-36, PAT) */
     PG_RSVD_32_PT,      /* 32-bit PTE: bit 7 without PAT */
@@ -160,6 +160,9 @@ enum pg_rsvd_rule {
  * entry_size   4 (32-bit mode) or 8 bytes
  * large_ok     a PS=1 entry at this level is a large leaf (when the mode's
  *              features allow it: PSE in 32-bit mode, Page1GB at the PDPT)
+ * no_rights    the entries take no part in access rights and have no
+ *              accessed flag: the PAE PDPTEs, which the CPU loads into
+ *              registers (docs/mmu.md, "Walk formats")
  * rsvd         reserved-bit rule
  * linux_name   "pgd", "p4d", "pud", "pmd", "pte" (as Linux ptdump prints them)
  * intel_name   "PML5", "PML4", "PDPT", "PD", "PT"
@@ -169,6 +172,7 @@ struct pg_level_desc {
     uint8_t index_bits;
     uint8_t entry_size;
     uint8_t large_ok;
+    uint8_t no_rights;
     uint8_t rsvd;
     const char *linux_name;
     const char *intel_name;
@@ -288,7 +292,7 @@ int pg_entry_encode(const struct pg_ctx *ctx, int level, bool leaf, phys_addr_t 
 
 /*
  * pg_entry_reserved - the reserved bits set in a present entry, per the
- * mode's rules and ctx->phys_bits / ctx->disabled (mmu-semantics §4).
+ * mode's rules and ctx->phys_bits / ctx->disabled (docs/mmu.md, "Reserved bits").
  * returns: the mask of offending bits (0 if none, or if the entry is not present).
  */
 uint64_t pg_entry_reserved(const struct pg_ctx *ctx, int level, uint64_t raw);

@@ -150,7 +150,7 @@ int pg_fmt_ptdump(const struct pg_ctx *ctx, phys_addr_t root, struct pg_ptdump_o
 
 /*
  * pg_fmt_info_tlb - QEMU's `info tlb`: one line per present leaf in index
- * order, `VVVVVVVVVVVVVVVV: PPPPPPPPPPPPPPPP XGPDACTUW` (formats.md §2),
+ * order, `VVVVVVVVVVVVVVVV: PPPPPPPPPPPPPPPP XGPDACTUW` (docs/formats.md, "QEMU info tlb"),
  * including QEMU's per-mode PA masks. Every reference is expanded (shared
  * tables repeat, a recursive slot is walked through), as QEMU does.
  * returns: 0; -PG_EINVAL; -PG_EIO (root unreadable).
@@ -160,7 +160,7 @@ int pg_fmt_info_tlb(const struct pg_ctx *ctx, phys_addr_t root, const struct pg_
 /*
  * pg_fmt_info_mem - QEMU's `info mem`: runs of equal effective U/W/P
  * merged, `SSSSSSSSSSSSSSSS-EEEEEEEEEEEEEEEE LLLLLLLLLLLLLLLL urw`
- * (formats.md §3), canonicalised start, end and length, final flush at
+ * (docs/formats.md, "QEMU info mem"), canonicalised start, end and length, final flush at
  * 2^32, 2^48 or 2^57. 5-level output is the correct one (without QEMU 7.2's
  * LA57 bug).
  * returns: 0; -PG_EINVAL; -PG_EIO.
@@ -186,7 +186,7 @@ struct pg_vtop_opts {
 
 /*
  * pg_fmt_vtop - crash's `vtop ADDRESS` for 4- and 5-level tables
- * (formats.md §6), without the struct page table that crash appends.
+ * (docs/formats.md, "crash vtop"), without the struct page table that crash appends.
  * A non-present non-zero PTE is shown with its flags block (crash prints
  * a swap-entry block there instead).
  * returns: 0 (also for "not mapped", which is output); -PG_EINVAL (not 4-

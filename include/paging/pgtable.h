@@ -1,13 +1,11 @@
 /*
  * pgtable.h: x86 page-table entry bits, Linux's composite protections, and
- * the Linux-style per-level entry types and helpers (pgd/p4d/pud/pmd/pte).
+ * Linux's level geometry (PAGE_SHIFT ... PGDIR_SHIFT, PTRS_PER_*, and the
+ * pgd_index ... pte_index of 4-level paging).
  *
- * The per-level types are distinct struct wrappers around uint64_t, so that
- * passing a pmd_t where a pte_t is expected is a compile error. They describe
- * the 64-bit formats (PAE, 4-level, 5-level). The generic library code
- * (paging.h) works on raw uint64_t entries plus a level descriptor and also
- * covers 32-bit paging; these helpers exist for readers and for kernel code
- * that mirrors Linux.
+ * Entries are plain uint64_t everywhere: the library (paging.h) decodes them
+ * per level and mode with a level descriptor, which also covers 32-bit
+ * paging; there are no per-level entry types.
  *
  * Depends on: pg_env.h only.
  */
@@ -82,37 +80,6 @@ typedef uint64_t virt_addr_t;
 #define PTRS_PER_PMD    512
 #define PTRS_PER_PTE    512
 
-/* ---- Distinct per-level entry types (no bitfields). ---- */
-typedef struct { uint64_t pgd; } pgd_t;
-typedef struct { uint64_t p4d; } p4d_t;
-typedef struct { uint64_t pud; } pud_t;
-typedef struct { uint64_t pmd; } pmd_t;
-typedef struct { uint64_t pte; } pte_t;
-
-/*
- * The same helper family for every level: constructor __X(v), accessor
- * X_val(e), X_none, X_present, X_flags, X_addr (next table or page frame).
- */
-#define PG_DEFINE_LEVEL_HELPERS_(lvl)                                               \
-    static inline lvl##_t __##lvl(uint64_t v) { lvl##_t e = { v }; return e; }     \
-    static inline uint64_t lvl##_val(lvl##_t e) { return e.lvl; }                   \
-    static inline bool lvl##_none(lvl##_t e) { return e.lvl == 0; }                 \
-    static inline bool lvl##_present(lvl##_t e) { return (e.lvl & PTE_P) != 0; }    \
-    static inline uint64_t lvl##_flags(lvl##_t e) { return e.lvl & PTE_FLAGS_MASK; } \
-    static inline phys_addr_t lvl##_addr(lvl##_t e) { return e.lvl & PTE_PFN_MASK; }
-
-PG_DEFINE_LEVEL_HELPERS_(pgd)
-PG_DEFINE_LEVEL_HELPERS_(p4d)
-PG_DEFINE_LEVEL_HELPERS_(pud)
-PG_DEFINE_LEVEL_HELPERS_(pmd)
-PG_DEFINE_LEVEL_HELPERS_(pte)
-
-/* Large leaves: PS set in a present PUD (1 GiB) or PMD (2 MiB) entry. */
-static inline bool pud_large(pud_t e) { return (e.pud & (PTE_P | PTE_PS)) == (PTE_P | PTE_PS); }
-static inline bool pmd_large(pmd_t e) { return (e.pmd & (PTE_P | PTE_PS)) == (PTE_P | PTE_PS); }
-static inline phys_addr_t pud_large_addr(pud_t e) { return e.pud & PTE_PFN_MASK & PUD_MASK; }
-static inline phys_addr_t pmd_large_addr(pmd_t e) { return e.pmd & PTE_PFN_MASK & PMD_MASK; }
-
 /* Index of va in each level's table. */
 static inline unsigned pgd_index(virt_addr_t va) { return (unsigned)(va >> PGDIR_SHIFT) & (PTRS_PER_PGD - 1); }
 static inline unsigned pgd_index_l5(virt_addr_t va) { return (unsigned)(va >> PGDIR_SHIFT_L5) & (PTRS_PER_PGD - 1); }
@@ -120,29 +87,5 @@ static inline unsigned p4d_index(virt_addr_t va) { return (unsigned)(va >> P4D_S
 static inline unsigned pud_index(virt_addr_t va) { return (unsigned)(va >> PUD_SHIFT) & (PTRS_PER_PUD - 1); }
 static inline unsigned pmd_index(virt_addr_t va) { return (unsigned)(va >> PMD_SHIFT) & (PTRS_PER_PMD - 1); }
 static inline unsigned pte_index(virt_addr_t va) { return (unsigned)(va >> PAGE_SHIFT) & (PTRS_PER_PTE - 1); }
-
-/* Pointer to va's entry in a table already mapped at `table` (a virtual pointer). */
-static inline pgd_t *pgd_offset(pgd_t *table, virt_addr_t va) { return table + pgd_index(va); }
-static inline p4d_t *p4d_offset(p4d_t *table, virt_addr_t va) { return table + p4d_index(va); }
-static inline pud_t *pud_offset(pud_t *table, virt_addr_t va) { return table + pud_index(va); }
-static inline pmd_t *pmd_offset(pmd_t *table, virt_addr_t va) { return table + pmd_index(va); }
-static inline pte_t *pte_offset(pte_t *table, virt_addr_t va) { return table + pte_index(va); }
-
-/*
- * X_addr_end(addr, end): the end of the part of [addr, end) covered by addr's
- * entry at that level, i.e. min(next boundary, end). Safe at the top of the
- * address space: a boundary that wraps to 0 compares as 2^64, and end == 0
- * stands for 2^64.
- */
-static inline virt_addr_t pg_boundary_end_(virt_addr_t addr, virt_addr_t end, uint64_t size)
-{
-    virt_addr_t boundary = (addr + size) & ~(size - 1);
-    return (boundary - 1 < end - 1) ? boundary : end;
-}
-static inline virt_addr_t pgd_addr_end(virt_addr_t a, virt_addr_t e) { return pg_boundary_end_(a, e, PGDIR_SIZE); }
-static inline virt_addr_t pgd_addr_end_l5(virt_addr_t a, virt_addr_t e) { return pg_boundary_end_(a, e, PGDIR_SIZE_L5); }
-static inline virt_addr_t p4d_addr_end(virt_addr_t a, virt_addr_t e) { return pg_boundary_end_(a, e, P4D_SIZE); }
-static inline virt_addr_t pud_addr_end(virt_addr_t a, virt_addr_t e) { return pg_boundary_end_(a, e, PUD_SIZE); }
-static inline virt_addr_t pmd_addr_end(virt_addr_t a, virt_addr_t e) { return pg_boundary_end_(a, e, PMD_SIZE); }
 
 #endif /* PAGING_PGTABLE_H */

@@ -23,8 +23,6 @@ struct it_ {
     void *arg;
     uint64_t nx_mask;
     uint64_t half;              /* linear start of the upper canonical half (0: none) */
-    bool pae;
-    bool m32;
     /* pending range */
     bool have;
     struct pg_range pend;
@@ -71,34 +69,33 @@ static bool on_path_(const struct it_ *it, int level, phys_addr_t pa)
     return false;
 }
 
+static int count_(struct it_ *it, int level, phys_addr_t table, const void *t);
+
+/* Counting pass, one entry: a reference to the table `child` below `level`. */
+static int count_child_(void *arg, int level, unsigned index, uint64_t e, bool leaf,
+                        phys_addr_t child)
+{
+    struct it_ *it = arg;
+    (void)index;
+    (void)e;
+    if (leaf || on_path_(it, level, child))
+        return 0;
+    struct pg_memo_slot *s = memo_find_(it, child, level - 1, true);
+    if (!s)
+        return -PG_ENOSPC;
+    if (++s->refs > 1 || level - 1 == 1)
+        return 0;
+    const void *ct = it->ctx->phys_to_virt(it->ctx->arg, child);
+    return ct ? count_(it, level - 1, child, ct) : 0;
+}
+
 /* Counting pass: references to every table from tables at `level` and below. */
 static int count_(struct it_ *it, int level, phys_addr_t table, const void *t)
 {
-    const struct pg_level_desc *d = &it->m->level[level];
     it->path[level] = table;
-    for (unsigned i = 0; i < (1u << d->index_bits); i++) {
-        uint64_t e = load_entry_(t, d->entry_size, i);
-        if (!(e & PTE_P))
-            continue;
-        if ((e & PTE_PS) && large_leaf_level_(it->ctx, it->m, level))
-            continue;
-        phys_addr_t child = entry_addr_(it->ctx, it->m, level, e, false);
-        if (on_path_(it, level, child))
-            continue;
-        struct pg_memo_slot *s = memo_find_(it, child, level - 1, true);
-        if (!s)
-            return -PG_ENOSPC;
-        if (++s->refs > 1 || level - 1 == 1)
-            continue;
-        const void *ct = it->ctx->phys_to_virt(it->ctx->arg, child);
-        if (ct) {
-            int r = count_(it, level - 1, child, ct);
-            if (r)
-                return r;
-        }
-    }
+    int r = each_present_(it->ctx, it->m, level, t, count_child_, it);
     it->path[level] = 0;
-    return 0;
+    return r;
 }
 
 /* ---- merger ---- */
@@ -134,20 +131,22 @@ static inline bool mergeable_(const struct it_ *it, uint64_t lin, enum pg_range_
     }
 }
 
+/* Add `size` bytes of entries to the pending range. */
+static inline void extend_(struct it_ *it, uint64_t size)
+{
+    it->pend.size += size;
+    it->pend.count++;
+    it->pend_lin_end += size;
+}
+
 static inline int emit_(struct it_ *it, uint64_t lin, uint64_t size, enum pg_range_kind kind, int level,
                         uint64_t e, bool leaf, phys_addr_t pa, uint64_t eff, unsigned refs)
 {
-    uint64_t raw_flags;
-    if (it->m32)
-        raw_flags = e & 0xFFFULL;
-    else
-        raw_flags = e & PTE_FLAGS_MASK;
+    uint64_t raw_flags = entry_flags_(it->m, e);
     if (leaf && level > 1)
         raw_flags |= e & PTE_PAT_LARGE;
     if (mergeable_(it, lin, kind, level, raw_flags, eff, pa)) {
-        it->pend.size += size;
-        it->pend.count++;
-        it->pend_lin_end += size;
+        extend_(it, size);
         return 0;
     }
     int r = flush_pending_(it);
@@ -172,120 +171,119 @@ static inline int emit_(struct it_ *it, uint64_t lin, uint64_t size, enum pg_ran
     return 0;
 }
 
-/* Effective rights after entry e at `level`, given the rights above it. */
-static inline uint64_t eff_after_(const struct it_ *it, int level, uint64_t peff, uint64_t e)
+/* Effective rights after entry e of level d (P from e), given the rights above it. */
+static inline uint64_t eff_after_(const struct pg_level_desc *d, uint64_t nx_mask, uint64_t peff,
+                                  uint64_t e)
 {
-    if (it->pae && level == 3)
-        return peff | (e & PTE_P);
-    return (e & PTE_P) | (peff & e & (PTE_W | PTE_U)) | ((peff | e) & it->nx_mask);
+    return (e & PTE_P) | rights_after_(d, peff, e, nx_mask);
 }
 
 /* ---- traversal ---- */
 
+/* A non-present entry e of `level` covering linear [lin, lin + size). */
+static inline int visit_hole_(struct it_ *it, uint64_t lin, uint64_t size, int level, uint64_t e,
+                              uint64_t peff)
+{
+    if (!(it->flags & PG_ITER_HOLES))
+        return 0;
+    uint64_t eff = e ? eff_after_(&it->m->level[level], it->nx_mask, peff, e) : 0;
+    return emit_(it, lin, size, PG_RANGE_HOLE, level, e, level == 1, 0, eff, 0);
+}
+
+/* The hot loop: the 4 KiB leaves of the PT t covering linear [lo, hi). */
+static int visit_ptes_(struct it_ *it, const void *t, uint64_t base, uint64_t lo, uint64_t hi,
+                       uint64_t peff)
+{
+    /* Local copies: the stores to it->pend below cannot alias them. */
+    const struct pg_level_desc d = it->m->level[1];
+    const uint64_t fmask = flags_mask_(it->m), amask = pfn_mask_(it->m), nx_mask = it->nx_mask;
+    const bool fast = it->merge != PG_MERGE_NONE;
+    const bool phys = (it->flags & PG_ITER_PHYS_CONTIG) != 0;
+    unsigned last = level_index_(&d, hi - 1);
+    int r;
+
+    for (unsigned i = level_index_(&d, lo); i <= last; i++) {
+        uint64_t e = load_entry_(t, d.entry_size, i);
+        uint64_t lin = base + ((uint64_t)i << PAGE_SHIFT);
+        if (!(e & PTE_P)) {
+            r = visit_hole_(it, lin, PAGE_SIZE, 1, e, peff);
+            if (r)
+                return r;
+            continue;
+        }
+        uint64_t eff = eff_after_(&d, nx_mask, peff, e);
+        phys_addr_t pa = e & amask;
+        /* Fast path: extend the pending range by a leaf equal in raw flags and
+         * rights (mergeable under every policy); anything else goes to emit_. */
+        if (fast && it->have && it->pend_lin_end == lin && it->pend.kind == PG_RANGE_MAPPED &&
+            it->pend.level == 1 && it->pend_raw == (e & fmask) && lin != it->half &&
+            it->pend.eff == eff && (!phys || it->pend.pa + it->pend.size == pa)) {
+            extend_(it, PAGE_SIZE);
+            continue;
+        }
+        r = emit_(it, lin, PAGE_SIZE, PG_RANGE_MAPPED, 1, e, true, pa, eff, 0);
+        if (r)
+            return r;
+    }
+    return 0;
+}
+
+static int visit_(struct it_ *it, int level, phys_addr_t table, const void *t, uint64_t base,
+                  uint64_t lo, uint64_t hi, uint64_t peff);
+
+/*
+ * The table pointer e of `level` (entry at linear ebase, visited over [lo, hi),
+ * rights eff after it): a cycle, a shared table, an unreadable one, or the
+ * table's own entries.
+ */
+static int visit_child_(struct it_ *it, int level, uint64_t e, uint64_t ebase, uint64_t lo,
+                        uint64_t hi, uint64_t eff)
+{
+    phys_addr_t child = pfn_addr_(it->m, e);
+    if (!(it->flags & PG_ITER_EXPAND_CYCLES) && on_path_(it, level, child))
+        return emit_(it, lo, hi - lo, PG_RANGE_CYCLE, level - 1, e, false, child, eff, 0);
+    if (it->memo) {
+        struct pg_memo_slot *ms = memo_find_(it, child, level - 1, false);
+        if (ms && ms->refs > 1 && !(it->flags & PG_ITER_EXPAND_SHARED)) {
+            bool first = (it->flags & PG_ITER_EXPAND_FIRST) && !(ms->state & MEMO_EXPANDED_);
+            if (!first)
+                return emit_(it, lo, hi - lo, PG_RANGE_SHARED, level - 1, e, false, child, eff,
+                             ms->refs);
+            ms->state |= MEMO_EXPANDED_;
+        }
+    }
+    const void *ct = it->ctx->phys_to_virt(it->ctx->arg, child);
+    if (!ct)
+        return emit_(it, lo, hi - lo, PG_RANGE_UNREADABLE, level - 1, e, false, child, eff, 0);
+    return visit_(it, level - 1, child, ct, ebase, lo, hi, eff);
+}
+
+/* Visit the entries of the table t at `level` (linear base `base`) that cover [lo, hi). */
 static int visit_(struct it_ *it, int level, phys_addr_t table, const void *t, uint64_t base,
                   uint64_t lo, uint64_t hi, uint64_t peff)
 {
+    if (level == 1)
+        return visit_ptes_(it, t, base, lo, hi, peff);
     const struct pg_mode_desc *m = it->m;
     const struct pg_level_desc *d = &m->level[level];
-    unsigned shift = d->shift;
-    unsigned esz = d->entry_size;
-    uint64_t size = 1ULL << shift;
-    unsigned i = (unsigned)((lo - base) >> shift);
-    unsigned last = (unsigned)((hi - 1 - base) >> shift);
-    bool holes = (it->flags & PG_ITER_HOLES) != 0;
+    uint64_t size = 1ULL << d->shift;
+    unsigned last = level_index_(d, hi - 1);
     int r;
 
-    if (level == 1) {
-        /* The hot loop: 4 KiB leaves. */
-        uint64_t amask = it->m32 ? 0xFFFFF000ULL : PTE_PFN_MASK;
-        uint64_t fmask = it->m32 ? 0xFFFULL : PTE_FLAGS_MASK;
-        bool fast = it->merge != PG_MERGE_NONE;
-        bool phys = (it->flags & PG_ITER_PHYS_CONTIG) != 0;
-        for (; i <= last; i++) {
-            uint64_t e = load_entry_(t, esz, i);
-            uint64_t lin = base + ((uint64_t)i << shift);
-            /* Fast path: extend the pending range by a leaf equal in raw flags and
-             * rights (mergeable under every policy); anything else goes to emit_. */
-            if (fast && (e & PTE_P) && it->have && it->pend_lin_end == lin &&
-                it->pend.kind == PG_RANGE_MAPPED && it->pend.level == 1 &&
-                it->pend_raw == (e & fmask) && lin != it->half &&
-                it->pend.eff == eff_after_(it, 1, peff, e) &&
-                (!phys || it->pend.pa + it->pend.size == (e & amask))) {
-                it->pend.size += size;
-                it->pend.count++;
-                it->pend_lin_end += size;
-                continue;
-            }
-            if (!(e & PTE_P)) {
-                if (holes) {
-                    r = emit_(it, lin, size, PG_RANGE_HOLE, 1, e, true, 0,
-                              e ? eff_after_(it, 1, peff, e) : 0, 0);
-                    if (r)
-                        return r;
-                }
-                continue;
-            }
-            r = emit_(it, lin, size, PG_RANGE_MAPPED, 1, e, true, e & amask,
-                      eff_after_(it, 1, peff, e), 0);
-            if (r)
-                return r;
-        }
-        return 0;
-    }
-
     it->path[level] = table;
-    for (; i <= last; i++) {
-        uint64_t e = load_entry_(t, esz, i);
-        uint64_t ebase = base + ((uint64_t)i << shift);
+    for (unsigned i = level_index_(d, lo); i <= last; i++) {
+        uint64_t e = load_entry_(t, d->entry_size, i);
+        uint64_t ebase = base + ((uint64_t)i << d->shift);
         uint64_t s = ebase > lo ? ebase : lo;
         uint64_t en = ebase + size < hi ? ebase + size : hi;
-        if (!(e & PTE_P)) {
-            if (holes) {
-                r = emit_(it, s, en - s, PG_RANGE_HOLE, level, e, false, 0,
-                          e ? eff_after_(it, level, peff, e) : 0, 0);
-                if (r)
-                    return r;
-            }
-            continue;
-        }
-        uint64_t eff = eff_after_(it, level, peff, e);
-        bool leaf = (e & PTE_PS) && large_leaf_level_(it->ctx, m, level);
-        if (leaf) {
-            phys_addr_t pa = entry_addr_(it->ctx, m, level, e, true) + (s - ebase);
-            r = emit_(it, s, en - s, PG_RANGE_MAPPED, level, e, true, pa, eff, 0);
-            if (r)
-                return r;
-            continue;
-        }
-        phys_addr_t child = entry_addr_(it->ctx, m, level, e, false);
-        if (!(it->flags & PG_ITER_EXPAND_CYCLES) && on_path_(it, level, child)) {
-            r = emit_(it, s, en - s, PG_RANGE_CYCLE, level - 1, e, false, child, eff, 0);
-            if (r)
-                return r;
-            continue;
-        }
-        if (it->memo) {
-            struct pg_memo_slot *ms = memo_find_(it, child, level - 1, false);
-            if (ms && ms->refs > 1 && !(it->flags & PG_ITER_EXPAND_SHARED)) {
-                bool first = (it->flags & PG_ITER_EXPAND_FIRST) && !(ms->state & MEMO_EXPANDED_);
-                if (!first) {
-                    r = emit_(it, s, en - s, PG_RANGE_SHARED, level - 1, e, false, child, eff,
-                              ms->refs);
-                    if (r)
-                        return r;
-                    continue;
-                }
-                ms->state |= MEMO_EXPANDED_;
-            }
-        }
-        const void *ct = it->ctx->phys_to_virt(it->ctx->arg, child);
-        if (!ct) {
-            r = emit_(it, s, en - s, PG_RANGE_UNREADABLE, level - 1, e, false, child, eff, 0);
-            if (r)
-                return r;
-            continue;
-        }
-        r = visit_(it, level - 1, child, ct, ebase, s, en, eff);
+        if (!(e & PTE_P))
+            r = visit_hole_(it, s, en - s, level, e, peff);
+        else if (entry_leaf_(it->ctx, m, level, e))
+            r = emit_(it, s, en - s, PG_RANGE_MAPPED, level, e, true,
+                      entry_addr_(it->ctx, m, level, e, true) + (s - ebase),
+                      eff_after_(d, it->nx_mask, peff, e), 0);
+        else
+            r = visit_child_(it, level, e, ebase, s, en, eff_after_(d, it->nx_mask, peff, e));
         if (r)
             return r;
     }
@@ -323,9 +321,8 @@ int pg_iterate(const struct pg_ctx *ctx, phys_addr_t root, const struct pg_iter_
 
     struct it_ it = {
         .ctx = ctx, .m = m, .merge = opts->merge, .flags = opts->flags, .fn = fn, .arg = arg,
-        .nx_mask = nx_enabled_(ctx, m) ? PTE_NX : 0,
+        .nx_mask = nx_mask_(ctx, m),
         .half = m->canonical ? top >> 1 : 0,
-        .pae = m->levels == PG_MODE_PAE, .m32 = m->levels == PG_MODE_32BIT,
         .memo = opts->memo, .memo_slots = opts->memo_slots,
     };
     if (it.memo && it.memo_slots < 2)

@@ -36,6 +36,7 @@ struct op_ {
     phys_addr_t pool;       /* real run: preallocated frames, linked through word 0 */
     uint64_t pool_count;
     phys_addr_t root;
+    phys_addr_t path[PG_MAX_LEVELS + 1];    /* the real tables on the current path */
     struct pg_flush *flush;
 };
 
@@ -150,33 +151,36 @@ static int fill_pool_(struct op_ *op, uint64_t n)
     return 0;
 }
 
+static void free_subtree_(struct op_ *op, int level, phys_addr_t table_pa);
+
+static int free_child_(void *arg, int level, unsigned index, uint64_t e, bool leaf,
+                       phys_addr_t addr)
+{
+    (void)index;
+    (void)e;
+    if (!leaf)
+        free_subtree_(arg, level - 1, addr);
+    return 0;
+}
+
 /*
  * Free the table at table_pa (of `level`) and every table below it. Pointers
- * back to the root or to a table on the current path are not followed.
+ * back to the root or to a table on the current path (op->path) are not
+ * followed.
  */
-static void free_subtree_(const struct op_ *op, int level, phys_addr_t table_pa,
-                          phys_addr_t path[PG_MAX_LEVELS + 1])
+static void free_subtree_(struct op_ *op, int level, phys_addr_t table_pa)
 {
     const struct pg_ctx *ctx = op->ctx;
     if (table_pa == op->root)
         return;
     for (int l = level + 1; l <= (int)op->m->levels; l++)
-        if (path[l] == table_pa)
+        if (op->path[l] == table_pa)
             return;
     void *t = ctx->phys_to_virt(ctx->arg, table_pa);
     if (t && level > 1) {
-        const struct pg_level_desc *d = &op->m->level[level];
-        path[level] = table_pa;
-        for (unsigned i = 0; i < (1u << d->index_bits); i++) {
-            uint64_t e = load_entry_(t, d->entry_size, i);
-            if (!(e & PTE_P))
-                continue;
-            struct pg_entry dec;
-            pg_entry_decode(ctx, level, e, &dec);
-            if (!dec.leaf)
-                free_subtree_(op, level - 1, dec.addr, path);
-        }
-        path[level] = 0;
+        op->path[level] = table_pa;
+        each_present_(ctx, op->m, level, t, free_child_, op);
+        op->path[level] = 0;
     }
     if (ctx->free_table)
         ctx->free_table(ctx->arg, table_pa);
@@ -184,113 +188,144 @@ static void free_subtree_(const struct op_ *op, int level, phys_addr_t table_pa,
 
 static bool table_empty_(const void *t, const struct pg_level_desc *d)
 {
-    unsigned n = 1u << d->index_bits;
-    if (d->entry_size == 8) {
-        const uint64_t *e = t;
-        for (unsigned i = 0; i < n; i++)
-            if (e[i])
-                return false;
-    } else {
-        const uint32_t *e = t;
-        for (unsigned i = 0; i < n; i++)
-            if (e[i])
-                return false;
-    }
+    for (unsigned i = 0; i < (1u << d->index_bits); i++)
+        if (load_entry_(t, d->entry_size, i))
+            return false;
     return true;
 }
 
-/* 1 if no present leaf is reachable from the table, 0 if one is, <0 on error. */
-static int subtree_unmapped_(const struct op_ *op, int level, phys_addr_t table_pa)
+struct mapped_arg_ {
+    const struct op_ *op;
+    phys_addr_t table;
+};
+
+static int subtree_mapped_(const struct op_ *op, int level, phys_addr_t table_pa);
+
+static int mapped_child_(void *arg, int level, unsigned index, uint64_t e, bool leaf,
+                         phys_addr_t addr)
 {
-    const struct pg_ctx *ctx = op->ctx;
-    const struct pg_level_desc *d = &op->m->level[level];
-    const void *t = ctx->phys_to_virt(ctx->arg, table_pa);
+    const struct mapped_arg_ *a = arg;
+    (void)index;
+    (void)e;
+    if (leaf || addr == a->table)
+        return 1;
+    return subtree_mapped_(a->op, level - 1, addr);
+}
+
+/* 1 if a present leaf is reachable from the table (or it points to itself), 0 if not; -PG_EIO. */
+static int subtree_mapped_(const struct op_ *op, int level, phys_addr_t table_pa)
+{
+    const void *t = op->ctx->phys_to_virt(op->ctx->arg, table_pa);
     if (!t)
         return -PG_EIO;
-    for (unsigned i = 0; i < (1u << d->index_bits); i++) {
-        uint64_t e = load_entry_(t, d->entry_size, i);
-        if (!(e & PTE_P))
-            continue;
-        struct pg_entry dec;
-        pg_entry_decode(ctx, level, e, &dec);
-        if (dec.leaf || table_pa == dec.addr)
-            return 0;
-        int r = subtree_unmapped_(op, level - 1, dec.addr);
-        if (r <= 0)
-            return r;
-    }
-    return 1;
+    struct mapped_arg_ a = { op, table_pa };
+    return each_present_(op->ctx, op->m, level, t, mapped_child_, &a);
+}
+
+/* One entry of a table being operated on, and the part of the operation's range it covers. */
+struct slot_ {
+    int level;
+    struct view_ *v;        /* the table */
+    unsigned i;             /* the entry's index */
+    uint64_t e;             /* its value (as the view reads it) */
+    struct pg_entry dec;
+    uint64_t ebase, eend;   /* linear range the entry maps */
+    uint64_t lo, hi;        /* the part of it inside the operation's range */
+};
+
+static bool slot_full_(const struct slot_ *sl)
+{
+    return sl->lo == sl->ebase && sl->hi == sl->eend;
+}
+
+static void slot_store_(const struct op_ *op, const struct slot_ *sl, uint64_t e)
+{
+    store_entry_(sl->v->mem, op->m->level[sl->level].entry_size, sl->i, e);
+}
+
+/* The slot's entry no longer points to its table (already rewritten): free that subtree. */
+static void free_old_table_(struct op_ *op, const struct slot_ *sl)
+{
+    op->path[sl->level] = sl->v->pa;
+    free_subtree_(op, sl->level - 1, sl->dec.addr);
+    op->path[sl->level] = 0;
+    if (op->flush)
+        op->flush->tables_freed = true;
 }
 
 static int op_table_(struct op_ *op, int level, struct view_ *v, uint64_t base,
-                     uint64_t start, uint64_t end, phys_addr_t path[PG_MAX_LEVELS + 1]);
+                     uint64_t start, uint64_t end);
 
-/*
- * Descend into the table below entry i (which covers linear [ebase, eend)),
- * creating it (empty or by splitting the large leaf e) when needed.
- */
-static int descend_(struct op_ *op, int level, struct view_ *v, unsigned i, uint64_t e,
-                    const struct pg_entry *dec, uint64_t ebase, uint64_t eend,
-                    uint64_t lo, uint64_t hi, phys_addr_t path[PG_MAX_LEVELS + 1])
+/* The table below the slot's entry as a view: the real one, or a new one (empty or a split). */
+static int child_view_(struct op_ *op, const struct slot_ *sl, struct view_ *child)
 {
     const struct pg_ctx *ctx = op->ctx;
     const struct pg_mode_desc *m = op->m;
-    const struct pg_level_desc *cd = &m->level[level - 1];
-    struct view_ child = { .kind = VIEW_REAL };
-    int r;
+    const struct pg_level_desc *cd = &m->level[sl->level - 1];
+    const struct pg_entry *dec = &sl->dec;
 
+    *child = (struct view_){ .kind = VIEW_REAL };
     if (dec->present && !dec->leaf) {
-        child.pa = dec->addr;
-        if (v->kind == VIEW_REAL) {
-            child.mem = ctx->phys_to_virt(ctx->arg, child.pa);
-            if (!child.mem)
-                return -PG_EIO;
-            if (child.pa == v->pa)  /* a self-reference: never descend into it */
-                return -PG_EINVAL;
-        } else {
-            child.kind = VIEW_EMPTY;
+        child->pa = dec->addr;
+        if (sl->v->kind != VIEW_REAL) {
+            child->kind = VIEW_EMPTY;
+            return 0;
         }
-    } else {
-        /* A new table: empty, or the split of a large leaf. */
-        bool split = dec->present && dec->leaf;
-        if (split && (op->flags & PG_MAP_NOSPLIT))
-            return -PG_EHUGE;
-        r = take_table_(op, &child.pa);
-        if (r)
-            return r;
-        if (op->dry) {
-            child.kind = split ? VIEW_SPLIT : VIEW_EMPTY;
-            child.split_base = dec->addr;
-            child.split_prot = dec->prot;
-            /* Nothing below a new level-1 table can fail or need a table. */
-            if (level - 1 == 1)
-                return 0;
-        } else {
-            child.mem = ctx->phys_to_virt(ctx->arg, child.pa);
-            if (split) {
-                for (unsigned k = 0; k < (1u << cd->index_bits); k++)
-                    store_entry_(child.mem, cd->entry_size, k,
-                                 make_leaf_(ctx, m, level - 1,
-                                            dec->addr + ((uint64_t)k << cd->shift), dec->prot));
-                flush_add_(op, ebase, eend);    /* the page size changes */
-            }
-            store_entry_(v->mem, m->level[level].entry_size, i,
-                         child.pa | table_entry_flags_(ctx, m, level));
-        }
+        child->mem = ctx->phys_to_virt(ctx->arg, child->pa);
+        if (!child->mem)
+            return -PG_EIO;
+        return child->pa == sl->v->pa ? -PG_EINVAL : 0;  /* never descend into a self-reference */
     }
-    (void)e;
-    if (v->kind == VIEW_REAL)
-        path[level] = v->pa;
-    r = op_table_(op, level - 1, &child, ebase, lo, hi, path);
-    path[level] = 0;
+    bool split = dec->present && dec->leaf;
+    if (split && (op->flags & PG_MAP_NOSPLIT))
+        return -PG_EHUGE;
+    int r = take_table_(op, &child->pa);
+    if (r)
+        return r;
+    if (op->dry) {
+        child->kind = split ? VIEW_SPLIT : VIEW_EMPTY;
+        child->split_base = dec->addr;
+        child->split_prot = dec->prot;
+        return 0;
+    }
+    child->mem = ctx->phys_to_virt(ctx->arg, child->pa);
+    if (split) {
+        for (unsigned k = 0; k < (1u << cd->index_bits); k++)
+            store_entry_(child->mem, cd->entry_size, k,
+                         make_leaf_(ctx, m, sl->level - 1, dec->addr + ((uint64_t)k << cd->shift),
+                                    dec->prot));
+        flush_add_(op, sl->ebase, sl->eend);    /* the page size changes */
+    }
+    slot_store_(op, sl, child->pa | table_entry_flags_(ctx, m, sl->level));
+    return 0;
+}
+
+/*
+ * Operate on the slot's part of the range one level down: in the table below
+ * its entry, created (empty, or by splitting the large leaf) when needed.
+ */
+static int descend_(struct op_ *op, const struct slot_ *sl)
+{
+    struct view_ child;
+    int r = child_view_(op, sl, &child);
+    if (r)
+        return r;
+    /* Nothing below a new level-1 table (in the dry run a view) can fail or need a table. */
+    if (op->dry && child.kind != VIEW_REAL && sl->level - 1 == 1)
+        return 0;
+    if (sl->v->kind == VIEW_REAL)
+        op->path[sl->level] = sl->v->pa;
+    r = op_table_(op, sl->level - 1, &child, sl->ebase, sl->lo, sl->hi);
+    op->path[sl->level] = 0;
     if (r)
         return r;
 
     /* Unmapping may have emptied the table: free it. */
-    if (!op->dry && op->kind == OP_UNMAP && child.kind == VIEW_REAL && table_empty_(child.mem, cd)) {
-        store_entry_(v->mem, m->level[level].entry_size, i, 0);
-        if (ctx->free_table)
-            ctx->free_table(ctx->arg, child.pa);
+    if (!op->dry && op->kind == OP_UNMAP && child.kind == VIEW_REAL &&
+        table_empty_(child.mem, &op->m->level[sl->level - 1])) {
+        slot_store_(op, sl, 0);
+        if (op->ctx->free_table)
+            op->ctx->free_table(op->ctx->arg, child.pa);
         /* The leaves that emptied it are in the flush range already; an
          * INVLPG there also drops the paging-structure caches. */
         if (op->flush)
@@ -299,113 +334,95 @@ static int descend_(struct op_ *op, int level, struct view_ *v, unsigned i, uint
     return 0;
 }
 
-static int op_table_(struct op_ *op, int level, struct view_ *v, uint64_t base,
-                     uint64_t start, uint64_t end, phys_addr_t path[PG_MAX_LEVELS + 1])
+static int map_entry_(struct op_ *op, const struct slot_ *sl)
 {
     const struct pg_ctx *ctx = op->ctx;
-    const struct pg_mode_desc *m = op->m;
-    const struct pg_level_desc *d = &m->level[level];
-    uint64_t size = 1ULL << d->shift;
-    unsigned i = (unsigned)((start - base) >> d->shift);
-    int r;
+    int level = sl->level;
+    uint64_t size = sl->eend - sl->ebase;
+    uint64_t pa = sl->ebase + op->pa_delta;
+    bool leaf_here = slot_full_(sl) && (pa & (size - 1)) == 0 &&
+                     (level == 1 || ((op->size_mask & (1u << level)) &&
+                                     large_leaf_creatable_(ctx, op->m, level)));
+    if (!leaf_here) {
+        if (sl->dec.present && sl->dec.leaf && !(op->flags & PG_MAP_REPLACE))
+            return -PG_EEXIST;
+        return descend_(op, sl);
+    }
+    bool free_old = false;
+    if (sl->dec.present) {
+        if (!(op->flags & PG_MAP_REPLACE)) {
+            if (sl->dec.leaf || sl->v->kind != VIEW_REAL)
+                return -PG_EEXIST;
+            int r = subtree_mapped_(op, level - 1, sl->dec.addr);
+            if (r)
+                return r < 0 ? r : -PG_EEXIST;
+        }
+        free_old = !sl->dec.leaf && sl->v->kind == VIEW_REAL;
+    }
+    if (op->dry)
+        return 0;
+    slot_store_(op, sl, make_leaf_(ctx, op->m, level, pa, op->prot));
+    if (free_old)
+        free_old_table_(op, sl);
+    if (sl->dec.present)
+        flush_add_(op, sl->ebase, sl->eend);
+    return 0;
+}
 
-    for (uint64_t addr = start; addr < end; i++) {
-        uint64_t ebase = base + ((uint64_t)i << d->shift);
-        uint64_t eend = ebase + size;
-        uint64_t lo = addr, hi = eend < end ? eend : end;
-        bool full = lo == ebase && hi == eend;
-        uint64_t e = view_read_(op, v, level, i);
-        struct pg_entry dec;
-        pg_entry_decode(ctx, level, e, &dec);
-        addr = hi;
+static int unmap_entry_(struct op_ *op, const struct slot_ *sl)
+{
+    if (!sl->dec.present)
+        return 0;
+    if (!slot_full_(sl))
+        return descend_(op, sl);
+    if (op->dry)
+        return 0;
+    slot_store_(op, sl, 0);
+    if (!sl->dec.leaf)
+        free_old_table_(op, sl);
+    flush_add_(op, sl->ebase, sl->eend);
+    return 0;
+}
 
-        switch (op->kind) {
-        case OP_MAP: {
-            uint64_t pa = ebase + op->pa_delta;
-            bool leaf_here = full && ((pa & (size - 1)) == 0) &&
-                             (level == 1 || ((op->size_mask & (1u << level)) &&
-                                             large_leaf_creatable_(ctx, m, level)));
-            if (!leaf_here) {
-                if (dec.present && dec.leaf && !(op->flags & PG_MAP_REPLACE))
-                    return -PG_EEXIST;
-                r = descend_(op, level, v, i, e, &dec, ebase, eend, lo, hi, path);
-                if (r)
-                    return r;
-                break;
-            }
-            bool free_old = false;
-            if (dec.present) {
-                if (!(op->flags & PG_MAP_REPLACE)) {
-                    if (dec.leaf || v->kind != VIEW_REAL)
-                        return -PG_EEXIST;
-                    r = subtree_unmapped_(op, level - 1, dec.addr);
-                    if (r < 0)
-                        return r;
-                    if (r == 0)
-                        return -PG_EEXIST;
-                }
-                free_old = !dec.leaf && v->kind == VIEW_REAL;
-            }
-            if (op->dry)
-                break;
-            store_entry_(v->mem, d->entry_size, i, make_leaf_(ctx, m, level, pa, op->prot));
-            if (free_old) {
-                path[level] = v->pa;
-                free_subtree_(op, level - 1, dec.addr, path);
-                path[level] = 0;
-                if (op->flush)
-                    op->flush->tables_freed = true;
-            }
-            if (dec.present)
-                flush_add_(op, ebase, eend);
-            break;
-        }
-        case OP_UNMAP:
-            if (!dec.present)
-                break;
-            if (!full) {
-                r = descend_(op, level, v, i, e, &dec, ebase, eend, lo, hi, path);
-                if (r)
-                    return r;
-                break;
-            }
-            if (op->dry)
-                break;
-            store_entry_(v->mem, d->entry_size, i, 0);
-            if (!dec.leaf) {
-                path[level] = v->pa;
-                free_subtree_(op, level - 1, dec.addr, path);
-                path[level] = 0;
-                if (op->flush)
-                    op->flush->tables_freed = true;
-            }
-            flush_add_(op, ebase, eend);
-            break;
-        case OP_PROTECT: {
-            if (!dec.present)
-                return -PG_ENOTMAPPED;
-            if (!dec.leaf) {
-                r = descend_(op, level, v, i, e, &dec, ebase, eend, lo, hi, path);
-                if (r)
-                    return r;
-                break;
-            }
-            uint64_t newe = make_leaf_(ctx, m, level, dec.addr, (dec.prot & ~op->clear) | op->set);
-            if (newe == e)
-                break;
-            if (!full) {
-                r = descend_(op, level, v, i, e, &dec, ebase, eend, lo, hi, path);
-                if (r)
-                    return r;
-                break;
-            }
-            if (op->dry)
-                break;
-            store_entry_(v->mem, d->entry_size, i, newe);
-            flush_add_(op, ebase, eend);
-            break;
-        }
-        }
+static int protect_entry_(struct op_ *op, const struct slot_ *sl)
+{
+    if (!sl->dec.present)
+        return -PG_ENOTMAPPED;
+    if (!sl->dec.leaf)
+        return descend_(op, sl);
+    uint64_t newe = make_leaf_(op->ctx, op->m, sl->level, sl->dec.addr,
+                               (sl->dec.prot & ~op->clear) | op->set);
+    if (newe == sl->e)
+        return 0;
+    if (!slot_full_(sl))
+        return descend_(op, sl);
+    if (op->dry)
+        return 0;
+    slot_store_(op, sl, newe);
+    flush_add_(op, sl->ebase, sl->eend);
+    return 0;
+}
+
+/* The operation on the entries of the table v (of `level`, linear base `base`) covering [start, end). */
+static int op_table_(struct op_ *op, int level, struct view_ *v, uint64_t base,
+                     uint64_t start, uint64_t end)
+{
+    const struct pg_level_desc *d = &op->m->level[level];
+    struct slot_ sl = { .level = level, .v = v, .i = level_index_(d, start) };
+
+    for (uint64_t addr = start; addr < end; sl.i++) {
+        sl.ebase = base + ((uint64_t)sl.i << d->shift);
+        sl.eend = sl.ebase + (1ULL << d->shift);
+        sl.lo = addr;
+        sl.hi = sl.eend < end ? sl.eend : end;
+        sl.e = view_read_(op, v, level, sl.i);
+        pg_entry_decode(op->ctx, level, sl.e, &sl.dec);
+        addr = sl.hi;
+        int r = op->kind == OP_MAP ? map_entry_(op, &sl)
+              : op->kind == OP_UNMAP ? unmap_entry_(op, &sl)
+              : protect_entry_(op, &sl);
+        if (r)
+            return r;
     }
     return 0;
 }
@@ -440,7 +457,6 @@ static int prep_range_(const struct pg_mode_desc *m, virt_addr_t start, virt_add
 static int run_op_(struct op_ *op, uint64_t ls, uint64_t le)
 {
     const struct pg_ctx *ctx = op->ctx;
-    phys_addr_t path[PG_MAX_LEVELS + 1] = { 0 };
     struct view_ root = { .kind = VIEW_REAL, .pa = op->root };
     root.mem = ctx->phys_to_virt(ctx->arg, op->root);
     if (!root.mem)
@@ -449,14 +465,14 @@ static int run_op_(struct op_ *op, uint64_t ls, uint64_t le)
 
     op->dry = true;
     op->need = 0;
-    int r = op_table_(op, top, &root, 0, ls, le, path);
+    int r = op_table_(op, top, &root, 0, ls, le);
     if (r)
         return r;
     r = fill_pool_(op, op->need);
     if (r)
         return r;
     op->dry = false;
-    r = op_table_(op, top, &root, 0, ls, le, path);
+    r = op_table_(op, top, &root, 0, ls, le);
     if (op->pool_count)         /* the dry run over-counted: never expected */
         release_pool_(ctx, op->pool, op->pool_count);
     return r;
@@ -498,40 +514,37 @@ int pg_map(const struct pg_ctx *ctx, phys_addr_t root, virt_addr_t start, virt_a
     return run_op_(&op, ls, le);
 }
 
+/* Run op (ctx and mode set) over the VA range [start, end): checked, empty ranges do nothing. */
+static int run_range_(struct op_ *op, virt_addr_t start, virt_addr_t end)
+{
+    uint64_t ls, le;
+    int r = prep_range_(op->m, start, end, &ls, &le);
+    if (r)
+        return r < 0 ? r : 0;
+    return run_op_(op, ls, le);
+}
+
 int pg_unmap(const struct pg_ctx *ctx, phys_addr_t root, virt_addr_t start, virt_addr_t end,
              unsigned flags, struct pg_flush *flush)
 {
-    const struct pg_mode_desc *m = ctx_mode_(ctx);
-    if (!m)
-        return -PG_EINVAL;
-    uint64_t ls, le;
-    int r = prep_range_(m, start, end, &ls, &le);
-    if (r)
-        return r < 0 ? r : 0;
     struct op_ op = {
-        .ctx = ctx, .m = m, .kind = OP_UNMAP, .flags = flags, .root = root, .flush = flush,
+        .ctx = ctx, .m = ctx_mode_(ctx), .kind = OP_UNMAP, .flags = flags, .root = root,
+        .flush = flush,
     };
-    return run_op_(&op, ls, le);
+    return op.m ? run_range_(&op, start, end) : -PG_EINVAL;
 }
 
 int pg_protect(const struct pg_ctx *ctx, phys_addr_t root, virt_addr_t start, virt_addr_t end,
                uint64_t set, uint64_t clear, unsigned flags, struct pg_flush *flush)
 {
-    const struct pg_mode_desc *m = ctx_mode_(ctx);
-    if (!m)
-        return -PG_EINVAL;
-    uint64_t bad = PTE_P | PTE_PS | (PTE_PFN_MASK & ~PTE_PAT_LARGE);
-    if ((set | clear) & bad)
-        return -PG_EINVAL;
-    uint64_t ls, le;
-    int r = prep_range_(m, start, end, &ls, &le);
-    if (r)
-        return r < 0 ? r : 0;
     struct op_ op = {
-        .ctx = ctx, .m = m, .kind = OP_PROTECT, .flags = flags,
+        .ctx = ctx, .m = ctx_mode_(ctx), .kind = OP_PROTECT, .flags = flags,
         .set = set, .clear = clear, .root = root, .flush = flush,
     };
-    return run_op_(&op, ls, le);
+    uint64_t bad = PTE_P | PTE_PS | (PTE_PFN_MASK & ~PTE_PAT_LARGE);
+    if (!op.m || ((set | clear) & bad))
+        return -PG_EINVAL;
+    return run_range_(&op, start, end);
 }
 
 int pg_free_tables(const struct pg_ctx *ctx, phys_addr_t root)
@@ -544,18 +557,10 @@ int pg_free_tables(const struct pg_ctx *ctx, phys_addr_t root)
     if (!t)
         return -PG_EIO;
     struct op_ op = { .ctx = ctx, .m = m, .root = root };
-    phys_addr_t path[PG_MAX_LEVELS + 1] = { 0 };
-    path[m->levels] = root;
-    for (unsigned i = 0; i < (1u << d->index_bits); i++) {
-        uint64_t e = load_entry_(t, d->entry_size, i);
+    op.path[m->levels] = root;
+    each_present_(ctx, m, (int)m->levels, t, free_child_, &op);
+    for (unsigned i = 0; i < (1u << d->index_bits); i++)
         store_entry_(t, d->entry_size, i, 0);
-        if (!(e & PTE_P))
-            continue;
-        struct pg_entry dec;
-        pg_entry_decode(ctx, (int)m->levels, e, &dec);
-        if (!dec.leaf)
-            free_subtree_(&op, (int)m->levels - 1, dec.addr, path);
-    }
     return 0;
 }
 

@@ -1,9 +1,10 @@
 /*
  * mmu.c: the MMU model's memory access (pg_mmu_access) and its TLB.
  *
- * One access follows mmu-semantics.md §10 step by step: the canonical check,
+ * One access follows docs/mmu.md's "The decision procedure" step by step: the canonical check,
  * the walk (walk.c's pg_walk_levels, below the PAE PDPTE registers), the
- * rights of §5, the error code of §6 and the A/D updates of §7. The walk's
+ * "Access rights", the "Page-fault error code" and the "Accessed and dirty
+ * flags" updates. The walk's
  * pg_ctx is derived from the CPU state (mode, MAXPHYADDR, NXE, PSE, Page1GB,
  * PAT, PSE-36), so the reserved-bit rules are mode.c's pg_entry_reserved.
  * Depends on: mmu.h, paging.h, pg_internal.h.
@@ -163,7 +164,7 @@ static void tlb_fill_(struct pg_tlb *tlb, const struct pg_cpu *cpu, const struct
     tlb->next = (tlb->next + 1) % PG_TLB_ENTRIES;
 }
 
-/* ---- Rights (§5) ---- */
+/* ---- Rights (docs/mmu.md, "Access rights") ---- */
 
 struct rights_ {
     bool writable, user, nx;
@@ -172,7 +173,7 @@ struct rights_ {
 
 /*
  * The PG_DENY_* rules that refuse `access` on a translation with `rt`, as
- * §10's decision procedure lists them. *pk_fault says whether PK goes into
+ * the decision procedure lists them. *pk_fault says whether PK goes into
  * the error code.
  */
 static unsigned check_rights_(const struct pg_cpu *cpu, unsigned mode, unsigned access,
@@ -217,7 +218,7 @@ static unsigned check_rights_(const struct pg_cpu *cpu, unsigned mode, unsigned 
     return deny;
 }
 
-/* ---- A/D updates (§7) ---- */
+/* ---- A/D updates (docs/mmu.md, "Accessed and dirty flags") ---- */
 
 /* OR bits into the entry of step s (read-modify-write, as the locked update). */
 static int set_bits_(const struct pg_ctx *c, const struct pg_walk_step *s, uint64_t bits,
@@ -243,7 +244,7 @@ static int set_bits_(const struct pg_ctx *c, const struct pg_walk_step *s, uint6
     return 0;
 }
 
-/* Memory type of a leaf (§1): PAT index PAT*4 + PCD*2 + PWT. */
+/* Memory type of a leaf (docs/mmu.md, "Control bits and CPUID"): PAT index PAT*4 + PCD*2 + PWT. */
 static unsigned mem_type_(const struct pg_cpu *cpu, uint64_t leaf_prot)
 {
     if (cpu->cr0 & PG_CR0_CD)
@@ -293,20 +294,129 @@ static void page_fault_(struct pg_mmu_result *r, uint32_t ec, virt_addr_t va, un
     r->cr2 = mode >= PG_MODE_4LEVEL ? va : (va & 0xFFFFFFFFULL);
 }
 
-/* Non-leaf A on a faulting walk: the entries above the failing one (policy §7). */
-static int fault_accessed_(const struct pg_ctx *c, unsigned mode, unsigned upto, unsigned flags,
-                           struct pg_mmu_result *r)
+/*
+ * A in the first `upto` entries of the walk, and D in the leaf if dirty (the
+ * leaf is then among them). Levels without an A bit (PAE PDPTE registers) are
+ * skipped.
+ */
+static int set_accessed_(const struct pg_ctx *c, unsigned upto, bool dirty, unsigned flags,
+                         struct pg_mmu_result *r)
 {
-    if (flags & PG_MMU_LAZY_A)
-        return 0;
+    const struct pg_mode_desc *m = pg_mode_get(c->levels);
     for (unsigned i = 0; i < upto; i++) {
         const struct pg_walk_step *s = &r->walk.step[i];
-        if (mode == PG_MODE_PAE && s->level == 3)
-            continue;   /* a PDPTE register: no A */
-        int err = set_bits_(c, s, PTE_A, flags, r);
+        if (m->level[s->level].no_rights)
+            continue;
+        uint64_t bits = PTE_A | ((dirty && i == r->walk.nsteps - 1) ? PTE_D : 0);
+        int err = set_bits_(c, s, bits, flags, r);
         if (err)
             return err;
     }
+    return 0;
+}
+
+/* A #PF after a walk that went as far as its last step: non-leaf A as the policy says, CR2, TLB. */
+static int walk_fault_(const struct pg_ctx *c, const struct pg_cpu *cpu, uint32_t ec,
+                       unsigned flags, struct pg_tlb *tlb, struct pg_mmu_result *r)
+{
+    if (!(flags & PG_MMU_LAZY_A)) {
+        int err = set_accessed_(c, r->walk.nsteps - 1, false, flags, r);
+        if (err)
+            return err;
+    }
+    page_fault_(r, ec, r->walk.va, r->paging_mode);
+    pg_tlb_flush_(tlb, SEL_PAGE_, cur_pcid_(cpu), r->walk.va);
+    return 0;
+}
+
+/*
+ * The walk for va in this state: in PAE mode the PDPTE register of va's
+ * quarter (recorded as step[0], with the address it was loaded from), then
+ * the tables; in the other modes the tables from CR3's root.
+ */
+static void mmu_walk_(const struct pg_ctx *c, const struct pg_cpu *cpu, struct pg_walk *w)
+{
+    const struct pg_mode_desc *m = pg_mode_get(c->levels);
+    int top = (int)m->levels;
+    phys_addr_t root = pg_cr3_root(c->levels, cpu->cr3);
+    if (c->levels != PG_MODE_PAE) {
+        /* Bits of CR3 above MAXPHYADDR cannot be set (MOV to CR3 faults). */
+        pg_walk_levels(c, root & bits_(c->phys_bits - 1, 0), top, w);
+        return;
+    }
+    const struct pg_level_desc *d = &m->level[top];
+    struct pg_walk_step *s = &w->step[w->nsteps++];
+    s->level = top;
+    s->table_pa = root;
+    s->index = level_index_(d, w->va);
+    s->entry_pa = root + (uint64_t)s->index * d->entry_size;
+    s->entry = cpu->pdpte[s->index];
+    pg_entry_decode(c, top, s->entry, &s->dec);
+    if (s->dec.present) {
+        pg_walk_levels(c, s->dec.addr, top - 1, w);
+    } else {
+        w->status = -PG_ENOTMAPPED;
+        w->fault_level = top;
+    }
+}
+
+/* The access from the TLB entry hit: its rights, no walk, no A/D. */
+static void tlb_access_(const struct pg_cpu *cpu, const struct pg_tlb_entry *hit, unsigned access,
+                        uint32_t ec, struct pg_tlb *tlb, struct pg_mmu_result *r)
+{
+    struct rights_ rt = { hit->writable, hit->user, hit->nx, hit->pkey };
+    virt_addr_t va = r->walk.va;
+    bool pk;
+    r->from_tlb = true;
+    r->page_size = hit->page_size;
+    r->pkey = hit->pkey;
+    r->deny = check_rights_(cpu, r->paging_mode, access, rt, &pk);
+    if (r->deny) {
+        page_fault_(r, ec | PG_PFEC_P | (pk ? PG_PFEC_PK : 0), va, r->paging_mode);
+        pg_tlb_flush_(tlb, SEL_PAGE_, cur_pcid_(cpu), va);
+        return;
+    }
+    r->pa = hit->pa + (va - hit->va);
+}
+
+/* The #PF error code's W, U and I/D bits for this access. */
+static uint32_t access_ec_(const struct pg_cpu *cpu, unsigned access)
+{
+    bool user = cpu->cpl == 3 && !(access & PG_ACC_IMPLICIT);
+    uint32_t ec = ((access & PG_ACC_WRITE) ? PG_PFEC_W : 0) | (user ? PG_PFEC_U : 0);
+    if ((access & PG_ACC_FETCH) &&
+        ((cpu->cr4 & PG_CR4_SMEP) || ((cpu->cr4 & PG_CR4_PAE) && (cpu->efer & PG_EFER_NXE))))
+        ec |= PG_PFEC_ID;
+    return ec;
+}
+
+/* After a successful walk: the leaf's attributes, the rights check, then A/D and the TLB fill. */
+static int walk_access_(const struct pg_ctx *c, const struct pg_cpu *cpu, unsigned access,
+                        unsigned flags, struct pg_tlb *tlb, struct pg_mmu_result *r)
+{
+    const struct pg_walk *w = &r->walk;
+    const struct pg_walk_step *leaf = &w->step[w->nsteps - 1];
+    unsigned mode = r->paging_mode;
+    bool write = access & PG_ACC_WRITE;
+    uint32_t ec = access_ec_(cpu, access);
+    r->leaf_level = w->leaf_level;
+    r->page_size = w->page_size;
+    r->pkey = mode >= PG_MODE_4LEVEL ? (unsigned)((leaf->entry & PTE_PK_MASK) >> PTE_PK_SHIFT) : 0;
+    r->mem_type = mem_type_(cpu, w->leaf_prot);
+
+    struct rights_ rt = { w->writable, w->user, w->nx, r->pkey };
+    bool pk;
+    r->deny = check_rights_(cpu, mode, access, rt, &pk);
+    if (r->deny)
+        return walk_fault_(c, cpu, ec | PG_PFEC_P | (pk ? PG_PFEC_PK : 0), flags, tlb, r);
+
+    /* Success: A in every entry used (not PAE PDPTE registers), D in the leaf on a write. */
+    int err = set_accessed_(c, w->nsteps, write, flags, r);
+    if (err)
+        return err;
+    r->pa = w->pa;
+    if (tlb)
+        tlb_fill_(tlb, cpu, r, leaf->entry | PTE_A | (write ? PTE_D : 0));
     return 0;
 }
 
@@ -336,108 +446,28 @@ int pg_mmu_access(const struct pg_ctx *mem, const struct pg_cpu *cpu, virt_addr_
         r->walk.va = va;
     }
 
-    bool write = access & PG_ACC_WRITE, fetch = access & PG_ACC_FETCH;
-    bool user = cpu->cpl == 3 && !(access & PG_ACC_IMPLICIT);
-    uint32_t ec = (write ? PG_PFEC_W : 0) | (user ? PG_PFEC_U : 0);
-    if (fetch && ((cpu->cr4 & PG_CR4_SMEP) ||
-                  ((cpu->cr4 & PG_CR4_PAE) && (cpu->efer & PG_EFER_NXE))))
-        ec |= PG_PFEC_ID;
-
-    /* A cached translation: rights from the TLB entry, no walk (§9). */
+    /* A cached translation (a write through an entry cached with D = 0 walks again). */
     const struct pg_tlb_entry *hit = pg_tlb_lookup(tlb, cpu, va);
-    if (hit && !(write && !hit->dirty)) {
-        struct rights_ rt = { hit->writable, hit->user, hit->nx, hit->pkey };
-        bool pk;
-        r->from_tlb = true;
-        r->page_size = hit->page_size;
-        r->pkey = hit->pkey;
-        r->deny = check_rights_(cpu, mode, access, rt, &pk);
-        if (r->deny) {
-            page_fault_(r, ec | PG_PFEC_P | (pk ? PG_PFEC_PK : 0), va, mode);
-            pg_tlb_flush_(tlb, SEL_PAGE_, cur_pcid_(cpu), va);
-            return 0;
-        }
-        r->pa = hit->pa + (va - hit->va);
+    if (hit && !((access & PG_ACC_WRITE) && !hit->dirty)) {
+        tlb_access_(cpu, hit, access, access_ec_(cpu, access), tlb, r);
         return 0;
     }
 
     struct pg_ctx c;
     walk_ctx_(cpu, mem, mode, &c);
-    const struct pg_mode_desc *m = pg_mode_get(mode);
-    struct pg_walk *w = &r->walk;
-
-    if (mode == PG_MODE_PAE) {
-        unsigned index = (unsigned)(va >> 30) & 3;
-        uint64_t e = cpu->pdpte[index];
-        struct pg_walk_step *s = &w->step[w->nsteps++];
-        s->level = 3;
-        s->table_pa = pg_cr3_root(mode, cpu->cr3);
-        s->index = index;
-        s->entry_pa = s->table_pa + 8 * index;
-        s->entry = e;
-        pg_entry_decode(&c, 3, e, &s->dec);
-        if (!(e & PTE_P)) {
-            w->status = -PG_ENOTMAPPED;
-            w->fault_level = 3;
-        } else {
-            pg_walk_levels(&c, s->dec.addr, 2, w);
-        }
-    } else {
-        /* Bits of CR3 above MAXPHYADDR cannot be set (MOV to CR3 faults). */
-        phys_addr_t root = pg_cr3_root(mode, cpu->cr3) & bits_(c.phys_bits - 1, 0);
-        pg_walk_levels(&c, root, (int)m->levels, w);
-    }
-
-    int err;
-    switch (w->status) {
+    mmu_walk_(&c, cpu, &r->walk);
+    switch (r->walk.status) {
     case 0:
-        break;
+        return walk_access_(&c, cpu, access, flags, tlb, r);
     case -PG_ENOTMAPPED:
     case -PG_ERSVD:
-        r->fault_level = w->fault_level;
-        r->rsvd_bits = w->rsvd_bits;
-        err = fault_accessed_(&c, mode, w->nsteps - 1, flags, r);
-        if (err)
-            return err;
-        page_fault_(r, ec | (w->status == -PG_ERSVD ? PG_PFEC_P | PG_PFEC_RSVD : 0), va, mode);
-        pg_tlb_flush_(tlb, SEL_PAGE_, cur_pcid_(cpu), va);
-        return 0;
+        r->fault_level = r->walk.fault_level;
+        r->rsvd_bits = r->walk.rsvd_bits;
+        return walk_fault_(&c, cpu,
+                           access_ec_(cpu, access) |
+                           (r->walk.status == -PG_ERSVD ? PG_PFEC_P | PG_PFEC_RSVD : 0),
+                           flags, tlb, r);
     default:
-        return w->status;   /* -PG_EIO */
+        return r->walk.status;   /* -PG_EIO */
     }
-
-    const struct pg_walk_step *leaf = &w->step[w->nsteps - 1];
-    r->leaf_level = w->leaf_level;
-    r->page_size = w->page_size;
-    r->pkey = mode >= PG_MODE_4LEVEL ? (unsigned)((leaf->entry & PTE_PK_MASK) >> PTE_PK_SHIFT) : 0;
-    r->mem_type = mem_type_(cpu, w->leaf_prot);
-
-    struct rights_ rt = { w->writable, w->user, w->nx, r->pkey };
-    bool pk;
-    r->deny = check_rights_(cpu, mode, access, rt, &pk);
-    if (r->deny) {
-        err = fault_accessed_(&c, mode, w->nsteps - 1, flags, r);
-        if (err)
-            return err;
-        page_fault_(r, ec | PG_PFEC_P | (pk ? PG_PFEC_PK : 0), va, mode);
-        pg_tlb_flush_(tlb, SEL_PAGE_, cur_pcid_(cpu), va);
-        return 0;
-    }
-
-    /* Success: A in every entry used (not PAE PDPTE registers), D in the leaf on a write. */
-    for (unsigned i = 0; i < w->nsteps; i++) {
-        const struct pg_walk_step *s = &w->step[i];
-        if (mode == PG_MODE_PAE && s->level == 3)
-            continue;
-        uint64_t bits = PTE_A | ((s == leaf && write) ? PTE_D : 0);
-        err = set_bits_(&c, s, bits, flags, r);
-        if (err)
-            return err;
-    }
-    r->pa = w->pa;
-    if (tlb) {
-        uint64_t leaf_now = leaf->entry | PTE_A | (write ? PTE_D : 0);
-        tlb_fill_(tlb, cpu, r, leaf_now);
-    }
-    return 0;
 }

@@ -1,8 +1,10 @@
 /*
  * mmu_cr.c: the MMU model's control registers: MOV to CR0/CR3/CR4 and WRMSR
- * IA32_EFER accepted or refused with #GP (mmu-semantics.md §8), the PAE
- * PDPTE register loads (§3), the TLB invalidations each write implies (§9),
- * and the operating and paging modes that result (seed 003's mode graph).
+ * IA32_EFER accepted or refused with #GP (docs/mmu.md, "Control-register and
+ * mode transitions"), the PAE PDPTE register loads ("Walk formats"), the TLB
+ * invalidations each write implies ("TLBs and paging-structure caches"), and
+ * the operating and paging modes that result (the graph of paging-mode
+ * transitions through CR0.PG, CR4.PAE and EFER.LME).
  *
  * Every write first checks all its #GP conditions against the state before
  * the write, then (for PAE paging) loads the PDPTEs, and only then commits:

@@ -8,9 +8,17 @@
  */
 #include "pg_internal.h"
 
+/* One level; the PAE PDPTE level (its own reserved-bit rule) is the one without rights. */
 #define LV_(sh, bits, esz, large, rule, lname, iname) \
     { .shift = (sh), .index_bits = (bits), .entry_size = (esz), .large_ok = (large), \
-      .rsvd = (rule), .linux_name = (lname), .intel_name = (iname) }
+      .no_rights = (rule) == PG_RSVD_PAE_PDPTE, .rsvd = (rule), .linux_name = (lname), \
+      .intel_name = (iname) }
+
+/* The levels below the top in IA-32e paging (4- and 5-level alike). */
+#define LM_LOWER_LEVELS_                                       \
+    [1] = LV_(12, 9, 8, 0, PG_RSVD_LM, "pte", "PT"),           \
+    [2] = LV_(21, 9, 8, 1, PG_RSVD_LM, "pmd", "PD"),           \
+    [3] = LV_(30, 9, 8, 1, PG_RSVD_LM, "pud", "PDPT")
 
 static const struct pg_mode_desc modes_[] = {
     {
@@ -31,18 +39,14 @@ static const struct pg_mode_desc modes_[] = {
     {
         .name = "4-level", .levels = 4, .va_bits = 48, .canonical = true, .has_nx = true,
         .level = {
-            [1] = LV_(12, 9, 8, 0, PG_RSVD_LM, "pte", "PT"),
-            [2] = LV_(21, 9, 8, 1, PG_RSVD_LM, "pmd", "PD"),
-            [3] = LV_(30, 9, 8, 1, PG_RSVD_LM, "pud", "PDPT"),
+            LM_LOWER_LEVELS_,
             [4] = LV_(39, 9, 8, 0, PG_RSVD_LM_TOP, "pgd", "PML4"),
         },
     },
     {
         .name = "5-level", .levels = 5, .va_bits = 57, .canonical = true, .has_nx = true,
         .level = {
-            [1] = LV_(12, 9, 8, 0, PG_RSVD_LM, "pte", "PT"),
-            [2] = LV_(21, 9, 8, 1, PG_RSVD_LM, "pmd", "PD"),
-            [3] = LV_(30, 9, 8, 1, PG_RSVD_LM, "pud", "PDPT"),
+            LM_LOWER_LEVELS_,
             [4] = LV_(39, 9, 8, 0, PG_RSVD_LM_TOP, "p4d", "PML4"),
             [5] = LV_(48, 9, 8, 0, PG_RSVD_LM_TOP, "pgd", "PML5"),
         },
@@ -118,7 +122,7 @@ int pg_va_index(unsigned levels, int level, virt_addr_t va)
     const struct pg_level_desc *d = level_desc_(levels, level);
     if (!d)
         return -PG_EINVAL;
-    return (int)((va >> d->shift) & ((1u << d->index_bits) - 1));
+    return (int)level_index_(d, va);
 }
 
 int pg_va_split(unsigned levels, int leaf_level, virt_addr_t va,
@@ -145,34 +149,29 @@ virt_addr_t pg_canonical(unsigned levels, virt_addr_t va)
 bool pg_is_canonical(unsigned levels, virt_addr_t va)
 {
     const struct pg_mode_desc *m = pg_mode_get(levels);
-    if (!m)
-        return false;
-    if (!m->canonical)
-        return va >> 32 == 0;
-    return canon_(m, linear_(m, va)) == va;
+    return m && va_ok_(m, va);
 }
 
 /* ---- Entries ---- */
 
-uint64_t entry_addr_(const struct pg_ctx *ctx, const struct pg_mode_desc *m, int level, uint64_t raw,
-                     bool leaf)
+phys_addr_t entry_addr_(const struct pg_ctx *ctx, const struct pg_mode_desc *m, int level,
+                        uint64_t raw, bool leaf)
 {
+    if (!leaf || level == 1)
+        return pfn_addr_(m, raw);
     if (m->levels == PG_MODE_32BIT) {
-        if (leaf && level == 2) {
-            uint64_t pa = raw & 0xFFC00000ULL;
-            if (!(ctx->disabled & PG_NO_PSE36))
-                pa |= ((raw >> 13) & 0xFFULL) << 32;
-            return pa;
-        }
-        return raw & 0xFFFFF000ULL;
+        /* A 4 MiB page: bits 31:22, and with PSE-36 bits 39:32 from 20:13. */
+        uint64_t pa = raw & 0xFFC00000ULL;
+        if (!(ctx->disabled & PG_NO_PSE36))
+            pa |= ((raw >> 13) & 0xFFULL) << 32;
+        return pa;
     }
-    uint64_t size_mask = leaf ? (1ULL << m->level[level].shift) - 1 : 0xFFFULL;
-    return raw & PTE_PFN_MASK & ~size_mask;
+    return raw & PTE_PFN_MASK & ~((1ULL << m->level[level].shift) - 1);
 }
 
 uint64_t entry_prot_(const struct pg_mode_desc *m, int level, uint64_t raw, bool leaf)
 {
-    uint64_t flags = m->levels == PG_MODE_32BIT ? (raw & 0xFFFULL) : (raw & PTE_FLAGS_MASK);
+    uint64_t flags = entry_flags_(m, raw);
     if (!leaf)
         return flags;
     if (level == 1) {
@@ -189,7 +188,7 @@ int pg_entry_decode(const struct pg_ctx *ctx, int level, uint64_t raw, struct pg
         return -PG_EINVAL;
     if (m->levels == PG_MODE_32BIT)
         raw &= 0xFFFFFFFFULL;
-    bool leaf = level == 1 || ((raw & PTE_PS) && large_leaf_level_(ctx, m, level));
+    bool leaf = entry_leaf_(ctx, m, level, raw);
     out->raw = raw;
     out->present = (raw & PTE_P) != 0;
     out->leaf = leaf;
@@ -204,7 +203,7 @@ static uint64_t storable_prot_(const struct pg_ctx *ctx, const struct pg_mode_de
 {
     if (m->levels == PG_MODE_32BIT)
         return 0xFFFULL | PTE_PAT_LARGE;
-    if (m->levels == PG_MODE_PAE && level == 3)
+    if (m->level[level].rsvd == PG_RSVD_PAE_PDPTE)
         return PTE_P | PTE_PWT | PTE_PCD;
     uint64_t ok = 0xFFFULL | PTE_PAT_LARGE;
     if (nx_enabled_(ctx, m))

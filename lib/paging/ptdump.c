@@ -1,5 +1,5 @@
 /*
- * ptdump.c: Linux 6.x ptdump text (formats.md §5, linux-paging.md §8).
+ * ptdump.c: Linux 6.x ptdump text (docs/formats.md, "Linux ptdump").
  *
  * Entries come from pg_iterate one at a time (holes included) and go through
  * the same series state machine Linux uses: a series ends when the raw flags,
@@ -243,7 +243,6 @@ static int dump_range_(void *arg, const struct pg_range *r)
 {
     struct dump_ *d = arg;
     const struct pg_mode_desc *m = d->m;
-    uint64_t flags_mask = m->levels == PG_MODE_32BIT ? 0xFFFULL : PTE_FLAGS_MASK;
     int level = r->level;
     uint64_t e = r->entry;
     uint64_t prot, eff;
@@ -252,13 +251,13 @@ static int dump_range_(void *arg, const struct pg_range *r)
         d->wx_pages += r->size >> PAGE_SHIFT;
     switch (r->kind) {
     case PG_RANGE_MAPPED:
-        prot = e & flags_mask;
+        prot = entry_flags_(m, e);
         if (level > 1)
             prot |= e & PTE_PAT_LARGE;
         eff = r->eff & (PTE_U | PTE_W | PTE_NX);
         break;
     case PG_RANGE_HOLE:
-        prot = e & flags_mask;
+        prot = entry_flags_(m, e);
         eff = !e ? 0 : level == (int)m->levels ? prot : (r->eff & (PTE_U | PTE_W | PTE_NX));
         break;
     case PG_RANGE_UNREADABLE:
@@ -270,7 +269,7 @@ static int dump_range_(void *arg, const struct pg_range *r)
     default:
         /* A shared or cyclic table not expanded: the pointing entry itself. */
         level++;
-        prot = e & flags_mask;
+        prot = entry_flags_(m, e);
         eff = level == (int)m->levels ? prot : (r->eff & (PTE_U | PTE_W | PTE_NX));
         break;
     }

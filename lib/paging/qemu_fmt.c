@@ -1,6 +1,7 @@
 /*
  * qemu_fmt.c: number formatting and QEMU monitor imitations (`info tlb`,
- * `info mem`), built on pg_iterate (formats.md §2, §3).
+ * `info mem`), built on pg_iterate (docs/formats.md, "QEMU info tlb" and
+ * "QEMU info mem").
  *
  * QEMU walks every entry of every table with no sharing or cycle detection,
  * so both formatters expand everything; its per-mode quirks (PA masks that
@@ -86,17 +87,26 @@ static int tlb_line_(void *arg, const struct pg_range *r)
     out_str_(o, ": ");
     out_hex_(o, e & tlb_pa_mask_(st->m, r->level), 16);
     out_chr_(o, ' ');
-    out_chr_(o, (e & PTE_NX) ? 'X' : '-');
-    out_chr_(o, (e & PTE_G) ? 'G' : '-');
-    out_chr_(o, (e & PTE_PS) ? 'P' : '-');
-    out_chr_(o, (e & PTE_D) ? 'D' : '-');
-    out_chr_(o, (e & PTE_A) ? 'A' : '-');
-    out_chr_(o, (e & PTE_PCD) ? 'C' : '-');
-    out_chr_(o, (e & PTE_PWT) ? 'T' : '-');
-    out_chr_(o, (e & PTE_U) ? 'U' : '-');
-    out_chr_(o, (e & PTE_W) ? 'W' : '-');
+    /* QEMU's flag letters, XGPDACTUW. */
+    static const struct { uint64_t bit; char c; } letters[] = {
+        { PTE_NX, 'X' }, { PTE_G, 'G' }, { PTE_PS, 'P' }, { PTE_D, 'D' }, { PTE_A, 'A' },
+        { PTE_PCD, 'C' }, { PTE_PWT, 'T' }, { PTE_U, 'U' }, { PTE_W, 'W' },
+    };
+    for (size_t i = 0; i < sizeof(letters) / sizeof(letters[0]); i++)
+        out_chr_(o, (e & letters[i].bit) ? letters[i].c : '-');
     out_nl_(o);
     return 0;
+}
+
+/* Every entry one by one, every reference expanded, as QEMU walks; holes if asked. */
+static int qemu_walk_(const struct pg_ctx *ctx, phys_addr_t root, unsigned holes, pg_range_fn fn,
+                      void *state)
+{
+    struct pg_iter_opts o = {
+        .merge = PG_MERGE_NONE,
+        .flags = holes | PG_ITER_EXPAND_SHARED | PG_ITER_EXPAND_CYCLES,
+    };
+    return pg_iterate(ctx, root, &o, fn, state);
 }
 
 int pg_fmt_info_tlb(const struct pg_ctx *ctx, phys_addr_t root, const struct pg_sink *sink)
@@ -105,11 +115,7 @@ int pg_fmt_info_tlb(const struct pg_ctx *ctx, phys_addr_t root, const struct pg_
     if (!m || !sink || !sink->write)
         return -PG_EINVAL;
     struct tlb_state_ st = { .m = m, .out = { .sink = sink } };
-    struct pg_iter_opts o = {
-        .merge = PG_MERGE_NONE,
-        .flags = PG_ITER_EXPAND_SHARED | PG_ITER_EXPAND_CYCLES,
-    };
-    return pg_iterate(ctx, root, &o, tlb_line_, &st);
+    return qemu_walk_(ctx, root, 0, tlb_line_, &st);
 }
 
 /* ---- info mem ---- */
@@ -168,11 +174,7 @@ int pg_fmt_info_mem(const struct pg_ctx *ctx, phys_addr_t root, const struct pg_
     if (!m || !sink || !sink->write)
         return -PG_EINVAL;
     struct mem_state_ st = { .m = m, .out = { .sink = sink } };
-    struct pg_iter_opts o = {
-        .merge = PG_MERGE_NONE,
-        .flags = PG_ITER_HOLES | PG_ITER_EXPAND_SHARED | PG_ITER_EXPAND_CYCLES,
-    };
-    int r = pg_iterate(ctx, root, &o, mem_range_, &st);
+    int r = qemu_walk_(ctx, root, PG_ITER_HOLES, mem_range_, &st);
     if (r)
         return r;
     mem_note_(&st, 1ULL << m->va_bits, 0);

@@ -1,6 +1,6 @@
 /*
  * recursive.c: addresses of a recursive (self-referencing) top-level slot
- * (linux-paging.md §9, seed 003). With top entry R pointing to the top table
+ * (docs/linux.md, "The recursive slot"). With top entry R pointing to the top table
  * itself, going through R once more per level turns the MMU's last step
  * into a read of a table instead of a page: R once gives PTEs, R twice PDEs,
  * and so on up to the top table itself.

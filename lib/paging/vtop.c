@@ -1,5 +1,6 @@
 /*
- * vtop.c: crash's `vtop` output for one address (formats.md §6), built on
+ * vtop.c: crash's `vtop` output for one address (docs/formats.md, "crash
+ * vtop"), built on
  * pg_walk: the header, the walk with physical entry addresses, the PAGE line
  * and the centred PTE/PHYSICAL/FLAGS block.
  * Depends on: paging.h, pg_format.h, pg_internal.h, pg_out.h.
@@ -69,30 +70,59 @@ static void pte_block_(struct out_ *o, uint64_t pte, uint64_t phys)
     if (!pte) {
         out_str_(o, "(no mapping)");
     } else {
+        /* crash's flag names in its order; PSE only on a present entry, G means
+         * PROTNONE on a non-present one. */
+        static const struct { uint64_t bit; const char *name; } names[] = {
+            { PTE_P, "PRESENT" }, { PTE_W, "RW" }, { PTE_U, "USER" }, { PTE_PWT, "PWT" },
+            { PTE_PCD, "PCD" }, { PTE_A, "ACCESSED" }, { PTE_D, "DIRTY" }, { PTE_PS, "PSE" },
+            { PTE_G, "GLOBAL" }, { PTE_NX, "NX" },
+        };
         bool first = true, present = pte & PTE_P;
-        if (present)
-            flag_(o, &first, "PRESENT");
-        if (pte & PTE_W)
-            flag_(o, &first, "RW");
-        if (pte & PTE_U)
-            flag_(o, &first, "USER");
-        if (pte & PTE_PWT)
-            flag_(o, &first, "PWT");
-        if (pte & PTE_PCD)
-            flag_(o, &first, "PCD");
-        if (pte & PTE_A)
-            flag_(o, &first, "ACCESSED");
-        if (pte & PTE_D)
-            flag_(o, &first, "DIRTY");
-        if (present && (pte & PTE_PS))
-            flag_(o, &first, "PSE");
-        if (pte & PTE_G)
-            flag_(o, &first, present ? "GLOBAL" : "PROTNONE");
-        if (pte & PTE_NX)
-            flag_(o, &first, "NX");
+        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+            if (!(pte & names[i].bit) || (names[i].bit == PTE_PS && !present))
+                continue;
+            flag_(o, &first, names[i].bit == PTE_G && !present ? "PROTNONE" : names[i].name);
+        }
         out_str_(o, first ? "()" : ")");
     }
     out_nl_(o);
+}
+
+/* The first lines: VIRTUAL PHYSICAL, the address and its translation (or "(not mapped)"). */
+static void vtop_header_(struct out_ *o, virt_addr_t va, bool mapped, phys_addr_t pa)
+{
+    char b[24];
+    out_str_(o, "VIRTUAL           PHYSICAL        ");
+    out_nl_(o);
+    size_t n = pg_u64_hex(b, va, 1);
+    out_mem_(o, b, n);
+    out_spaces_(o, n < 16 ? 16 - n : 0);
+    out_str_(o, "  ");
+    if (mapped)
+        out_hex_(o, pa, 1);
+    else
+        out_str_(o, "(not mapped)");
+    out_nl_(o);
+    out_nl_(o);
+}
+
+/* The walk: kernel path PGD DIRECTORY / PAGE DIRECTORY, then one line per level read. */
+static void vtop_walk_(struct out_ *o, const struct pg_mode_desc *m, const struct pg_walk *w,
+                       const struct pg_vtop_opts *opts)
+{
+    for (unsigned i = 0; i < w->nsteps; i++) {
+        const struct pg_walk_step *s = &w->step[i];
+        if (i == 0 && !opts->user) {
+            out_str_(o, "PGD DIRECTORY: ");
+            out_hex_(o, opts->pgd_va, 1);
+            out_nl_(o);
+            out_str_(o, "PAGE DIRECTORY: ");
+            out_hex_(o, s->entry, 1);
+            out_nl_(o);
+        } else {
+            walk_line_(o, vtop_label_(m, s->level), s->entry_pa, s->entry);
+        }
+    }
 }
 
 int pg_fmt_vtop(const struct pg_ctx *ctx, phys_addr_t root, virt_addr_t va,
@@ -126,33 +156,8 @@ int pg_fmt_vtop(const struct pg_ctx *ctx, phys_addr_t root, virt_addr_t va,
     }
 
     struct out_ o = { .sink = sink };
-    char b[24];
-    out_str_(&o, "VIRTUAL           PHYSICAL        ");
-    out_nl_(&o);
-    size_t n = pg_u64_hex(b, va, 1);
-    out_mem_(&o, b, n);
-    out_spaces_(&o, n < 16 ? 16 - n : 0);
-    out_str_(&o, "  ");
-    if (mapped)
-        out_hex_(&o, w.pa, 1);
-    else
-        out_str_(&o, "(not mapped)");
-    out_nl_(&o);
-    out_nl_(&o);
-
-    for (unsigned i = 0; i < w.nsteps; i++) {
-        const struct pg_walk_step *s = &w.step[i];
-        if (i == 0 && !opts->user) {
-            out_str_(&o, "PGD DIRECTORY: ");
-            out_hex_(&o, opts->pgd_va, 1);
-            out_nl_(&o);
-            out_str_(&o, "PAGE DIRECTORY: ");
-            out_hex_(&o, s->entry, 1);
-            out_nl_(&o);
-        } else {
-            walk_line_(&o, vtop_label_(m, s->level), s->entry_pa, s->entry);
-        }
-    }
+    vtop_header_(&o, va, mapped, w.pa);
+    vtop_walk_(&o, m, &w, opts);
     if (w.nsteps == 0)
         return 0;
     const struct pg_walk_step *last = &w.step[w.nsteps - 1];

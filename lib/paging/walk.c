@@ -1,22 +1,17 @@
 /*
  * walk.c: translating one virtual address: the recording walk (pg_walk),
- * the fast path (pg_translate) and entry lookup (pg_entry_lookup).
+ * the fast path (pg_translate) and entry lookup (pg_entry_lookup); and the
+ * child visitor (each_present_) of the subtree recursions of map.c and
+ * iter.c.
  *
- * One level-generic loop (pg_walk_levels) driven by the mode's level
- * descriptors; every outcome (not present, reserved bits, non-canonical,
- * unreadable table) is returned as data. The MMU model (mmu.c) reuses the
- * loop below its PAE PDPTE registers.
+ * All three descents are the per-level step of pg_internal.h (step_read_,
+ * step_enter_) with their own checks in between; every outcome (not
+ * present, reserved bits, non-canonical, unreadable table) is returned as
+ * data. The MMU model (mmu.c) reuses pg_walk_levels below its PAE PDPTE
+ * registers.
  * Depends on: paging.h, pg_internal.h.
  */
 #include "pg_internal.h"
-
-/* Is va a linear address the mode can translate? */
-static bool va_ok_(const struct pg_mode_desc *m, virt_addr_t va)
-{
-    if (!m->canonical)
-        return (va >> 32) == 0;
-    return canon_(m, linear_(m, va)) == va;
-}
 
 void pg_walk_begin(struct pg_walk *w, virt_addr_t va)
 {
@@ -26,59 +21,66 @@ void pg_walk_begin(struct pg_walk *w, virt_addr_t va)
     w->user = true;
 }
 
+/* The walk's rights as PTE_W | PTE_U | PTE_NX bits, and back. */
+static uint64_t walk_rights_(const struct pg_walk *w)
+{
+    return (w->writable ? PTE_W : 0) | (w->user ? PTE_U : 0) | (w->nx ? PTE_NX : 0);
+}
+
+static void set_walk_rights_(struct pg_walk *w, uint64_t rights)
+{
+    w->writable = (rights & PTE_W) != 0;
+    w->user = (rights & PTE_U) != 0;
+    w->nx = (rights & PTE_NX) != 0;
+}
+
+/* One recorded level: the step's entry decoded, its outcome (0: go on or leaf). */
+static int walk_record_(const struct step_ *s, struct pg_walk *w)
+{
+    struct pg_walk_step *rec = &w->step[w->nsteps++];
+    rec->level = s->level;
+    rec->table_pa = s->table;
+    rec->entry_pa = step_entry_pa_(s);
+    rec->index = s->index;
+    rec->entry = s->e;
+    pg_entry_decode(s->ctx, s->level, s->e, &rec->dec);
+    if (!rec->dec.present)
+        return -PG_ENOTMAPPED;
+    uint64_t rsvd = pg_entry_reserved(s->ctx, s->level, s->e);
+    if (!rsvd)
+        return 0;
+    w->rsvd_bits = rsvd;
+    return -PG_ERSVD;
+}
+
 int pg_walk_levels(const struct pg_ctx *ctx, phys_addr_t table, int top, struct pg_walk *w)
 {
     const struct pg_mode_desc *m = ctx_mode_(ctx);
     if (!m || top < 1 || top > (int)m->levels || w->nsteps + (unsigned)top > PG_MAX_LEVELS)
         return w->status = -PG_EINVAL;
 
-    bool nx_on = nx_enabled_(ctx, m);
-    uint64_t lin = linear_(m, w->va);
-
-    for (int level = top; level >= 1; level--) {
-        const struct pg_level_desc *d = &m->level[level];
-        unsigned index = (unsigned)(lin >> d->shift) & ((1u << d->index_bits) - 1);
-        const void *t = ctx->phys_to_virt(ctx->arg, table);
-        if (!t) {
-            w->fault_level = level;
-            return w->status = -PG_EIO;
+    struct step_ s;
+    step_begin_(&s, ctx, m, w->va, top, table, walk_rights_(w));
+    int status;
+    for (;;) {
+        status = step_read_(&s);
+        if (!status)
+            status = walk_record_(&s, w);
+        if (status) {
+            w->fault_level = s.level;
+            break;
         }
-        uint64_t e = load_entry_(t, d->entry_size, index);
-        struct pg_walk_step *s = &w->step[w->nsteps++];
-        s->level = level;
-        s->table_pa = table;
-        s->index = index;
-        s->entry_pa = table + (uint64_t)index * d->entry_size;
-        s->entry = e;
-        pg_entry_decode(ctx, level, e, &s->dec);
-
-        if (!s->dec.present) {
-            w->fault_level = level;
-            return w->status = -PG_ENOTMAPPED;
+        if (step_enter_(&s)) {
+            const struct pg_entry *leaf = &w->step[w->nsteps - 1].dec;
+            w->leaf_level = s.level;
+            w->page_size = leaf->page_size;
+            w->pa = leaf->addr + (s.lin & (leaf->page_size - 1));
+            w->leaf_prot = leaf->prot;
+            break;
         }
-        uint64_t rsvd = pg_entry_reserved(ctx, level, e);
-        if (rsvd) {
-            w->fault_level = level;
-            w->rsvd_bits = rsvd;
-            return w->status = -PG_ERSVD;
-        }
-        /* PAE PDPTEs take no part in access rights. */
-        if (!(m->levels == PG_MODE_PAE && level == 3)) {
-            w->writable = w->writable && (e & PTE_W);
-            w->user = w->user && (e & PTE_U);
-            if (nx_on && (e & PTE_NX))
-                w->nx = true;
-        }
-        if (s->dec.leaf) {
-            w->leaf_level = level;
-            w->page_size = s->dec.page_size;
-            w->pa = s->dec.addr + (lin & (s->dec.page_size - 1));
-            w->leaf_prot = s->dec.prot;
-            return w->status = 0;
-        }
-        table = s->dec.addr;
     }
-    return w->status = -PG_EINVAL;  /* not reached: level 1 entries are leaves */
+    set_walk_rights_(w, s.rights);
+    return w->status = status;
 }
 
 int pg_walk(const struct pg_ctx *ctx, phys_addr_t root, virt_addr_t va, struct pg_walk *w)
@@ -104,42 +106,23 @@ int pg_translate(const struct pg_ctx *ctx, phys_addr_t root, virt_addr_t va,
     if (!va_ok_(m, va))
         return -PG_ERANGE;
 
-    uint64_t lin = linear_(m, va);
-    uint64_t rights = PTE_W | PTE_U;    /* ANDed */
-    uint64_t nx = 0;                    /* ORed */
-    uint64_t nx_mask = nx_enabled_(ctx, m) ? PTE_NX : 0;
-    bool pae = m->levels == PG_MODE_PAE;
-    bool m32 = m->levels == PG_MODE_32BIT;
-    bool pse = !(ctx->disabled & PG_NO_PSE);
-    phys_addr_t table = root;
-
-    for (int level = (int)m->levels; level >= 1; level--) {
-        const struct pg_level_desc *d = &m->level[level];
-        unsigned index = (unsigned)(lin >> d->shift) & ((1u << d->index_bits) - 1);
-        const void *t = ctx->phys_to_virt(ctx->arg, table);
-        if (!t)
+    struct step_ s;
+    step_begin_(&s, ctx, m, va, (int)m->levels, root, PTE_W | PTE_U);
+    do {
+        if (step_read_(&s))
             return -PG_EIO;
-        uint64_t e = m32 ? ((const uint32_t *)t)[index] : ((const uint64_t *)t)[index];
-        if (!(e & PTE_P))
+        if (!(s.e & PTE_P))
             return -PG_ENOTMAPPED;
-        if (!(pae && level == 3)) {
-            rights &= e;
-            nx |= e & nx_mask;
-        }
-        bool leaf = level == 1 || ((e & PTE_PS) && d->large_ok && (pse || !m32));
-        if (leaf) {
-            uint64_t frame = entry_addr_(ctx, m, level, e, true);
-            if (pa)
-                *pa = frame + (lin & ((1ULL << d->shift) - 1));
-            if (prot)
-                *prot = (entry_prot_(m, level, e, true) & ~(PTE_W | PTE_U | PTE_NX)) | rights | nx;
-            if (level_out)
-                *level_out = level;
-            return 0;
-        }
-        table = m32 ? (e & 0xFFFFF000ULL) : (e & PTE_PFN_MASK);
-    }
-    return -PG_EINVAL;
+    } while (!step_enter_(&s));
+
+    if (pa)
+        *pa = entry_addr_(ctx, m, s.level, s.e, true) +
+              (s.lin & ((1ULL << m->level[s.level].shift) - 1));
+    if (prot)
+        *prot = (entry_prot_(m, s.level, s.e, true) & ~(PTE_W | PTE_U | PTE_NX)) | s.rights;
+    if (level_out)
+        *level_out = s.level;
+    return 0;
 }
 
 int pg_entry_lookup(const struct pg_ctx *ctx, phys_addr_t root, virt_addr_t va, int level,
@@ -150,29 +133,37 @@ int pg_entry_lookup(const struct pg_ctx *ctx, phys_addr_t root, virt_addr_t va, 
         return -PG_EINVAL;
     if (!va_ok_(m, va))
         return -PG_ERANGE;
-    uint64_t lin = linear_(m, va);
-    phys_addr_t table = root;
-    for (int l = (int)m->levels; l >= level; l--) {
-        const struct pg_level_desc *d = &m->level[l];
-        unsigned index = (unsigned)(lin >> d->shift) & ((1u << d->index_bits) - 1);
-        const void *t = ctx->phys_to_virt(ctx->arg, table);
-        if (!t)
+
+    struct step_ s;
+    step_begin_(&s, ctx, m, va, (int)m->levels, root, 0);
+    for (;;) {
+        if (step_read_(&s))
             return -PG_EIO;
-        phys_addr_t epa = table + (uint64_t)index * d->entry_size;
-        if (l == level) {
-            *entry_pa = epa;
+        if (s.level == level) {
+            *entry_pa = step_entry_pa_(&s);
             return 0;
         }
-        uint64_t e = load_entry_(t, d->entry_size, index);
-        if (!(e & PTE_P))
+        if (!(s.e & PTE_P))
             return -PG_ENOTMAPPED;
-        struct pg_entry dec;
-        pg_entry_decode(ctx, l, e, &dec);
-        if (dec.leaf) {
-            *entry_pa = epa;
+        if (step_enter_(&s)) {
+            *entry_pa = step_entry_pa_(&s);     /* the large leaf's entry */
             return -PG_EHUGE;
         }
-        table = dec.addr;
     }
-    return -PG_EINVAL;
+}
+
+int each_present_(const struct pg_ctx *ctx, const struct pg_mode_desc *m, int level,
+                  const void *t, entry_fn_ fn, void *arg)
+{
+    const struct pg_level_desc *d = &m->level[level];
+    for (unsigned i = 0; i < (1u << d->index_bits); i++) {
+        uint64_t e = load_entry_(t, d->entry_size, i);
+        if (!(e & PTE_P))
+            continue;
+        bool leaf = entry_leaf_(ctx, m, level, e);
+        int r = fn(arg, level, i, e, leaf, entry_addr_(ctx, m, level, e, leaf));
+        if (r)
+            return r;
+    }
+    return 0;
 }

@@ -97,9 +97,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     struct pg_ram_range ram[16];
     size_t nram = 0;
-    for (size_t i = 0; i < t.dump.nsegs && nram < 16; i++)
-        ram[nram++] = (struct pg_ram_range){ t.dump.segs[i].pa,
-                                             t.dump.segs[i].pa + t.dump.segs[i].memsz };
+    for (size_t i = 0; i < t.src.nram && nram < 16; i++)
+        ram[nram++] = (struct pg_ram_range){ t.src.ram[i].start, t.src.ram[i].end };
     infer(&t, ram, nram);
     infer(&t, NULL, 0);
     if (size >= 16) {

@@ -3,8 +3,9 @@
  * tool opens a dump. The bytes are an ELF core (CR3 and mode from its QEMU
  * note) or else a raw image whose first byte picks the mode (2..5, from its
  * low two bits) and next four bytes the CR3, the rest being physical memory
- * from address 0. tools/ptlab's dump reader and target setup are included
- * directly (dump.c, target.c), so a harness is one file.
+ * from address 0. tools/ptlab's memory sources and target setup are
+ * included directly (notes.c, source.c, dump.c, kdump.c, target.c), so a
+ * harness is one file.
  * Header-only: include it once per harness.
  */
 #ifndef TESTS_FUZZ_FUZZ_TARGET_H
@@ -14,7 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../tools/ptlab/notes.c"
+#include "../../tools/ptlab/source.c"
 #include "../../tools/ptlab/dump.c"
+#include "../../tools/ptlab/kdump.c"
 #include "../../tools/ptlab/target.c"
 
 /*
@@ -39,7 +43,7 @@ static uint8_t *fuzz_open_target(struct ptl_target *t, const uint8_t *data, size
     in.path = "fuzz";
     memset(t, 0, sizeof(*t));
     int rc = -1;
-    if (ptl_dump_parse(&t->dump, buf, size, false, err, sizeof(err)) == 0) {
+    if (ptl_source_from_buffer(&t->src, buf, size, false, err, sizeof(err)) == 0) {
         rc = ptl_target_init(t, &in);
     } else if (size >= 5 + 8) {
         uint32_t cr3;
@@ -49,7 +53,7 @@ static uint8_t *fuzz_open_target(struct ptl_target *t, const uint8_t *data, size
         in.have_cr3 = true;
         in.raw = true;
         memset(t, 0, sizeof(*t));
-        if (ptl_dump_parse(&t->dump, buf + 5, size - 5, true, err, sizeof(err)) == 0)
+        if (ptl_source_from_buffer(&t->src, buf + 5, size - 5, true, err, sizeof(err)) == 0)
             rc = ptl_target_init(t, &in);
     }
     if (rc) {

@@ -1,6 +1,7 @@
 /*
- * test_mmu_cr.c: the control-register model (mmu-semantics.md §8): seed
- * 003's transition table (which orders of setting PG, PAE and LME reach
+ * test_mmu_cr.c: the control-register model (docs/mmu.md, "Control-register
+ * and mode transitions"): the paging-mode transition table (which orders of
+ * setting PG, PAE and LME reach
  * 32-bit, PAE and 4-level paging, which are refused), then every #GP rule of
  * MOV to CR0/CR3/CR4 and WRMSR EFER as its own test, and the operating
  * modes.
@@ -14,7 +15,7 @@ static void teardown(void) { fx_fini(&F); }
 TestSuite(mmu_transitions, .fini = teardown);
 TestSuite(mmu_cr, .fini = teardown);
 
-/* Protected mode, paging off, PG = PAE = LME = 0: seed 003's starting point. */
+/* Protected mode, paging off, PG = PAE = LME = 0: where the mode transitions start. */
 static void start_protected(unsigned features, unsigned phys_bits)
 {
     fx_init_cpu(&F, 0, features, phys_bits);

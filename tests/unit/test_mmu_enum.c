@@ -1,19 +1,20 @@
 /*
  * test_mmu_enum.c: the MMU model against a second, simpler oracle over the
- * whole enumeration of kvm-unit-tests' x86/access (formats.md §7): every
+ * whole enumeration of kvm-unit-tests' x86/access (docs/formats.md,
+ * "kvm-unit-tests access"): every
  * legal combination of PTE/PDE flags (reserved-bit probes and 2 MiB pages
  * included), PDPTE R/W, CR0.WP, EFER.NXE, CR4.PKE with PKRU rights and keys,
  * access type, CPL and "twice" (a supervisor read first), in 4-level and
  * 5-level paging.
  *
- * The oracle below restates formats.md §7.3 from scratch and shares no code
+ * The oracle below restates docs/formats.md's "Access outcome" from scratch and shares no code
  * with lib/paging: it knows only the two entries and the flags. For each
  * combination the model and the oracle must agree on fault or no fault, the
  * error code, the PTE and the PDE afterwards (the PDE's A is "don't care" on
  * a fault when it started clear).
  *
  * `make unit` runs M = 52 without PKU in both modes (933,888 combinations
- * each, formats.md's count). PTLAB_MATRIX=full (make matrix) adds M = 40 and
+ * each, docs/formats.md's count). PTLAB_MATRIX=full (make matrix) adds M = 40 and
  * M = 36 and the PKU sets: 933,888 + 1,916,928 + 2,899,968 + 9,338,880 +
  * 19,169,280 per mode.
  */
@@ -21,7 +22,7 @@
 
 #include "mmu_fixture.h"
 
-/* Flags, bit index = formats.md §7.1 order. */
+/* Flags, bit index = the order of docs/formats.md, "Access flags". */
 enum {
     PTE_WRITABLE, PTE_USER, PTE_ACCESSED, PTE_DIRTY, PTE_NX_, PTE_PRESENT, PTE_BIT51, PTE_BIT36,
     PDE_WRITABLE, PDE_USER, PDE_ACCESSED, PDE_DIRTY, PDE_PSE, PDE_NX, PDE_PRESENT, PDE_BIT51,
@@ -43,7 +44,7 @@ static const char *const flag_names[NR_FLAGS] = {
 #define DATA_PA     0x2000000ULL            /* 32 MiB, 2 MiB aligned */
 #define RO_BIT(n)   (1ULL << (n))
 
-/* ---- the oracle (formats.md §7.3) ---- */
+/* ---- the oracle (docs/formats.md, "Access outcome") ---- */
 
 struct expect {
     bool fault;
@@ -69,6 +70,19 @@ static bool pte_reserved(uint32_t f, unsigned M)
            (FL(f, PTE_NX_) && !FL(f, CPU_EFER_NX));
 }
 
+/* Does the walk stop at an entry (not present, or reserved bits)? Then the fault and its code. */
+static bool entry_faults(bool present, bool reserved, struct expect *e)
+{
+    if (present && !reserved)
+        return false;
+    e->fault = true;
+    if (!present)
+        e->ec &= ~PG_PFEC_P;
+    else
+        e->ec |= PG_PFEC_RSVD;
+    return true;
+}
+
 /*
  * One access as the oracle sees it. user/write/fetch describe the access;
  * pte/pde hold the entries' current A/D (in and out).
@@ -81,31 +95,15 @@ static void oracle_access(uint32_t f, unsigned M, bool user, bool write, bool fe
             (fetch ? PG_PFEC_ID : 0);
     bool pse = FL(f, PDE_PSE);
 
-    if (!FL(f, PDE_PRESENT)) {
-        e->fault = true;
-        e->ec &= ~PG_PFEC_P;
+    if (entry_faults(FL(f, PDE_PRESENT), pde_reserved(f, M), e))
         goto done;
-    }
-    if (pde_reserved(f, M)) {
-        e->fault = true;
-        e->ec |= PG_PFEC_RSVD;
-        goto done;
-    }
     bool writable = !FL(f, PDPTE_NO_WRITABLE) && FL(f, PDE_WRITABLE);
     bool upage = FL(f, PDE_USER);
     bool exec = !FL(f, PDE_NX);
     if (!pse) {
         *pde |= PTE_A;
-        if (!FL(f, PTE_PRESENT)) {
-            e->fault = true;
-            e->ec &= ~PG_PFEC_P;
+        if (entry_faults(FL(f, PTE_PRESENT), pte_reserved(f, M), e))
             goto done;
-        }
-        if (pte_reserved(f, M)) {
-            e->fault = true;
-            e->ec |= PG_PFEC_RSVD;
-            goto done;
-        }
         writable = writable && FL(f, PTE_WRITABLE);
         upage = upage && FL(f, PTE_USER);
         exec = exec && !FL(f, PTE_NX_);
@@ -169,30 +167,38 @@ static void env_init(struct env *v, unsigned levels, unsigned M)
     v->pti = (unsigned)pg_va_index(4, 1, TEST_VA);
 }
 
+/* The entry bits that the flags of combination f set (table: flag, bit; ends with bit 0). */
+struct flag_bit {
+    unsigned flag;
+    uint64_t bit;
+};
+
+static uint64_t flag_bits(uint32_t f, const struct flag_bit *t)
+{
+    uint64_t e = 0;
+    for (; t->bit; t++)
+        if (FL(f, t->flag))
+            e |= t->bit;
+    return e;
+}
+
 /* Write the tables and the CPU state of combination f; returns the initial PTE and PDE. */
 static void env_setup(struct env *v, uint32_t f, uint64_t *pte_out, uint64_t *pde_out)
 {
-    uint64_t pte = DATA_PA, pde;
-    if (FL(f, PTE_WRITABLE)) pte |= PTE_W;
-    if (FL(f, PTE_USER)) pte |= PTE_U;
-    if (FL(f, PTE_ACCESSED)) pte |= PTE_A;
-    if (FL(f, PTE_DIRTY)) pte |= PTE_D;
-    if (FL(f, PTE_NX_)) pte |= PTE_NX;
-    if (FL(f, PTE_PRESENT)) pte |= PTE_P;
-    if (FL(f, PTE_BIT51)) pte |= RO_BIT(51);
-    if (FL(f, PTE_BIT36)) pte |= RO_BIT(36);
-    if (FL(f, PKU_PKEY)) pte |= 1ULL << PTE_PK_SHIFT;
-
-    pde = FL(f, PDE_PSE) ? DATA_PA | PTE_PS : v->pt;
-    if (FL(f, PDE_WRITABLE)) pde |= PTE_W;
-    if (FL(f, PDE_USER)) pde |= PTE_U;
-    if (FL(f, PDE_ACCESSED)) pde |= PTE_A;
-    if (FL(f, PDE_DIRTY)) pde |= PTE_D;
-    if (FL(f, PDE_NX)) pde |= PTE_NX;
-    if (FL(f, PDE_PRESENT)) pde |= PTE_P;
-    if (FL(f, PDE_BIT51)) pde |= RO_BIT(51);
-    if (FL(f, PDE_BIT36)) pde |= RO_BIT(36);
-    if (FL(f, PDE_BIT13)) pde |= RO_BIT(13);
+    static const struct flag_bit pte_bits[] = {
+        { PTE_WRITABLE, PTE_W }, { PTE_USER, PTE_U }, { PTE_ACCESSED, PTE_A },
+        { PTE_DIRTY, PTE_D }, { PTE_NX_, PTE_NX }, { PTE_PRESENT, PTE_P },
+        { PTE_BIT51, RO_BIT(51) }, { PTE_BIT36, RO_BIT(36) }, { PKU_PKEY, 1ULL << PTE_PK_SHIFT },
+        { 0, 0 },
+    };
+    static const struct flag_bit pde_bits[] = {
+        { PDE_WRITABLE, PTE_W }, { PDE_USER, PTE_U }, { PDE_ACCESSED, PTE_A },
+        { PDE_DIRTY, PTE_D }, { PDE_NX, PTE_NX }, { PDE_PRESENT, PTE_P },
+        { PDE_BIT51, RO_BIT(51) }, { PDE_BIT36, RO_BIT(36) }, { PDE_BIT13, RO_BIT(13) },
+        { 0, 0 },
+    };
+    uint64_t pte = DATA_PA | flag_bits(f, pte_bits);
+    uint64_t pde = (FL(f, PDE_PSE) ? DATA_PA | PTE_PS : v->pt) | flag_bits(f, pde_bits);
     if (FL(f, PKU_PKEY))
         pde |= (FL(f, PDE_PSE) ? 1ULL : 2ULL) << PTE_PK_SHIFT;
 
@@ -216,7 +222,7 @@ static void env_setup(struct env *v, uint32_t f, uint64_t *pte_out, uint64_t *pd
     *pde_out = pde;
 }
 
-/* ---- enumeration (formats.md §7.2) ---- */
+/* ---- enumeration (docs/formats.md, "Access enumeration") ---- */
 
 static bool legal(uint32_t f)
 {
@@ -340,7 +346,8 @@ static struct tally run_set(unsigned levels, unsigned M, bool pku)
 static void check_set(unsigned levels, unsigned M, bool pku, uint64_t count)
 {
     struct tally t = run_set(levels, M, pku);
-    cr_assert_eq(t.tests, count, "%u-level M=%u pku=%d: %llu combinations, formats.md says %llu",
+    cr_assert_eq(t.tests, count,
+                 "%u-level M=%u pku=%d: %llu combinations, docs/formats.md says %llu",
                  levels, M, pku, (unsigned long long)t.tests, (unsigned long long)count);
     cr_assert_eq(t.failures, 0, "%llu of %llu combinations disagree", (unsigned long long)t.failures,
                  (unsigned long long)t.tests);
@@ -365,7 +372,7 @@ Test(mmu_enum, access_test_5level_maxphyaddr52_no_pku)
     check_set(5, 52, false, 933888);
 }
 
-/* The rest of formats.md's table: PTLAB_MATRIX=full only (make matrix). */
+/* The rest of docs/formats.md's table: PTLAB_MATRIX=full only (make matrix). */
 static void check_full(unsigned levels)
 {
     if (!full()) {

@@ -1,6 +1,7 @@
 /*
  * test_mmu_rights.c: the access-rights rules of the MMU model
- * (mmu-semantics.md §5, SDM 4.6) and the page-fault error code (§6), one
+ * (docs/mmu.md, "Access rights"; SDM 4.6) and the page-fault error code
+ * ("Page-fault error code"), one
  * hand-made case per rule, each test named after the rule it checks:
  * U/S and R/W at every level, CR0.WP, XD with EFER.NXE, SMEP, SMAP with
  * EFLAGS.AC and implicit accesses, protection keys (PKU, PKS), the I/D bit,
@@ -194,11 +195,19 @@ Test(mmu_rights, smep_clear_allows_supervisor_fetch_from_user_address)
     fx_assert_ok(fx_access(&F, VA, PG_ACC_FETCH));
 }
 
-Test(mmu_rights, smap_denies_supervisor_data_access_to_user_address)
+/* 4-level paging with CR4.SMAP (and RFLAGS.AC if ac), VA mapped with flags at every level. */
+static void smap_init(bool ac, uint64_t flags)
 {
     fx_init(&F, 4);
     F.cpu.cr4 |= PG_CR4_SMAP;
-    fx_map_all(&F, VA, 1, FX_URW);
+    if (ac)
+        F.cpu.rflags |= PG_RFLAGS_AC;
+    fx_map_all(&F, VA, 1, flags);
+}
+
+Test(mmu_rights, smap_denies_supervisor_data_access_to_user_address)
+{
+    smap_init(false, FX_URW);
     struct pg_mmu_result r = fx_access(&F, VA, PG_ACC_READ);
     fx_assert_pf(r, PG_PFEC_P);
     cr_assert_eq(r.deny, PG_DENY_SMAP);
@@ -210,20 +219,14 @@ Test(mmu_rights, smap_denies_supervisor_data_access_to_user_address)
 
 Test(mmu_rights, smap_ac_overrides_explicit_supervisor_accesses)
 {
-    fx_init(&F, 4);
-    F.cpu.cr4 |= PG_CR4_SMAP;
-    F.cpu.rflags |= PG_RFLAGS_AC;
-    fx_map_all(&F, VA, 1, FX_URW);
+    smap_init(true, FX_URW);
     fx_assert_ok(fx_access(&F, VA, PG_ACC_READ));
     fx_assert_ok(fx_access(&F, VA, PG_ACC_WRITE));
 }
 
 Test(mmu_rights, smap_ac_never_overrides_implicit_accesses)
 {
-    fx_init(&F, 4);
-    F.cpu.cr4 |= PG_CR4_SMAP;
-    F.cpu.rflags |= PG_RFLAGS_AC;
-    fx_map_all(&F, VA, 1, FX_URW);
+    smap_init(true, FX_URW);
     struct pg_mmu_result r = fx_access(&F, VA, PG_ACC_READ | PG_ACC_IMPLICIT);
     fx_assert_pf(r, PG_PFEC_P);
     cr_assert_eq(r.deny, PG_DENY_SMAP);
@@ -247,18 +250,13 @@ Test(mmu_rights, implicit_access_at_cpl3_is_a_supervisor_access)
 
 Test(mmu_rights, smap_never_affects_fetches)
 {
-    fx_init(&F, 4);
-    F.cpu.cr4 |= PG_CR4_SMAP;
-    fx_map_all(&F, VA, 1, FX_URW);
+    smap_init(false, FX_URW);
     fx_assert_ok(fx_access(&F, VA, PG_ACC_FETCH));
 }
 
 Test(mmu_rights, smap_ac_write_to_readonly_user_address_follows_wp)
 {
-    fx_init(&F, 4);
-    F.cpu.cr4 |= PG_CR4_SMAP;
-    F.cpu.rflags |= PG_RFLAGS_AC;
-    fx_map_all(&F, VA, 1, FX_UR);
+    smap_init(true, FX_UR);
     fx_assert_pf(fx_access(&F, VA, PG_ACC_WRITE), PG_PFEC_P | PG_PFEC_W);
     F.cpu.cr0 &= ~PG_CR0_WP;
     fx_assert_ok(fx_access(&F, VA, PG_ACC_WRITE));
@@ -274,11 +272,19 @@ static void map_key(uint64_t flags, unsigned key)
 #define AD(k) (1u << (2 * (k)))
 #define WD(k) (2u << (2 * (k)))
 
-Test(mmu_rights, pku_access_disable_denies_data_access_to_user_address)
+/* 4-level paging with the key bits cr4 (PKE, PKS), PKRU and PKRS, at CPL cpl. */
+static void pk_init(uint64_t cr4, uint32_t pkru, uint32_t pkrs, unsigned cpl)
 {
     fx_init(&F, 4);
-    F.cpu.cr4 |= PG_CR4_PKE;
-    F.cpu.pkru = AD(5);
+    F.cpu.cr4 |= cr4;
+    F.cpu.pkru = pkru;
+    F.cpu.pkrs = pkrs;
+    F.cpu.cpl = cpl;
+}
+
+Test(mmu_rights, pku_access_disable_denies_data_access_to_user_address)
+{
+    pk_init(PG_CR4_PKE, AD(5), 0, 0);
     map_key(FX_URW, 5);
     for (unsigned cpl = 0; cpl <= 3; cpl += 3) {
         F.cpu.cpl = cpl;
@@ -296,10 +302,7 @@ Test(mmu_rights, pku_access_disable_denies_data_access_to_user_address)
 
 Test(mmu_rights, pku_write_disable_denies_user_writes)
 {
-    fx_init(&F, 4);
-    F.cpu.cr4 |= PG_CR4_PKE;
-    F.cpu.pkru = WD(1);
-    F.cpu.cpl = 3;
+    pk_init(PG_CR4_PKE, WD(1), 0, 3);
     map_key(FX_URW, 1);
     fx_assert_ok(fx_access(&F, VA, PG_ACC_READ));
     fx_assert_pf(fx_access(&F, VA, PG_ACC_WRITE),
@@ -311,9 +314,7 @@ Test(mmu_rights, pku_write_disable_denies_user_writes)
 
 Test(mmu_rights, pku_write_disable_binds_supervisor_writes_only_with_wp)
 {
-    fx_init(&F, 4);
-    F.cpu.cr4 |= PG_CR4_PKE;
-    F.cpu.pkru = WD(1);
+    pk_init(PG_CR4_PKE, WD(1), 0, 0);
     map_key(FX_URW, 1);
     fx_assert_pf(fx_access(&F, VA, PG_ACC_WRITE), PG_PFEC_P | PG_PFEC_PK | PG_PFEC_W);
     F.cpu.cr0 &= ~PG_CR0_WP;
@@ -322,19 +323,14 @@ Test(mmu_rights, pku_write_disable_binds_supervisor_writes_only_with_wp)
 
 Test(mmu_rights, pk_never_applies_to_fetches)
 {
-    fx_init(&F, 4);
-    F.cpu.cr4 |= PG_CR4_PKE | PG_CR4_PKS;
-    F.cpu.pkru = F.cpu.pkrs = 0xFFFFFFFF;
-    F.cpu.cpl = 3;
+    pk_init(PG_CR4_PKE | PG_CR4_PKS, 0xFFFFFFFF, 0xFFFFFFFF, 3);
     map_key(FX_URW, 3);
     fx_assert_ok(fx_access(&F, VA, PG_ACC_FETCH));
 }
 
 Test(mmu_rights, pku_applies_to_user_addresses_only)
 {
-    fx_init(&F, 4);
-    F.cpu.cr4 |= PG_CR4_PKE;
-    F.cpu.pkru = 0xFFFFFFFF;
+    pk_init(PG_CR4_PKE, 0xFFFFFFFF, 0, 0);
     map_key(FX_SRW, 3);
     fx_assert_ok(fx_access(&F, VA, PG_ACC_WRITE));
 }
@@ -347,10 +343,7 @@ Test(mmu_rights, pku_applies_to_user_addresses_only)
  */
 Test(mmu_rights, pku_user_access_to_supervisor_address_faults_without_pk)
 {
-    fx_init(&F, 4);
-    F.cpu.cr4 |= PG_CR4_PKE;
-    F.cpu.pkru = AD(3) | WD(3);
-    F.cpu.cpl = 3;
+    pk_init(PG_CR4_PKE, AD(3) | WD(3), 0, 3);
     map_key(FX_SRW, 3);
     struct pg_mmu_result r = fx_access(&F, VA, PG_ACC_READ);
     fx_assert_pf(r, PG_PFEC_P | PG_PFEC_U);
@@ -363,9 +356,7 @@ Test(mmu_rights, pku_user_access_to_supervisor_address_faults_without_pk)
 
 Test(mmu_rights, pks_applies_to_supervisor_addresses_only)
 {
-    fx_init(&F, 4);
-    F.cpu.cr4 |= PG_CR4_PKS;
-    F.cpu.pkrs = AD(3);
+    pk_init(PG_CR4_PKS, 0, AD(3), 0);
     map_key(FX_SRW, 3);
     struct pg_mmu_result r = fx_access(&F, VA, PG_ACC_READ);
     fx_assert_pf(r, PG_PFEC_P | PG_PFEC_PK);
@@ -382,10 +373,7 @@ Test(mmu_rights, pks_applies_to_supervisor_addresses_only)
 
 Test(mmu_rights, pk_bit_set_even_when_another_rule_denies)
 {
-    fx_init(&F, 4);
-    F.cpu.cr4 |= PG_CR4_PKE;
-    F.cpu.pkru = WD(2);
-    F.cpu.cpl = 3;
+    pk_init(PG_CR4_PKE, WD(2), 0, 3);
     map_key(FX_UR, 2);      /* read-only and write-disabled */
     struct pg_mmu_result r = fx_access(&F, VA, PG_ACC_WRITE);
     fx_assert_pf(r, PG_PFEC_P | PG_PFEC_PK | PG_PFEC_W | PG_PFEC_U);
@@ -394,8 +382,7 @@ Test(mmu_rights, pk_bit_set_even_when_another_rule_denies)
 
 Test(mmu_rights, pk_ignored_when_pke_clear_or_outside_ia32e)
 {
-    fx_init(&F, 4);
-    F.cpu.pkru = 0xFFFFFFFF;
+    pk_init(0, 0xFFFFFFFF, 0, 0);
     map_key(FX_URW, 1);
     fx_assert_ok(fx_access(&F, VA, PG_ACC_WRITE));
     fx_fini(&F);
@@ -409,9 +396,7 @@ Test(mmu_rights, pk_ignored_when_pke_clear_or_outside_ia32e)
 
 Test(mmu_rights, pk_key_comes_from_the_leaf_only)
 {
-    fx_init(&F, 4);
-    F.cpu.cr4 |= PG_CR4_PKE;
-    F.cpu.pkru = AD(2) | WD(2);
+    pk_init(PG_CR4_PKE, AD(2) | WD(2), 0, 0);
     /* a non-leaf PDE with key 2, a leaf with key 0 */
     uint64_t fl[6] = { 0, FX_URW, FX_URW | (2ULL << PTE_PK_SHIFT), FX_URW, FX_URW, FX_URW };
     fx_map(&F, VA, 1, fl);

@@ -1,5 +1,6 @@
 /*
- * test_mmu_tlb.c: the TLB model (mmu-semantics.md §9): which cached
+ * test_mmu_tlb.c: the TLB model (docs/mmu.md, "TLBs and paging-structure
+ * caches"): which cached
  * translations survive MOV CR3 (with and without PCID and its no-flush bit),
  * INVLPG, INVPCID, control-register changes and page faults, global pages,
  * and the D-bit rule for entries cached clean. A translation "survives" when
@@ -193,11 +194,17 @@ Test(mmu_tlb, invpcid_fault_rules)
     cr_assert_eq(pg_tlb_invpcid(&T, &F.cpu, 2, 0, 0), -PG_EUD);
 }
 
+/* MOV to CR4 succeeds and leaves `left` entries in the TLB. */
+static void write_cr4_leaving(uint64_t val, unsigned left)
+{
+    cr_assert_eq(pg_cpu_write_cr4(&F.cpu, val, &F.mem, &T), 0);
+    cr_assert_eq(pg_tlb_count(&T), left);
+}
+
 Test(mmu_tlb, cr4_pge_change_flushes_everything)
 {
     setup_cached(1);
-    cr_assert_eq(pg_cpu_write_cr4(&F.cpu, F.cpu.cr4 & ~PG_CR4_PGE, &F.mem, &T), 0);
-    cr_assert_eq(pg_tlb_count(&T), 0);
+    write_cr4_leaving(F.cpu.cr4 & ~PG_CR4_PGE, 0);
 }
 
 Test(mmu_tlb, cr4_pcide_clear_flushes_everything)
@@ -206,8 +213,7 @@ Test(mmu_tlb, cr4_pcide_clear_flushes_everything)
     cr_assert_eq(pg_cpu_write_cr3(&F.cpu, F.root, &F.mem, &T), 0);
     fx_map_all(&F, VA_G, 1, FX_SRW | PTE_G);
     fx_assert_ok(access_tlb(VA_G, PG_ACC_READ));
-    cr_assert_eq(pg_cpu_write_cr4(&F.cpu, F.cpu.cr4 & ~PG_CR4_PCIDE, &F.mem, &T), 0);
-    cr_assert_eq(pg_tlb_count(&T), 0);
+    write_cr4_leaving(F.cpu.cr4 & ~PG_CR4_PCIDE, 0);
 }
 
 Test(mmu_tlb, cr0_pg_clear_flushes_everything)
@@ -221,10 +227,8 @@ Test(mmu_tlb, cr0_pg_clear_flushes_everything)
 Test(mmu_tlb, cr4_smep_set_flushes_the_current_pcid_smap_does_not)
 {
     setup_cached(1);
-    cr_assert_eq(pg_cpu_write_cr4(&F.cpu, F.cpu.cr4 | PG_CR4_SMAP, &F.mem, &T), 0);
-    cr_assert_eq(pg_tlb_count(&T), 2);
-    cr_assert_eq(pg_cpu_write_cr4(&F.cpu, F.cpu.cr4 | PG_CR4_SMEP, &F.mem, &T), 0);
-    cr_assert_eq(pg_tlb_count(&T), 0);
+    write_cr4_leaving(F.cpu.cr4 | PG_CR4_SMAP, 2);
+    write_cr4_leaving(F.cpu.cr4 | PG_CR4_SMEP, 0);
 }
 
 Test(mmu_tlb, cr4_pae_change_flushes_the_current_pcid)
@@ -235,8 +239,7 @@ Test(mmu_tlb, cr4_pae_change_flushes_the_current_pcid)
     fx_assert_ok(access_tlb(0x02001000, PG_ACC_READ));
     cr_assert_eq(pg_tlb_count(&T), 1);
     /* 32-bit -> PAE with paging on (the 32 bytes at CR3 are zero: no PDPTE present) */
-    cr_assert_eq(pg_cpu_write_cr4(&F.cpu, F.cpu.cr4 | PG_CR4_PAE, &F.mem, &T), 0);
-    cr_assert_eq(pg_tlb_count(&T), 0);
+    write_cr4_leaving(F.cpu.cr4 | PG_CR4_PAE, 0);
 }
 
 Test(mmu_tlb, page_fault_drops_the_faulting_page)

@@ -1,8 +1,10 @@
 /*
  * test_mmu_walk.c: the walk side of the MMU model: every page size of every
- * paging mode (§2, §3), not-present entries, reserved bits by MAXPHYADDR,
- * level and feature (§4), the accessed/dirty updates and their policies
- * (§7), and the PAE PDPTE registers (§3). Each test is named after the rule
+ * paging mode (docs/mmu.md, "Paging modes", "Walk formats"), not-present
+ * entries, reserved bits by MAXPHYADDR,
+ * level and feature ("Reserved bits"), the accessed/dirty updates and their policies
+ * ("Accessed and dirty flags"), and the PAE PDPTE registers ("Walk formats").
+ * Each test is named after the rule
  * it checks.
  */
 #include "mmu_fixture.h"
@@ -109,7 +111,7 @@ Test(mmu_walk, not_present_entry_stops_the_walk_with_p_clear)
     fx_init(&F, 2);
 }
 
-/* ---- reserved bits (§4) ---- */
+/* ---- reserved bits (docs/mmu.md, "Reserved bits") ---- */
 
 /* Expect a reserved-bit fault at `level` with exactly these bits. */
 static void expect_rsvd(virt_addr_t va, int level, uint64_t bits)
@@ -269,7 +271,7 @@ Test(mmu_rsvd, reserved_fault_has_p_and_precedes_rights)
     fx_assert_pf(r, PG_PFEC_P | PG_PFEC_RSVD | PG_PFEC_U | PG_PFEC_ID);
 }
 
-/* ---- accessed and dirty (§7) ---- */
+/* ---- accessed and dirty (docs/mmu.md, "Accessed and dirty flags") ---- */
 
 Test(mmu_ad, success_sets_a_at_every_level_and_d_only_on_write)
 {
@@ -329,12 +331,19 @@ Test(mmu_ad, fault_leaves_the_leaf_unchanged_and_sets_nonleaf_a)
     cr_assert_eq(fx_entry(&F, 1) & PTE_A, 0);
 }
 
-Test(mmu_ad, lazy_policy_sets_nothing_on_a_fault)
+/* A 4-level write to VA (4 KiB leaf with leaf_flags) under the A/D options `flags`. */
+static struct pg_mmu_result write_with(unsigned flags, uint64_t leaf_flags)
 {
     fx_init(&F, 4);
-    map_leaf(VA, 1, FX_URW, FX_UR);
+    map_leaf(VA, 1, FX_URW, leaf_flags);
     struct pg_mmu_result r;
-    cr_assert_eq(pg_mmu_access(&F.mem, &F.cpu, VA, PG_ACC_WRITE, PG_MMU_LAZY_A, NULL, &r), 0);
+    cr_assert_eq(pg_mmu_access(&F.mem, &F.cpu, VA, PG_ACC_WRITE, flags, NULL, &r), 0);
+    return r;
+}
+
+Test(mmu_ad, lazy_policy_sets_nothing_on_a_fault)
+{
+    struct pg_mmu_result r = write_with(PG_MMU_LAZY_A, FX_UR);
     cr_assert_eq(r.vector, PG_VEC_PF);
     cr_assert_eq(r.nad, 0);
     for (int l = 4; l >= 1; l--)
@@ -343,10 +352,7 @@ Test(mmu_ad, lazy_policy_sets_nothing_on_a_fault)
 
 Test(mmu_ad, report_mode_writes_nothing)
 {
-    fx_init(&F, 4);
-    map_leaf(VA, 1, FX_URW, FX_URW);
-    struct pg_mmu_result r;
-    cr_assert_eq(pg_mmu_access(&F.mem, &F.cpu, VA, PG_ACC_WRITE, PG_MMU_REPORT_AD, NULL, &r), 0);
+    struct pg_mmu_result r = write_with(PG_MMU_REPORT_AD, FX_URW);
     cr_assert_eq(r.vector, PG_VEC_NONE);
     cr_assert_eq(r.nad, 4);
     cr_assert_eq(r.ad[3].new & (PTE_A | PTE_D), PTE_A | PTE_D);
@@ -375,7 +381,7 @@ Test(mmu_ad, a_d_fit_in_32bit_entries)
     cr_assert_eq(fx_peek(&F, F.entry_pa[1] + 4), 0);
 }
 
-/* ---- PAE PDPTE registers (§3) ---- */
+/* ---- PAE PDPTE registers (docs/mmu.md, "Walk formats") ---- */
 
 Test(mmu_pae, walk_uses_pdpte_registers_not_memory)
 {

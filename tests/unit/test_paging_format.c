@@ -28,6 +28,16 @@ static void reset_out(void)
     strbuf_write(&out, "", 0);
 }
 
+/* ptdump of root into out.s; with a golden file name, compared with it. */
+static void ptdump_out(const struct pg_ctx *c, phys_addr_t root, struct pg_ptdump_opts *o,
+                       const char *golden)
+{
+    reset_out();
+    cr_assert_eq(pg_fmt_ptdump(c, root, o, &sink), 0);
+    if (golden)
+        golden_check(golden, out.s);
+}
+
 Test(format, numbers)
 {
     char b[32];
@@ -50,9 +60,7 @@ Test(format, ptdump_4level)
     struct pg_ctx c = arena_ctx(&A, 4);
     phys_addr_t root = build_linux_like(&A, &c);
     struct pg_ptdump_opts o = { .markers = pg_ptdump_markers_linux(4) };
-    reset_out();
-    cr_assert_eq(pg_fmt_ptdump(&c, root, &o, &sink), 0);
-    golden_check("ptdump_4level.txt", out.s);
+    ptdump_out(&c, root, &o, "ptdump_4level.txt");
     /* W+X: the one kernel-data page mapped __PAGE_KERNEL_EXEC. */
     cr_assert_eq(o.wx_pages, 1);
     /* The format of a documented example line. */
@@ -67,8 +75,7 @@ Test(format, ptdump_4level)
     cr_assert_eq(strncmp(last + 19, "0x0000000000000000", 18), 0, "last line: %s", last);
     /* NULL options give the same text. */
     char *first = strdup(out.s);
-    reset_out();
-    cr_assert_eq(pg_fmt_ptdump(&c, root, NULL, &sink), 0);
+    ptdump_out(&c, root, NULL, NULL);
     cr_assert_str_eq(out.s, first);
     free(first);
 }
@@ -77,9 +84,7 @@ Test(format, ptdump_5level_and_own_markers)
 {
     struct pg_ctx c = arena_ctx(&A, 5);
     phys_addr_t root = build_linux_like(&A, &c);
-    reset_out();
-    cr_assert_eq(pg_fmt_ptdump(&c, root, NULL, &sink), 0);
-    golden_check("ptdump_5level.txt", out.s);
+    ptdump_out(&c, root, NULL, "ptdump_5level.txt");
 
     /* A caller's own layout, the whole space as one range, a tight line limit. */
     static const struct pg_marker mine[] = {
@@ -90,9 +95,7 @@ Test(format, ptdump_5level_and_own_markers)
     };
     static const struct pg_va_range all = { 0, 0 };
     struct pg_ptdump_opts o = { .markers = mine, .ranges = &all, .nranges = 1 };
-    reset_out();
-    cr_assert_eq(pg_fmt_ptdump(&c, root, &o, &sink), 0);
-    golden_check("ptdump_5level_own_markers.txt", out.s);
+    ptdump_out(&c, root, &o, "ptdump_5level_own_markers.txt");
 }
 
 /* A walk of the user half only (as the kernel's `ptdump user PID`) ends at 2^47, not at 0. */
@@ -103,8 +106,7 @@ Test(format, ptdump_user_half_ends_at_its_range)
     static const struct pg_marker user[] = { { 0, "User Space", 0 }, { 0, NULL, 0 } };
     static const struct pg_va_range half = { 0, 0x0000800000000000ULL };
     struct pg_ptdump_opts o = { .markers = user, .ranges = &half, .nranges = 1 };
-    reset_out();
-    cr_assert_eq(pg_fmt_ptdump(&c, root, &o, &sink), 0);
+    ptdump_out(&c, root, &o, NULL);
     const char *last = strrchr(out.s, '\n');
     cr_assert_not_null(last);
     while (last > out.s && last[-1] != '\n')
@@ -121,23 +123,17 @@ Test(format, ptdump_espfix_not_expanded)
     struct pg_memo_slot memo[128];
     struct pg_ptdump_opts o = { .markers = pg_ptdump_markers_linux(4), .iter_flags = PG_ITER_EXPAND_CYCLES,
                                 .memo = memo, .memo_slots = 128 };
-    reset_out();
-    cr_assert_eq(pg_fmt_ptdump(&c, root, &o, &sink), 0);
-    golden_check("ptdump_4level_shared.txt", out.s);
+    ptdump_out(&c, root, &o, "ptdump_4level_shared.txt");
 }
 
 Test(format, ptdump_pae_and_32bit)
 {
     struct pg_ctx c = arena_ctx(&A, 3);
     phys_addr_t root = build_pae(&A, &c);
-    reset_out();
-    cr_assert_eq(pg_fmt_ptdump(&c, root, NULL, &sink), 0);
-    golden_check("ptdump_pae.txt", out.s);
+    ptdump_out(&c, root, NULL, "ptdump_pae.txt");
     c = arena_ctx(&A, 2);
     root = build_32bit(&A, &c);
-    reset_out();
-    cr_assert_eq(pg_fmt_ptdump(&c, root, NULL, &sink), 0);
-    golden_check("ptdump_32bit.txt", out.s);
+    ptdump_out(&c, root, NULL, "ptdump_32bit.txt");
 }
 
 Test(format, info_tlb_and_mem)
@@ -167,9 +163,9 @@ Test(format, info_documented_examples)
 {
     struct pg_ctx c = arena_ctx(&A, 4);
     phys_addr_t root = arena_root(&A);
-    /* formats.md §2: `ffffffffff5fc000: 00000000fec00000 XG-DACT-W` */
+    /* docs/formats.md, "QEMU info tlb": `ffffffffff5fc000: 00000000fec00000 XG-DACT-W` */
     t_map(&c, root, 0xFFFFFFFFFF5FC000ULL, 0x1000, 0xFEC00000, __PAGE_KERNEL_NOCACHE | PTE_D, PG_MASK_4K);
-    /* formats.md §3: `0000000000401000-0000000000490000 000000000008f000 ur-` */
+    /* docs/formats.md, "QEMU info mem": `0000000000401000-0000000000490000 000000000008f000 ur-` */
     t_map(&c, root, 0x401000, 0x8F000, 0x401000, PTE_P | PTE_U | PTE_A, PG_MASK_4K);
     reset_out();
     cr_assert_eq(pg_fmt_info_tlb(&c, root, &sink), 0);
@@ -229,7 +225,8 @@ Test(format, vtop)
 
 Test(format, vtop_documented_example)
 {
-    /* formats.md §6: the synthetic 2 MiB kernel-text example, rebuilt at its addresses. */
+    /* docs/formats.md, "crash vtop": the synthetic 2 MiB kernel-text example, rebuilt at
+     * its addresses. */
     arena_fini(&A);
     arena_init(&A, 0x2b00);
     struct pg_ctx c = arena_ctx(&A, 4);

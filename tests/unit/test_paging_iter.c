@@ -33,13 +33,16 @@ static int print_range(void *arg, const struct pg_range *r)
     return 0;
 }
 
-static char *iterate_text(const struct pg_ctx *c, phys_addr_t root, const struct pg_iter_opts *o)
+/* The ranges of root as text (print_range), compared with a golden file. */
+static void iterate_golden(const struct pg_ctx *c, phys_addr_t root, const struct pg_iter_opts *o,
+                           const char *golden)
 {
     struct strbuf b = { 0 };
     strbuf_write(&b, "", 0);
     int r = pg_iterate(c, root, o, print_range, &b);
     cr_assert_eq(r, 0, "pg_iterate: %s", pg_strerror(r));
-    return b.s;
+    golden_check(golden, b.s);
+    free(b.s);
 }
 
 Test(iter, golden_raw_and_rights)
@@ -48,19 +51,13 @@ Test(iter, golden_raw_and_rights)
     phys_addr_t root = build_linux_like(&A, &c);
     struct pg_memo_slot memo[256];
     struct pg_iter_opts o = { .merge = PG_MERGE_RAW, .memo = memo, .memo_slots = 256 };
-    char *t = iterate_text(&c, root, &o);
-    golden_check("iter_4level_raw.txt", t);
-    free(t);
+    iterate_golden(&c, root, &o, "iter_4level_raw.txt");
     o.merge = PG_MERGE_RIGHTS;
     o.flags = PG_ITER_HOLES;
-    t = iterate_text(&c, root, &o);
-    golden_check("iter_4level_rights_holes.txt", t);
-    free(t);
+    iterate_golden(&c, root, &o, "iter_4level_rights_holes.txt");
     o.merge = PG_MERGE_RAW;
     o.flags = PG_ITER_PHYS_CONTIG | PG_ITER_EXPAND_FIRST;
-    t = iterate_text(&c, root, &o);
-    golden_check("iter_4level_raw_phys_first.txt", t);
-    free(t);
+    iterate_golden(&c, root, &o, "iter_4level_raw_phys_first.txt");
 }
 
 Test(iter, golden_other_modes)
@@ -69,19 +66,13 @@ Test(iter, golden_other_modes)
     struct pg_iter_opts o = { .merge = PG_MERGE_RAW, .memo = memo, .memo_slots = 256 };
     struct pg_ctx c = arena_ctx(&A, 5);
     phys_addr_t root = build_linux_like(&A, &c);
-    char *t = iterate_text(&c, root, &o);
-    golden_check("iter_5level_raw.txt", t);
-    free(t);
+    iterate_golden(&c, root, &o, "iter_5level_raw.txt");
     c = arena_ctx(&A, 3);
     root = build_pae(&A, &c);
-    t = iterate_text(&c, root, &o);
-    golden_check("iter_pae_raw.txt", t);
-    free(t);
+    iterate_golden(&c, root, &o, "iter_pae_raw.txt");
     c = arena_ctx(&A, 2);
     root = build_32bit(&A, &c);
-    t = iterate_text(&c, root, &o);
-    golden_check("iter_32bit_raw.txt", t);
-    free(t);
+    iterate_golden(&c, root, &o, "iter_32bit_raw.txt");
 }
 
 struct tally {
@@ -126,9 +117,7 @@ Test(iter, recursive_slot_is_a_cycle)
     cr_assert_eq(t.entries[PG_RANGE_CYCLE], 1);
     cr_assert_eq(t.bytes[PG_RANGE_CYCLE], 1ULL << 39);
     cr_assert_eq(t.entries[PG_RANGE_MAPPED], 3);
-    char *s = iterate_text(&c, root, &o);
-    golden_check("iter_recursive.txt", s);
-    free(s);
+    iterate_golden(&c, root, &o, "iter_recursive.txt");
     /* Expanded through the window, the walk is finite: every table shows up as a page. */
     o.flags = PG_ITER_EXPAND_CYCLES;
     o.merge = PG_MERGE_NONE;
@@ -235,9 +224,7 @@ Test(iter, unreadable_pointer_is_a_hole)
     cr_assert_eq(t.entries[PG_RANGE_UNREADABLE], 1);
     cr_assert_eq(t.bytes[PG_RANGE_UNREADABLE], 2ULL << 20);
     cr_assert_eq(t.entries[PG_RANGE_MAPPED], 1);
-    char *s = iterate_text(&c, root, &o);
-    golden_check("iter_unreadable.txt", s);
-    free(s);
+    iterate_golden(&c, root, &o, "iter_unreadable.txt");
     /* An unreadable root is an error. */
     cr_assert_eq(pg_iterate(&c, 0x7000000000ULL, &o, tally_range, &t), -PG_EIO);
 }

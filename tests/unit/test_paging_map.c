@@ -1,7 +1,8 @@
 /*
  * test_paging_map.c: pg_map / pg_unmap / pg_protect / pg_split_range.
  *
- * split_mem_range choices (incl. linux-paging.md §4.4's example), page-size
+ * split_mem_range choices (incl. the example of docs/linux.md, "The direct
+ * map"), page-size
  * choice and minimal table counts, large-page splitting, table freeing, TLB
  * flush reports, every error path (ENOMEM at every allocation point leaves
  * the tree byte-identical), and a property test: thousands of random
@@ -34,7 +35,7 @@ static void expect_piece(const struct pg_split_piece *p, uint64_t s, uint64_t e,
 
 Test(split, linux_example)
 {
-    /* RAM [1 MiB, 0x7FFE0000): 4k, 2M, 4k (linux-paging.md §4.4). */
+    /* RAM [1 MiB, 0x7FFE0000): 4k, 2M, 4k (docs/linux.md, "The direct map"). */
     struct pg_split_piece p[5];
     cr_assert_eq(pg_split_range(4, 0x100000, 0x7FFE0000, PG_MASK_1G, p), 3);
     expect_piece(&p[0], 0x100000, 0x200000, 4096);

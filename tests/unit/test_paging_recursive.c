@@ -1,6 +1,6 @@
 /*
- * test_paging_recursive.c: recursive-slot addresses (linux-paging.md §9,
- * seed 003): the documented values for slots 511 and 510, and, for every
+ * test_paging_recursive.c: recursive-slot addresses (docs/linux.md, "The
+ * recursive slot"): the documented values for slots 511 and 510, and, for every
  * level in 4- and 5-level mode, that the computed VA really translates
  * (through the self-reference) to the physical address of the entry.
  */
@@ -55,7 +55,7 @@ static void check_through_window(unsigned levels, unsigned slot)
                                 levels == 4 ? 0xFFFF888000123000ULL : 0xFF11000000123000ULL };
     for (size_t i = 0; i < 3; i++)
         cr_assert_eq(pg_map(&c, root, vas[i], vas[i] + 0x1000, 0x9000, __PAGE_KERNEL, PG_MASK_4K, 0, NULL), 0);
-    /* The self-reference: P|RW, no US (linux-paging.md §9). */
+    /* The self-reference: P|RW, no US (docs/linux.md, "The recursive slot"). */
     arena_set64(&A, root, slot, root | PTE_P | PTE_W);
     for (size_t i = 0; i < 3; i++) {
         struct pg_walk w;

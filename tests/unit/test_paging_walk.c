@@ -36,16 +36,23 @@ static void check_both(const struct pg_ctx *c, phys_addr_t root, virt_addr_t va,
     }
 }
 
+/* The path of 0xFFFFFFFF81234567 below the PML4 to the 4 KiB frame 0x5000:
+ * PML4[511], PDPT[510], PD[9], PT[0x34]. */
+static void map_text_page(phys_addr_t pml4, phys_addr_t pdpt, phys_addr_t pd, phys_addr_t pt)
+{
+    arena_set64(&A, pml4, 511, pdpt | _KERNPG_TABLE);
+    arena_set64(&A, pdpt, 510, pd | _KERNPG_TABLE);
+    arena_set64(&A, pd, 9, pt | _KERNPG_TABLE);
+    arena_set64(&A, pt, 0x34, 0x5000 | __PAGE_KERNEL);
+}
+
 Test(walk, four_level_all_sizes)
 {
     struct pg_ctx c = arena_ctx(&A, 4);
     phys_addr_t pml4 = arena_root(&A), pdpt = arena_root(&A), pd = arena_root(&A),
                 pt = arena_root(&A), pdpt_lo = arena_root(&A);
 
-    arena_set64(&A, pml4, 511, pdpt | _KERNPG_TABLE);
-    arena_set64(&A, pdpt, 510, pd | _KERNPG_TABLE);
-    arena_set64(&A, pd, 9, pt | _KERNPG_TABLE);
-    arena_set64(&A, pt, 0x34, 0x5000 | __PAGE_KERNEL);
+    map_text_page(pml4, pdpt, pd, pt);
     arena_set64(&A, pd, 10, 0x40000000 | __PAGE_KERNEL_LARGE_EXEC);
     arena_set64(&A, pd, 11, 0x600000 | 0x2000 | __PAGE_KERNEL_LARGE);  /* reserved bit 13 */
     arena_set64(&A, pdpt, 5, 0x7FFF0000000ULL | _KERNPG_TABLE);        /* outside the arena */
@@ -142,10 +149,7 @@ Test(walk, five_level)
     phys_addr_t pml5 = arena_root(&A), pml4 = arena_root(&A), pdpt = arena_root(&A),
                 pd = arena_root(&A), pt = arena_root(&A);
     arena_set64(&A, pml5, 511, pml4 | _KERNPG_TABLE);
-    arena_set64(&A, pml4, 511, pdpt | _KERNPG_TABLE);
-    arena_set64(&A, pdpt, 510, pd | _KERNPG_TABLE);
-    arena_set64(&A, pd, 9, pt | _KERNPG_TABLE);
-    arena_set64(&A, pt, 0x34, 0x5000 | __PAGE_KERNEL);
+    map_text_page(pml4, pdpt, pd, pt);
     arena_set64(&A, pdpt, 511, 0xC0000000 | __PAGE_KERNEL_LARGE);
     arena_set64(&A, pd, 8, 0x200000 | __PAGE_KERNEL_LARGE);
     check_both(&c, pml5, 0xFFFFFFFF81234567ULL, 0, 0x5567, 1);

@@ -1,7 +1,9 @@
 /*
- * test_ptlab_dump.c: unit tests for the ptlab host tool's dump reader
- * (tools/ptlab/dump.c, included directly: the generic unit-test rule links
- * only the libraries).
+ * test_ptlab_dump.c: unit tests for the ptlab host tool's ELF-core and raw
+ * image reader (tools/ptlab/dump.c) behind the memory-source layer
+ * (source.c, with its page cache for the pages that need a copy); the
+ * tool's files are included directly: the generic unit-test rule links only
+ * the libraries.
  *
  * Cores are built here in memory (ELF64, one PT_NOTE with QEMU notes, then
  * PT_LOADs), so each test states exactly the layout it exercises: sorted
@@ -16,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../tools/ptlab/dump.c"
+#include "ptlab_sources.h"
 
 struct seg_spec {
     uint64_t pa, memsz;
@@ -102,26 +104,26 @@ static void fill_pattern(void)
 }
 
 /*
- * parse_core - build_core, then ptl_dump_parse into *d, which must succeed.
- * Returns the core's buffer, to free after ptl_dump_close(d).
+ * parse_core - build_core, then open it as a source *d, which must succeed.
+ * Returns the core's buffer, to free after ptl_source_close(d).
  */
 static uint8_t *parse_core(const struct seg_spec *segs, size_t n, uint32_t note_size,
-                           size_t misalign, struct ptl_dump *d)
+                           size_t misalign, struct ptl_source *d)
 {
     size_t len;
     char err[256];
     uint8_t *b = build_core(segs, n, note_size, misalign, &len);
-    cr_assert_eq(ptl_dump_parse(d, b, len, false, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(ptl_source_from_buffer(d, b, len, false, err, sizeof(err)), 0, "%s", err);
     return b;
 }
 
-/* ptl_dump_phys and ptl_dump_read agree at pa (or both fail). */
-static void check_consistent(struct ptl_dump *d, uint64_t pa)
+/* ptl_source_phys and ptl_source_read agree at pa (or both fail). */
+static void check_consistent(struct ptl_source *d, uint64_t pa)
 {
     uint8_t copy[4096];
     size_t span = 4096 - (pa & 0xFFF);
-    const uint8_t *p = ptl_dump_phys(d, pa);
-    int r = ptl_dump_read(d, pa, copy, span);
+    const uint8_t *p = ptl_source_phys(d, pa);
+    int r = ptl_source_read(d, pa, copy, span);
     if (!p) {
         return;
     }
@@ -139,20 +141,20 @@ Test(ptlab_dump, segments_sorted_and_notes)
         { 0x3000, 0x1000, pattern, 0x1000 },
         { 0x1000, 0x1000, pattern + 4096, 0x1000 },
     };
-    struct ptl_dump d;
+    struct ptl_source d;
     uint8_t *b = parse_core(s, 2, 440, 0, &d);
-    cr_assert_eq(d.nsegs, 2);
-    cr_assert_eq(d.segs[0].pa, 0x1000);
+    cr_assert_eq(d.nram, 2);
+    cr_assert_eq(d.ram[0].start, 0x1000);
     cr_assert_eq(d.ncpus, 1);
     cr_assert(d.cpus[0].have_cr);
     cr_assert_eq(d.cpus[0].cr3, 0x1000);
     cr_assert_eq(d.cpus[0].state_size, 440);
-    const uint8_t *p = ptl_dump_phys(&d, 0x1010);
+    const uint8_t *p = ptl_source_phys(&d, 0x1010);
     cr_assert_eq(memcmp(p, pattern + 4096 + 0x10, 16), 0);
-    cr_assert_null(ptl_dump_phys(&d, 0x2000));
-    cr_assert_null(ptl_dump_phys(&d, 0x4000));
-    cr_assert(ptl_dump_in_ram(&d, 0x3FFF));
-    ptl_dump_close(&d);
+    cr_assert_null(ptl_source_phys(&d, 0x2000));
+    cr_assert_null(ptl_source_phys(&d, 0x4000));
+    cr_assert(ptl_source_in_ram(&d, 0x3FFF));
+    ptl_source_close(&d);
     free(b);
 }
 
@@ -162,12 +164,12 @@ Test(ptlab_dump, note_size_field)
     struct seg_spec s[] = { { 0x1000, 0x1000, pattern, 0x1000 } };
     uint32_t sizes[] = { 200, 432, 440, 512 };
     for (size_t i = 0; i < 4; i++) {
-        struct ptl_dump d;
+        struct ptl_source d;
         uint8_t *b = parse_core(s, 1, sizes[i], 0, &d);
         cr_assert_eq(d.cpus[0].have_cr, sizes[i] >= 432, "size %u", sizes[i]);
         if (sizes[i] >= 432)
             cr_assert_eq(d.cpus[0].cr4, 0x20);
-        ptl_dump_close(&d);
+        ptl_source_close(&d);
         free(b);
     }
 }
@@ -177,25 +179,25 @@ Test(ptlab_dump, zero_tail_and_partial_pages)
     fill_pattern();
     /* 0x1000: 0x1800 bytes in the file, 0x3000 in memory. */
     struct seg_spec s[] = { { 0x1000, 0x3000, pattern, 0x1800 } };
-    struct ptl_dump d;
+    struct ptl_source d;
     uint8_t *b = parse_core(s, 1, 440, 0, &d);
-    const uint8_t *full = ptl_dump_phys(&d, 0x1000);
+    const uint8_t *full = ptl_source_phys(&d, 0x1000);
     cr_assert_eq(memcmp(full, pattern, 4096), 0);
-    const uint8_t *part = ptl_dump_phys(&d, 0x2000);     /* half file, half zero */
+    const uint8_t *part = ptl_source_phys(&d, 0x2000);     /* half file, half zero */
     cr_assert_not_null(part);
     cr_assert_eq(memcmp(part, pattern + 4096, 0x800), 0);
     for (size_t i = 0x800; i < 4096; i++)
         cr_assert_eq(part[i], 0);
     /* The copy is kept: the same pointer again, and the earlier pointer still valid. */
-    cr_assert_eq(ptl_dump_phys(&d, 0x2000), part);
-    cr_assert_eq(ptl_dump_phys(&d, 0x2008), part + 8);
-    const uint8_t *zero = ptl_dump_phys(&d, 0x3000);
+    cr_assert_eq(ptl_source_phys(&d, 0x2000), part);
+    cr_assert_eq(ptl_source_phys(&d, 0x2008), part + 8);
+    const uint8_t *zero = ptl_source_phys(&d, 0x3000);
     for (size_t i = 0; i < 4096; i++)
         cr_assert_eq(zero[i], 0);
     cr_assert_eq(memcmp(full, pattern, 4096), 0);
     for (uint64_t pa = 0x1000; pa < 0x4000; pa += 0x3F8)
         check_consistent(&d, pa);
-    ptl_dump_close(&d);
+    ptl_source_close(&d);
     free(b);
 }
 
@@ -207,19 +209,19 @@ Test(ptlab_dump, overlapping_segments_are_deterministic)
         { 0x2300, 0x1000, pattern + 4096, 0x28 },
         { 0x3000, 0x1000, pattern + 8192, 0x1000 },
     };
-    struct ptl_dump d;
+    struct ptl_source d;
     uint8_t *b = parse_core(s, 3, 440, 0, &d);
-    cr_assert(d.overlapping);
+    cr_assert(((struct ptl_dump *)d.priv)->overlapping);
     uint64_t probes[] = { 0x2000, 0x2300, 0x2308, 0x2b00, 0x2fff, 0x3000, 0x32ff, 0x3300, 0x2200 };
     for (int round = 0; round < 2; round++)
         for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++)
             check_consistent(&d, probes[i]);
     /* The later segment wins where it starts: 0x2300 reads its bytes, 0x2000 the first's. */
-    const uint8_t *p = ptl_dump_phys(&d, 0x2300);
+    const uint8_t *p = ptl_source_phys(&d, 0x2300);
     cr_assert_eq(memcmp(p, pattern + 4096, 0x28), 0);
-    p = ptl_dump_phys(&d, 0x2000);
+    p = ptl_source_phys(&d, 0x2000);
     cr_assert_eq(memcmp(p, pattern, 0x300), 0);
-    ptl_dump_close(&d);
+    ptl_source_close(&d);
     free(b);
 }
 
@@ -227,15 +229,15 @@ Test(ptlab_dump, misaligned_file_offsets_give_aligned_tables)
 {
     fill_pattern();
     struct seg_spec s[] = { { 0x1000, 0x2000, pattern, 0x2000 } };
-    struct ptl_dump d;
+    struct ptl_source d;
     uint8_t *b = parse_core(s, 1, 440, 3, &d);
     for (uint64_t pa = 0x1000; pa < 0x3000; pa += 0x200)
         check_consistent(&d, pa);
-    const uint64_t *t = ptl_dump_phys(&d, 0x2000);
+    const uint64_t *t = ptl_source_phys(&d, 0x2000);
     uint64_t want;
     memcpy(&want, pattern + 4096 + 8, 8);
     cr_assert_eq(t[1], want);
-    ptl_dump_close(&d);
+    ptl_source_close(&d);
     free(b);
 }
 
@@ -248,9 +250,9 @@ Test(ptlab_dump, every_truncation_fails_cleanly)
     for (size_t n = 0; n < len; n++) {
         uint8_t *cut = malloc(n ? n : 1);
         memcpy(cut, b, n);
-        struct ptl_dump d;
+        struct ptl_source d;
         char err[256] = "";
-        int r = ptl_dump_parse(&d, cut, n, false, err, sizeof(err));
+        int r = ptl_source_from_buffer(&d, cut, n, false, err, sizeof(err));
         cr_assert_neq(r, 0, "a %zu-byte prefix of a %zu-byte core parsed", n, len);
         cr_assert_neq(err[0], '\0');
         free(cut);
@@ -261,14 +263,14 @@ Test(ptlab_dump, every_truncation_fails_cleanly)
 Test(ptlab_dump, raw_images)
 {
     fill_pattern();
-    struct ptl_dump d;
+    struct ptl_source d;
     char err[256];
-    cr_assert_neq(ptl_dump_parse(&d, pattern, sizeof(pattern), false, err, sizeof(err)), 0);
+    cr_assert_neq(ptl_source_from_buffer(&d, pattern, sizeof(pattern), false, err, sizeof(err)), 0);
     cr_assert(strstr(err, "--cr3"));
-    cr_assert_eq(ptl_dump_parse(&d, pattern, sizeof(pattern), true, err, sizeof(err)), 0);
-    cr_assert_eq(d.nsegs, 1);
-    cr_assert_eq(ptl_dump_phys(&d, 0x1000), pattern + 0x1000);
-    cr_assert_null(ptl_dump_phys(&d, sizeof(pattern)));
-    ptl_dump_close(&d);
-    cr_assert_neq(ptl_dump_parse(&d, pattern, 0, true, err, sizeof(err)), 0);
+    cr_assert_eq(ptl_source_from_buffer(&d, pattern, sizeof(pattern), true, err, sizeof(err)), 0);
+    cr_assert_eq(d.nram, 1);
+    cr_assert_eq(ptl_source_phys(&d, 0x1000), pattern + 0x1000);
+    cr_assert_null(ptl_source_phys(&d, sizeof(pattern)));
+    ptl_source_close(&d);
+    cr_assert_neq(ptl_source_from_buffer(&d, pattern, 0, true, err, sizeof(err)), 0);
 }

@@ -187,7 +187,7 @@ static int regions_run(void *state, struct ptl_target *t)
     /* A guest stopped in user mode under PTI: CR3 holds the user PGD; its pair's
      * kernel PGD has the layout. */
     if (r == 0 && l.verdict == PG_LV_PTI_USER_PGD && t->in.pgd == PTL_PGD_AS_STORED &&
-        ptl_dump_phys(&t->dump, pg_pti_kernel_pgd(t->root))) {
+        ptl_source_phys(&t->src, pg_pti_kernel_pgd(t->root))) {
         t->root = pg_pti_kernel_pgd(t->root);
         s->pti_switched = true;
         r = ptl_linux_layout(t, &l);

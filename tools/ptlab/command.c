@@ -71,10 +71,12 @@ static int parse(const struct ptl_cmd *cmd, int argc, char **argv, void *state,
     }
     int nargs = argc - optind;
     char **args = argv + optind;
-    if ((cmd->input && ptl_input_source(in, &nargs, &args)) ||
-        (unsigned)nargs < cmd->min_args || (unsigned)nargs > cmd->max_args)
+    int r = cmd->input ? ptl_input_source(cmd->name, in, &nargs, &args) : 0;
+    if (r > 0)
+        return r;
+    if (r < 0 || (unsigned)nargs < cmd->min_args || (unsigned)nargs > cmd->max_args)
         return ptl_usage_error(cmd->name, "%s", cmd->args_error);
-    int r = cmd->args ? cmd->args(state, nargs, args) : 0;
+    r = cmd->args ? cmd->args(state, nargs, args) : 0;
     return r ? r : GO;
 }
 

@@ -1,69 +1,29 @@
 /*
- * dump.c: the memory-dump reader of the ptlab host tool (see dump.h).
+ * dump.c: the reader of the ptlab host tool for the dumps that store memory
+ * uncompressed: ELF cores, LiME images, raw images (see dump.h).
  *
  * ELF layout read (docs/formats.md, "QEMU ELF core"): ELF header, program headers (the real
  * count in section 0's sh_info when e_phnum is PN_XNUM), PT_NOTE segments
  * walked note by note by their sizes, PT_LOAD segments giving guest-physical
- * memory by p_paddr. Every offset and size is checked against the file
- * before use, with 64-bit arithmetic that cannot overflow.
+ * memory by p_paddr. LiME (docs/formats.md, "LiME"): range headers
+ * {magic, version 1, s_addr, e_addr inclusive, reserved}, each followed by
+ * its bytes. Every offset and size is checked against the file before use,
+ * with 64-bit arithmetic that cannot overflow.
  * Depends on: dump.h, libc (mmap for files).
  */
 #include "dump.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
+
+#include "notes.h"
 
 #define PN_XNUM_        0xFFFFu
 #define PT_LOAD_        1u
 #define PT_NOTE_        4u
 #define ET_CORE_        4u
-#define NT_PRSTATUS_    1u
-#define QEMU_NOTE_TYPE_ 0u
-#define PAGE_SIZE_      4096u
-
-/* QEMUCPUState offsets (docs/formats.md, "QEMU ELF core"). */
-#define QS_VERSION  0
-#define QS_SIZE     4
-#define QS_RSP      56
-#define QS_RIP      136
-#define QS_RFLAGS   144
-#define QS_CR0      392
-#define QS_CR2      408
-#define QS_CR3      416
-#define QS_CR4      424
-
-static void fail_(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void fail_(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
-static uint16_t get16_(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t get32_(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static uint64_t get64_(const uint8_t *p) { return get32_(p) | (uint64_t)get32_(p + 4) << 32; }
-
-/* True if [off, off + len) lies inside a file of `size` bytes (no overflow). */
-static bool in_file_(uint64_t off, uint64_t len, size_t size)
-{
-    return off <= size && len <= size - off;
-}
+#define LIME_HEADER_SIZE_ 32u
 
 static int seg_cmp_(const void *a, const void *b)
 {
@@ -102,7 +62,7 @@ static const struct elf_layout_ elf64_ = {
 /* An address, offset or size field of the layout's width. */
 static uint64_t get_word_(const struct elf_layout_ *L, const uint8_t *p)
 {
-    return L->wide ? get64_(p) : get32_(p);
+    return L->wide ? ptl_get64(p) : ptl_get32(p);
 }
 
 /* One program header, decoded from either class. */
@@ -113,81 +73,13 @@ struct phdr_ {
 
 static void read_phdr_(const struct elf_layout_ *L, const uint8_t *p, struct phdr_ *ph)
 {
-    ph->type = get32_(p);
+    ph->type = ptl_get32(p);
     ph->offset = get_word_(L, p + L->p_offset);
     ph->paddr = get_word_(L, p + L->p_paddr);
     ph->filesz = get_word_(L, p + L->p_filesz);
     ph->memsz = get_word_(L, p + L->p_memsz);
     if (!L->wide && ph->offset == 0xFFFFFFFFu)
         ph->offset = ~0ULL;
-}
-
-/* Decode the descriptor of a "QEMU" note into a new cpus[] element. */
-static int add_qemu_cpu_(struct ptl_dump *d, const uint8_t *desc, uint64_t descsz)
-{
-    struct ptl_cpu *n = realloc(d->cpus, (d->ncpus + 1) * sizeof(*n));
-    if (!n)
-        return -1;
-    d->cpus = n;
-    struct ptl_cpu *c = &d->cpus[d->ncpus++];
-    memset(c, 0, sizeof(*c));
-    if (descsz < 8)
-        return 0;
-    c->version = get32_(desc + QS_VERSION);
-    c->state_size = get32_(desc + QS_SIZE);
-    uint64_t size = c->state_size < descsz ? c->state_size : descsz;
-#define HAVE_(off) ((uint64_t)(off) + 8 <= size)
-    if (HAVE_(QS_RFLAGS)) {
-        c->rip = get64_(desc + QS_RIP);
-        c->rflags = get64_(desc + QS_RFLAGS);
-        c->rsp = get64_(desc + QS_RSP);
-        c->have_rip = true;
-    }
-    if (HAVE_(QS_CR4)) {
-        c->cr0 = get64_(desc + QS_CR0);
-        c->cr2 = get64_(desc + QS_CR2);
-        c->cr3 = get64_(desc + QS_CR3);
-        c->cr4 = get64_(desc + QS_CR4);
-        c->have_cr = true;
-    }
-#undef HAVE_
-    return 0;
-}
-
-/* Walk the notes of one PT_NOTE segment at [off, off + len). */
-static int parse_notes_(struct ptl_dump *d, uint64_t off, uint64_t len, char *err, size_t errlen)
-{
-    const uint8_t *p = d->map + off;
-    uint64_t pos = 0;
-    while (len - pos >= 12) {
-        uint64_t namesz = get32_(p + pos), descsz = get32_(p + pos + 4);
-        uint32_t type = get32_(p + pos + 8);
-        uint64_t name_off = pos + 12;
-        uint64_t desc_off = name_off + ((namesz + 3) & ~3ULL);
-        uint64_t next = desc_off + ((descsz + 3) & ~3ULL);
-        if (desc_off > len || descsz > len - desc_off) {
-            fail_(err, errlen, "corrupt ELF note at file offset %#llx: sizes run past the "
-                  "note segment", (unsigned long long)(off + pos));
-            return -1;
-        }
-        const uint8_t *name = p + name_off;
-        bool named_qemu = (namesz == 5 && !memcmp(name, "QEMU", 5)) ||
-                          (namesz == 4 && !memcmp(name, "QEMU", 4));
-        bool named_core = (namesz == 5 && !memcmp(name, "CORE", 5)) ||
-                          (namesz == 4 && !memcmp(name, "CORE", 4));
-        if (named_qemu && type == QEMU_NOTE_TYPE_) {
-            if (add_qemu_cpu_(d, p + desc_off, descsz)) {
-                fail_(err, errlen, "out of memory");
-                return -1;
-            }
-        } else if (named_core && type == NT_PRSTATUS_) {
-            d->nprstatus++;
-        }
-        if (next > len)
-            break;      /* last note's padding cut off: tolerated */
-        pos = next;
-    }
-    return 0;
 }
 
 /*
@@ -203,36 +95,36 @@ static const struct elf_layout_ *parse_ehdr_(struct ptl_dump *d, uint64_t *phoff
     const uint8_t *m = d->map;
     size_t size = d->size;
     if (size < 16) {
-        fail_(err, errlen, "truncated ELF header (%zu bytes)", size);
+        ptl_fail(err, errlen, "truncated ELF header (%zu bytes)", size);
         return NULL;
     }
     if (m[4] != 1 && m[4] != 2) {
-        fail_(err, errlen, "unknown ELF class %u", m[4]);
+        ptl_fail(err, errlen, "unknown ELF class %u", m[4]);
         return NULL;
     }
     if (m[5] != 1) {
-        fail_(err, errlen, "not a little-endian ELF file (EI_DATA %u)", m[5]);
+        ptl_fail(err, errlen, "not a little-endian ELF file (EI_DATA %u)", m[5]);
         return NULL;
     }
     d->elf_class = m[4];
     const struct elf_layout_ *L = d->elf_class == 2 ? &elf64_ : &elf32_;
     if (size < L->ehsize) {
-        fail_(err, errlen, "truncated ELF header (%zu of %u bytes)", size, L->ehsize);
+        ptl_fail(err, errlen, "truncated ELF header (%zu of %u bytes)", size, L->ehsize);
         return NULL;
     }
-    unsigned type = get16_(m + 16);
-    d->machine = get16_(m + 18);
-    unsigned phentsize = get16_(m + L->e_phentsize), phnum = get16_(m + L->e_phnum);
+    unsigned type = ptl_get16(m + 16);
+    d->machine = ptl_get16(m + 18);
+    unsigned phentsize = ptl_get16(m + L->e_phentsize), phnum = ptl_get16(m + L->e_phnum);
     if (type != ET_CORE_) {
-        fail_(err, errlen, "not an ELF core file (e_type %u; expected ET_CORE 4)", type);
+        ptl_fail(err, errlen, "not an ELF core file (e_type %u; expected ET_CORE 4)", type);
         return NULL;
     }
     if (d->machine != PTL_EM_X86_64 && d->machine != PTL_EM_386) {
-        fail_(err, errlen, "ELF machine %u is not x86 (expected 62 or 3)", d->machine);
+        ptl_fail(err, errlen, "ELF machine %u is not x86 (expected 62 or 3)", d->machine);
         return NULL;
     }
     if (phentsize != L->phentsize) {
-        fail_(err, errlen, "bad e_phentsize %u (expected %u)", phentsize, L->phentsize);
+        ptl_fail(err, errlen, "bad e_phentsize %u (expected %u)", phentsize, L->phentsize);
         return NULL;
     }
     *phoff = get_word_(L, m + L->e_phoff);
@@ -240,21 +132,22 @@ static const struct elf_layout_ *parse_ehdr_(struct ptl_dump *d, uint64_t *phoff
     if (phnum == PN_XNUM_) {
         /* The real count lives in section header 0's sh_info. */
         uint64_t shoff = get_word_(L, m + L->e_shoff);
-        if (get16_(m + L->e_shnum) < 1 || get16_(m + L->e_shentsize) != L->shentsize ||
-            !in_file_(shoff, L->shentsize, size)) {
-            fail_(err, errlen, "e_phnum is PN_XNUM but section header 0 is missing or truncated");
+        if (ptl_get16(m + L->e_shnum) < 1 || ptl_get16(m + L->e_shentsize) != L->shentsize ||
+            !ptl_in_file(shoff, L->shentsize, size)) {
+            ptl_fail(err, errlen, "e_phnum is PN_XNUM but section header 0 is missing or "
+                     "truncated");
             return NULL;
         }
-        *count = get32_(m + shoff + L->sh_info);
+        *count = ptl_get32(m + shoff + L->sh_info);
     }
     if (*count == 0) {
-        fail_(err, errlen, "ELF core without program headers");
+        ptl_fail(err, errlen, "ELF core without program headers");
         return NULL;
     }
-    if (!in_file_(*phoff, *count * phentsize, size)) {
-        fail_(err, errlen, "truncated ELF file: %llu program headers at offset %#llx run past "
-              "the end of the file (%zu bytes)", (unsigned long long)*count,
-              (unsigned long long)*phoff, size);
+    if (!ptl_in_file(*phoff, *count * phentsize, size)) {
+        ptl_fail(err, errlen, "truncated ELF file: %llu program headers at offset %#llx run past "
+                 "the end of the file (%zu bytes)", (unsigned long long)*count,
+                 (unsigned long long)*phoff, size);
         return NULL;
     }
     return L;
@@ -265,15 +158,15 @@ static int add_load_(struct ptl_dump *d, uint64_t i, const struct phdr_ *ph, cha
                      size_t errlen)
 {
     if (ph->filesz > ph->memsz) {
-        fail_(err, errlen, "corrupt PT_LOAD %llu: p_filesz %#llx > p_memsz %#llx",
-              (unsigned long long)i, (unsigned long long)ph->filesz,
-              (unsigned long long)ph->memsz);
+        ptl_fail(err, errlen, "corrupt PT_LOAD %llu: p_filesz %#llx > p_memsz %#llx",
+                 (unsigned long long)i, (unsigned long long)ph->filesz,
+                 (unsigned long long)ph->memsz);
         return -1;
     }
     if (ph->paddr + ph->memsz < ph->paddr) {
-        fail_(err, errlen, "corrupt PT_LOAD %llu: [%#llx, +%#llx) wraps around",
-              (unsigned long long)i, (unsigned long long)ph->paddr,
-              (unsigned long long)ph->memsz);
+        ptl_fail(err, errlen, "corrupt PT_LOAD %llu: [%#llx, +%#llx) wraps around",
+                 (unsigned long long)i, (unsigned long long)ph->paddr,
+                 (unsigned long long)ph->memsz);
         return -1;
     }
     struct ptl_segment *s = &d->segs[d->nsegs++];
@@ -281,11 +174,11 @@ static int add_load_(struct ptl_dump *d, uint64_t i, const struct phdr_ *ph, cha
     s->memsz = ph->memsz;
     s->filesz = ph->filesz;
     if (ph->filesz) {
-        if (!in_file_(ph->offset, ph->filesz, d->size)) {
-            fail_(err, errlen, "truncated dump: PT_LOAD %llu (guest-physical %#llx) needs "
-                  "file bytes up to %#llx, the file has %#zx",
-                  (unsigned long long)i, (unsigned long long)ph->paddr,
-                  (unsigned long long)(ph->offset + ph->filesz), d->size);
+        if (!ptl_in_file(ph->offset, ph->filesz, d->size)) {
+            ptl_fail(err, errlen, "truncated dump: PT_LOAD %llu (guest-physical %#llx) needs "
+                     "file bytes up to %#llx, the file has %#zx",
+                     (unsigned long long)i, (unsigned long long)ph->paddr,
+                     (unsigned long long)(ph->offset + ph->filesz), d->size);
             return -1;
         }
         s->data = d->map + ph->offset;
@@ -309,7 +202,7 @@ static void index_segments_(struct ptl_dump *d)
     }
 }
 
-static int parse_elf_(struct ptl_dump *d, char *err, size_t errlen)
+static int parse_elf_(struct ptl_dump *d, struct ptl_source *s, char *err, size_t errlen)
 {
     uint64_t phoff, count;
     const struct elf_layout_ *L = parse_ehdr_(d, &phoff, &count, err, errlen);
@@ -317,20 +210,21 @@ static int parse_elf_(struct ptl_dump *d, char *err, size_t errlen)
         return -1;
     d->segs = calloc(count, sizeof(*d->segs));
     if (!d->segs) {
-        fail_(err, errlen, "out of memory for %llu segments", (unsigned long long)count);
+        ptl_fail(err, errlen, "out of memory for %llu segments", (unsigned long long)count);
         return -1;
     }
     for (uint64_t i = 0; i < count; i++) {
         struct phdr_ ph;
         read_phdr_(L, d->map + phoff + i * L->phentsize, &ph);
         if (ph.type == PT_NOTE_) {
-            if (!in_file_(ph.offset, ph.filesz, d->size)) {
-                fail_(err, errlen, "truncated ELF file: the note segment [%#llx, +%#llx) runs "
-                      "past the end of the file (%zu bytes)", (unsigned long long)ph.offset,
-                      (unsigned long long)ph.filesz, d->size);
+            if (!ptl_in_file(ph.offset, ph.filesz, d->size)) {
+                ptl_fail(err, errlen, "truncated ELF file: the note segment [%#llx, +%#llx) "
+                         "runs past the end of the file (%zu bytes)",
+                         (unsigned long long)ph.offset, (unsigned long long)ph.filesz, d->size);
                 return -1;
             }
-            if (parse_notes_(d, ph.offset, ph.filesz, err, errlen))
+            if (ptl_parse_notes(s, d->map + ph.offset, ph.filesz, ph.offset, &d->nprstatus, err,
+                                errlen))
                 return -1;
         } else if (ph.type == PT_LOAD_ && ph.memsz != 0) {
             if (add_load_(d, i, &ph, err, errlen))
@@ -338,110 +232,127 @@ static int parse_elf_(struct ptl_dump *d, char *err, size_t errlen)
         }
     }
     if (d->nsegs == 0) {
-        fail_(err, errlen, "ELF core without PT_LOAD segments: no memory in the dump");
+        ptl_fail(err, errlen, "ELF core without PT_LOAD segments: no memory in the dump");
         return -1;
     }
     index_segments_(d);
     return 0;
 }
 
-int ptl_dump_parse(struct ptl_dump *d, const uint8_t *buf, size_t size, bool raw, char *err,
-                   size_t errlen)
+/* parse_raw_ - the whole buffer as memory from physical address 0. */
+static int parse_raw_(struct ptl_dump *d, char *err, size_t errlen)
 {
-    memset(d, 0, sizeof(*d));
-    d->map = buf;
-    d->size = size;
-    d->zero_page = calloc(1, PAGE_SIZE_);
-    if (!d->zero_page) {
-        fail_(err, errlen, "out of memory");
-        return -1;
-    }
-    bool elf = size >= 4 && !memcmp(buf, "\177ELF", 4);
-    if (elf && !raw) {
-        d->is_elf = true;
-        if (parse_elf_(d, err, errlen)) {
-            ptl_dump_close(d);
-            return -1;
-        }
-        return 0;
-    }
-    if (!raw) {
-        fail_(err, errlen, "not an ELF core (no ELF magic); a raw memory image needs --cr3 "
-              "and --mode");
-        ptl_dump_close(d);
-        return -1;
-    }
-    if (size == 0) {
-        fail_(err, errlen, "empty memory image");
-        ptl_dump_close(d);
+    if (d->size == 0) {
+        ptl_fail(err, errlen, "empty memory image");
         return -1;
     }
     d->segs = calloc(1, sizeof(*d->segs));
     if (!d->segs) {
-        fail_(err, errlen, "out of memory");
-        ptl_dump_close(d);
+        ptl_fail(err, errlen, "out of memory");
         return -1;
     }
-    d->segs[0] = (struct ptl_segment){ .pa = 0, .memsz = size, .filesz = size, .data = buf,
-                                       .cover_end = size };
+    d->segs[0] = (struct ptl_segment){ .pa = 0, .memsz = d->size, .filesz = d->size,
+                                       .data = d->map, .cover_end = d->size };
     d->nsegs = 1;
-    d->phys_end = size;
+    d->phys_end = d->size;
     return 0;
 }
 
-int ptl_dump_open(struct ptl_dump *d, const char *path, bool raw, char *err, size_t errlen)
+/*
+ * lime_range_ - the LiME range header at pos (range number i): its memory
+ * [*pa, *pa + *len) follows it. returns: 0; -1 with a message in err.
+ */
+static int lime_range_(const struct ptl_dump *d, uint64_t pos, uint64_t i, uint64_t *pa,
+                       uint64_t *len, char *err, size_t errlen)
+{
+    if (!ptl_in_file(pos, LIME_HEADER_SIZE_, d->size)) {
+        ptl_fail(err, errlen, "truncated LiME image: range header %llu at %#llx is cut off",
+                 (unsigned long long)i, (unsigned long long)pos);
+        return -1;
+    }
+    const uint8_t *h = d->map + pos;
+    uint32_t magic = ptl_get32(h), version = ptl_get32(h + 4);
+    uint64_t start = ptl_get64(h + 8), last = ptl_get64(h + 16);
+    if (magic != PTL_LIME_MAGIC || version != 1) {
+        ptl_fail(err, errlen, "corrupt LiME image: range header %llu at %#llx has magic %#x, "
+                 "version %u (expected %#x, 1)", (unsigned long long)i,
+                 (unsigned long long)pos, magic, version, PTL_LIME_MAGIC);
+        return -1;
+    }
+    if (last < start || last - start >= d->size ||
+        !ptl_in_file(pos + LIME_HEADER_SIZE_, last - start + 1, d->size)) {
+        ptl_fail(err, errlen, "%s LiME image: range %llu [%#llx, %#llx] (inclusive) needs "
+                 "file bytes up to %#llx, the file has %#zx", last < start ? "corrupt" :
+                 "truncated", (unsigned long long)i, (unsigned long long)start,
+                 (unsigned long long)last, (unsigned long long)(pos + 32 + (last - start) + 1),
+                 d->size);
+        return -1;
+    }
+    *pa = start;
+    *len = last - start + 1;
+    return 0;
+}
+
+/* parse_lime_ - the ranges of a LiME image, one header each (two passes: count, fill). */
+static int parse_lime_(struct ptl_dump *d, char *err, size_t errlen)
+{
+    uint64_t n = 0;
+    for (int fill = 0; fill < 2; fill++) {
+        uint64_t pos = 0, i = 0, pa, len;
+        for (; pos < d->size; pos += LIME_HEADER_SIZE_ + len, i++) {
+            if (lime_range_(d, pos, i, &pa, &len, err, errlen))
+                return -1;
+            if (fill)
+                d->segs[i] = (struct ptl_segment){ .pa = pa, .memsz = len, .filesz = len,
+                                                   .data = d->map + pos + LIME_HEADER_SIZE_ };
+        }
+        n = i;
+        if (!fill && !(d->segs = calloc(n, sizeof(*d->segs)))) {
+            ptl_fail(err, errlen, "out of memory");
+            return -1;
+        }
+    }
+    d->nsegs = n;
+    for (size_t i = 0; i < n; i++)
+        if (d->segs[i].pa + d->segs[i].memsz > d->phys_end)
+            d->phys_end = d->segs[i].pa + d->segs[i].memsz;
+    index_segments_(d);
+    return 0;
+}
+
+bool ptl_is_lime(const uint8_t *buf, size_t size)
+{
+    return size >= 4 && ptl_get32(buf) == PTL_LIME_MAGIC;
+}
+
+int ptl_dump_parse(struct ptl_dump *d, struct ptl_source *s, const uint8_t *buf, size_t size,
+                   enum ptl_dump_kind kind, char *err, size_t errlen)
 {
     memset(d, 0, sizeof(*d));
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        fail_(err, errlen, "%s: %s", path, strerror(errno));
-        return -1;
+    d->map = buf;
+    d->size = size;
+    d->kind = kind;
+    int r;
+    if (kind == PTL_DUMP_ELF && !(size >= 4 && !memcmp(buf, "\177ELF", 4))) {
+        ptl_fail(err, errlen, "not an ELF core (no ELF magic); a raw memory image needs --cr3 "
+                 "and --mode");
+        r = -1;
+    } else if (kind == PTL_DUMP_ELF) {
+        d->is_elf = true;
+        r = parse_elf_(d, s, err, errlen);
+    } else if (kind == PTL_DUMP_LIME) {
+        r = parse_lime_(d, err, errlen);
+    } else {
+        r = parse_raw_(d, err, errlen);
     }
-    struct stat st;
-    if (fstat(fd, &st) < 0) {
-        fail_(err, errlen, "%s: %s", path, strerror(errno));
-        close(fd);
-        return -1;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        fail_(err, errlen, "%s: not a regular file", path);
-        close(fd);
-        return -1;
-    }
-    if (st.st_size == 0) {
-        fail_(err, errlen, "%s: empty file", path);
-        close(fd);
-        return -1;
-    }
-    size_t size = (size_t)st.st_size;
-    void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
-    if (map == MAP_FAILED) {
-        fail_(err, errlen, "%s: mmap: %s", path, strerror(errno));
-        return -1;
-    }
-    /* Table reads are scattered: do not read ahead around them. */
-    madvise(map, size, MADV_RANDOM);
-    char msg[512];
-    if (ptl_dump_parse(d, map, size, raw, msg, sizeof(msg))) {
-        fail_(err, errlen, "%s: %s", path, msg);
-        munmap(map, size);
-        return -1;
-    }
-    d->mapped = true;
-    return 0;
+    if (r)
+        ptl_dump_close(d);
+    return r;
 }
 
 void ptl_dump_close(struct ptl_dump *d)
 {
-    if (d->mapped && d->map)
-        munmap((void *)d->map, d->size);
     free(d->segs);
-    free(d->cpus);
-    for (size_t i = 0; i < d->copies_cap; i++)
-        free(d->copies[i].data);
-    free(d->copies);
-    free(d->zero_page);
     memset(d, 0, sizeof(*d));
 }
 
@@ -501,12 +412,6 @@ static uint64_t run_len_(uint64_t pa, uint64_t run_end, uint64_t cap)
     return avail < cap && avail != 0 ? avail : cap;
 }
 
-bool ptl_dump_in_ram(const struct ptl_dump *d, uint64_t pa)
-{
-    uint64_t run_end;
-    return find_seg_((struct ptl_dump *)d, pa, &run_end) != NULL;
-}
-
 int ptl_dump_read(struct ptl_dump *d, uint64_t pa, void *buf, size_t n)
 {
     uint8_t *out = buf;
@@ -537,98 +442,87 @@ int ptl_dump_read(struct ptl_dump *d, uint64_t pa, void *buf, size_t n)
     return 0;
 }
 
-/* True if every byte of [pa, pa + len) lies in some segment. */
-static bool span_in_dump_(struct ptl_dump *d, uint64_t pa, uint64_t len)
+int ptl_dump_map_page(struct ptl_dump *d, uint64_t pa, const void **p)
 {
-    while (len) {
-        uint64_t run_end;
-        if (!find_seg_(d, pa, &run_end))
-            return false;
-        uint64_t step = run_len_(pa, run_end, len);
-        pa += step;
-        len -= step;
-        if (len && pa == 0)
-            return false;
-    }
-    return true;
-}
-
-/* Fill a private copy of the page at `page`: the dump's bytes, zero where it has none. */
-static void fill_page_(struct ptl_dump *d, uint64_t page, uint8_t *out)
-{
-    for (uint64_t off = 0; off < PAGE_SIZE_;) {
-        uint64_t run_end;
-        const struct ptl_segment *s = find_seg_(d, page + off, &run_end);
-        if (!s) {
-            out[off++] = 0;
-            continue;
-        }
-        uint64_t so = page + off - s->pa;
-        uint64_t n = run_len_(page + off, run_end, PAGE_SIZE_ - off);
-        for (uint64_t i = 0; i < n; i++)
-            out[off + i] = so + i < s->filesz ? s->data[so + i] : 0;
-        off += n;
-    }
-}
-
-/* The cached private copy of `page`, made on first use; NULL if out of memory. */
-static uint8_t *page_copy_(struct ptl_dump *d, uint64_t page)
-{
-    /* Open addressing on the page number; grown at half load. */
-    if (d->ncopies * 2 >= d->copies_cap) {
-        size_t cap = d->copies_cap ? d->copies_cap * 2 : 64;
-        struct ptl_page_copy *n = calloc(cap, sizeof(*n));
-        if (!n)
-            return NULL;
-        for (size_t i = 0; i < d->copies_cap; i++) {
-            if (!d->copies[i].data)
-                continue;
-            size_t h = (size_t)((d->copies[i].pa >> 12) * 0x9E3779B97F4A7C15ULL >> 20) % cap;
-            while (n[h].data)
-                h = (h + 1) % cap;
-            n[h] = d->copies[i];
-        }
-        free(d->copies);
-        d->copies = n;
-        d->copies_cap = cap;
-    }
-    size_t h = (size_t)((page >> 12) * 0x9E3779B97F4A7C15ULL >> 20) % d->copies_cap;
-    while (d->copies[h].data) {
-        if (d->copies[h].pa == page)
-            return d->copies[h].data;
-        h = (h + 1) % d->copies_cap;
-    }
-    uint8_t *data = malloc(PAGE_SIZE_);
-    if (!data)
-        return NULL;
-    fill_page_(d, page, data);
-    d->copies[h].pa = page;
-    d->copies[h].data = data;
-    d->ncopies++;
-    return data;
-}
-
-const void *ptl_dump_phys(struct ptl_dump *d, uint64_t pa)
-{
-    uint64_t len = PAGE_SIZE_ - (pa & (PAGE_SIZE_ - 1));
+    uint64_t len = PTL_PAGE_SIZE - (pa & (PTL_PAGE_SIZE - 1));
     uint64_t run_end;
     const struct ptl_segment *s = find_seg_(d, pa, &run_end);
     if (!s)
-        return NULL;
+        return -1;
     uint64_t off = pa - s->pa;
-    bool one_run = run_len_(pa, run_end, len) == len;
-    if (one_run && off < s->filesz && len <= s->filesz - off &&
-        !((uintptr_t)(s->data + off) & 7))
-        return s->data + off;   /* the common case: wholly backed by the file, aligned */
-    if (one_run && off >= s->filesz)
-        return d->zero_page + (pa & (PAGE_SIZE_ - 1));  /* in the zero tail of a segment */
-    /* Partly backed, crossing into the next segment, or at a file offset that is
-     * not 8-byte aligned (entries must be read aligned): a private copy of the page
-     * that stays valid until the dump is closed (walkers keep pointers to upper
-     * tables while they read lower ones). */
-    if (!span_in_dump_(d, pa, len))
-        return NULL;
-    uint64_t page = pa & ~(uint64_t)(PAGE_SIZE_ - 1);
-    uint8_t *copy = page_copy_(d, page);
-    return copy ? copy + (pa - page) : NULL;
+    if (run_len_(pa, run_end, len) == len && off < s->filesz && len <= s->filesz - off &&
+        !((uintptr_t)(s->data + off) & 7)) {
+        *p = s->data + off;     /* the common case: wholly backed by the file, aligned */
+        return 0;
+    }
+    /* Partly backed, in a zero tail, crossing into the next segment, or at a
+     * file offset that is not 8-byte aligned (entries must be read aligned):
+     * the layer copies it (ptl_dump_read fills zero tails). */
+    return 1;
+}
+
+/* ---- the ELF core and raw image as a struct ptl_source ---- */
+
+static int elf_read(struct ptl_source *s, uint64_t pa, void *buf, size_t n)
+{
+    return ptl_dump_read(s->priv, pa, buf, n);
+}
+
+static int elf_map_page(struct ptl_source *s, uint64_t pa, const void **p)
+{
+    return ptl_dump_map_page(s->priv, pa, p);
+}
+
+static void elf_close(struct ptl_source *s)
+{
+    ptl_dump_close(s->priv);
+    free(s->priv);
+}
+
+static const struct ptl_source_ops dump_ops[] = {
+    [PTL_DUMP_ELF] = { .kind = "elf", .read = elf_read, .map_page = elf_map_page,
+                       .close = elf_close },
+    [PTL_DUMP_LIME] = { .kind = "lime", .read = elf_read, .map_page = elf_map_page,
+                        .close = elf_close },
+    [PTL_DUMP_RAW] = { .kind = "raw", .read = elf_read, .map_page = elf_map_page,
+                       .close = elf_close },
+};
+
+/* The format line of `ptlab info`. */
+static void describe_(const struct ptl_dump *d, char *out, size_t len)
+{
+    if (d->kind == PTL_DUMP_ELF)
+        snprintf(out, len, "ELF%d core, machine %s", d->elf_class == 2 ? 64 : 32,
+                 d->machine == PTL_EM_X86_64 ? "x86-64" : "i386");
+    else if (d->kind == PTL_DUMP_LIME)
+        snprintf(out, len, "LiME image, %zu range%s", d->nsegs, d->nsegs == 1 ? "" : "s");
+    else
+        snprintf(out, len, "raw physical memory image");
+}
+
+int ptl_dump_source(struct ptl_source *s, const uint8_t *buf, size_t size,
+                    enum ptl_dump_kind kind, char *err, size_t errlen)
+{
+    struct ptl_dump *d = calloc(1, sizeof(*d));
+    if (!d) {
+        ptl_fail(err, errlen, "out of memory");
+        return -1;
+    }
+    if (ptl_dump_parse(d, s, buf, size, kind, err, errlen)) {
+        free(d);
+        return -1;
+    }
+    s->priv = d;
+    s->ops = &dump_ops[kind];
+    /* A LiME image has no registers: a guest it comes from runs x86-64 Linux. */
+    s->long_mode = (d->is_elf && d->machine == PTL_EM_X86_64) || kind == PTL_DUMP_LIME;
+    describe_(d, s->format, sizeof(s->format));
+    for (size_t i = 0; i < d->nsegs; i++) {
+        const struct ptl_segment *g = &d->segs[i];
+        if (ptl_source_add_ram(s, g->pa, g->pa + g->memsz, g->filesz < g->memsz)) {
+            ptl_fail(err, errlen, "out of memory");
+            return -1;      /* the caller closes s, and with it d */
+        }
+    }
+    return 0;
 }

@@ -4,10 +4,13 @@
  *
  * This is the one place that knows which options select and interpret the
  * memory (--cpu, --cr3, --mode, --raw, the PTI PGD, --phys-bits,
- * --max-entries) and where the source comes from (today the DUMP argument:
- * a QEMU ELF core or a raw image). A new source is one more option row, its
- * case in ptl_input_option and its branch in ptl_input_source, plus its
- * reader behind ptl_target_open; the commands do not change.
+ * --max-entries) and where the source comes from: the DUMP argument (a QEMU
+ * ELF core, a kdump-compressed file, a LiME image, or with --raw a raw
+ * image), or a running QEMU named by --gdb HOST:PORT or --mem-file FILE
+ * --qmp SOCKET (then there is no DUMP argument). A new source is one more
+ * option row, its case in ptl_input_option and its branch in
+ * ptl_input_source, plus its reader behind ptl_source_open (source.c); the
+ * commands do not change.
  * Depends on: ptlab.h.
  */
 #include <stdio.h>
@@ -18,7 +21,7 @@
 /* getopt_long codes of the input options (the commands' own start at PTL_OPT_CMD). */
 enum {
     OPT_CPU = 0x100, OPT_CR3, OPT_MODE, OPT_RAW, OPT_USER_PGD, OPT_KERNEL_PGD, OPT_PHYS_BITS,
-    OPT_MAX_ENTRIES,
+    OPT_MAX_ENTRIES, OPT_GDB, OPT_MEM_FILE, OPT_QMP,
 };
 
 const struct option ptl_input_options[] = {
@@ -30,6 +33,9 @@ const struct option ptl_input_options[] = {
     { "kernel-pgd", no_argument, NULL, OPT_KERNEL_PGD },
     { "phys-bits", required_argument, NULL, OPT_PHYS_BITS },
     { "max-entries", required_argument, NULL, OPT_MAX_ENTRIES },
+    { "gdb", required_argument, NULL, OPT_GDB },
+    { "mem-file", required_argument, NULL, OPT_MEM_FILE },
+    { "qmp", required_argument, NULL, OPT_QMP },
     { 0, 0, 0, 0 },
 };
 
@@ -39,6 +45,10 @@ const char ptl_input_help[] =
     "  --cr3 VALUE      walk the tables at this CR3 (PCID and flag bits are masked)\n"
     "  --mode 4|5|pae|32  paging mode (default: from CR0, CR4 and the ELF machine)\n"
     "  --raw            the file is a raw physical memory image (needs --cr3, --mode)\n"
+    "  --gdb HOST:PORT  a running QEMU through its gdbstub (-s, -gdb tcp::PORT)\n"
+    "                   instead of DUMP\n"
+    "  --mem-file FILE --qmp SOCKET  a running QEMU through its guest RAM shared\n"
+    "                   in FILE (memory-backend-file, share=on) and its QMP socket\n"
     "  --user-pgd       walk the user PGD of a Linux PTI pair (CR3 with bit 12 set)\n"
     "  --kernel-pgd     walk the kernel PGD of a PTI pair (CR3 with bit 12 clear)\n"
     "  --phys-bits N    MAXPHYADDR for reserved-bit checks (default 52)\n"
@@ -92,13 +102,31 @@ int ptl_input_option(const char *cmd, int c, const char *arg, struct ptl_input_o
             return ptl_usage_error(cmd, "--max-entries: '%s' is not a number", arg);
         o->max_entries = n;
         return 0;
+    case OPT_GDB:
+        o->gdb = arg;
+        return 0;
+    case OPT_MEM_FILE:
+        o->mem_file = arg;
+        return 0;
+    case OPT_QMP:
+        o->qmp = arg;
+        return 0;
     default:
         return -1;
     }
 }
 
-int ptl_input_source(struct ptl_input_opts *o, int *argc, char ***argv)
+int ptl_input_source(const char *cmd, struct ptl_input_opts *o, int *argc, char ***argv)
 {
+    if (o->gdb && o->mem_file)
+        return ptl_usage_error(cmd, "--gdb and --mem-file name two sources: give one");
+    if (!o->mem_file != !o->qmp)
+        return ptl_usage_error(cmd, "--mem-file and --qmp go together");
+    if (o->gdb || o->mem_file) {
+        if (o->raw)
+            return ptl_usage_error(cmd, "--raw is for a DUMP file, not a running guest");
+        return 0;
+    }
     if (*argc < 1)
         return -1;
     o->path = (*argv)[0];

@@ -109,12 +109,14 @@ int ptl_input_option(const char *cmd, int c, const char *arg, struct ptl_input_o
 
 /*
  * ptl_input_source - take the memory source from the arguments left after
- * the options: today the first one, the DUMP file (ELF core or raw image).
- * A source given by an option would take none. *argc and *argv are advanced
- * past what was taken.
- * returns: 0; -1 if the source is missing.
+ * the options: the first one, the DUMP file, unless a live source was given
+ * by an option (--gdb, --mem-file with --qmp), which takes none. *argc and
+ * *argv are advanced past what was taken.
+ * @cmd: the command name for messages
+ * returns: 0; -1 if the source is missing; PTL_EXIT_USAGE after printing a
+ *          usage error (conflicting source options).
  */
-int ptl_input_source(struct ptl_input_opts *o, int *argc, char ***argv);
+int ptl_input_source(const char *cmd, struct ptl_input_opts *o, int *argc, char ***argv);
 
 /* ---- parsing and messages (opts.c) ---- */
 

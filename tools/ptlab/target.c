@@ -1,8 +1,8 @@
 /*
- * target.c: choosing the paging mode and the root of a dump (see target.h).
- * The rules are lib/paging's (pg_mode_from_regs, pg_cr3_root, the PTI pair);
- * this file only finds the register values they are applied to.
- * Depends on: target.h, dump.h, lib/paging.
+ * target.c: choosing the paging mode and the root of a memory source (see
+ * target.h). The rules are lib/paging's (pg_mode_from_regs, pg_cr3_root, the
+ * PTI pair); this file only finds the register values they are applied to.
+ * Depends on: target.h, source.h, lib/paging.
  */
 #include "target.h"
 
@@ -26,10 +26,10 @@ unsigned ptl_parse_mode(const char *s)
     return 0;
 }
 
-/* lib/paging's memory callback: table bytes straight from the mapped dump. */
+/* lib/paging's memory callback: the source's page, or its copy in the page cache. */
 static void *target_phys_to_virt(void *arg, phys_addr_t pa)
 {
-    return (void *)ptl_dump_phys(arg, pa);
+    return (void *)ptl_source_phys(arg, pa);
 }
 
 /* An error message of target setup, unless the caller asked for silence (the fuzzer). */
@@ -52,10 +52,17 @@ int ptl_target_open(struct ptl_target *t, const struct ptl_input_opts *o)
 {
     char err[600];
     memset(t, 0, sizeof(*t));
-    if (ptl_dump_open(&t->dump, o->path, o->raw, err, sizeof(err))) {
+    struct ptl_source_spec spec = { .path = o->path, .raw = o->raw, .gdb = o->gdb,
+                                    .mem_file = o->mem_file, .qmp = o->qmp };
+    int rc = ptl_source_open(&t->src, &spec, err, sizeof(err));
+    if (rc) {
         target_msg(o, "%s", err);
-        /* A non-ELF file without the raw-image options is a usage problem. */
-        return (!o->raw && strstr(err, "no ELF magic")) ? 2 : 1;
+        return rc;
+    }
+    if (ptl_source_pause(&t->src)) {
+        target_msg(o, "%s: %s", t->src.name, t->src.err);
+        ptl_source_close(&t->src);
+        return 1;
     }
     return ptl_target_init(t, o);
 }
@@ -67,14 +74,15 @@ int ptl_target_open(struct ptl_target *t, const struct ptl_input_opts *o)
  */
 static int target_cpu(struct ptl_target *t, const struct ptl_input_opts *o)
 {
-    const struct ptl_dump *d = &t->dump;
-    if (d->is_elf && d->ncpus > 0) {
-        if (o->cpu < 0 || (size_t)o->cpu >= d->ncpus) {
-            target_msg(o, "%s: --cpu %d: the dump has %zu vCPU%s (0..%zu)", t->path,
-                       o->cpu, d->ncpus, d->ncpus == 1 ? "" : "s", d->ncpus - 1);
+    const struct ptl_source *s = &t->src;
+    if (s->ncpus > 0) {
+        if (o->cpu < 0 || (size_t)o->cpu >= s->ncpus) {
+            target_msg(o, "%s: --cpu %d: the %s has %zu vCPU%s (0..%zu)", t->path, o->cpu,
+                       s->live ? "guest" : "dump", s->ncpus, s->ncpus == 1 ? "" : "s",
+                       s->ncpus - 1);
             return 2;
         }
-        t->cpu = &d->cpus[o->cpu];
+        t->cpu = &s->cpus[o->cpu];
         if (!t->cpu->have_cr && !o->have_cr3) {
             target_msg(o, "%s: the QEMU note of vCPU %d is too short to hold CR3 "
                        "(size %u); give --cr3 and --mode", t->path, o->cpu, t->cpu->state_size);
@@ -86,19 +94,20 @@ static int target_cpu(struct ptl_target *t, const struct ptl_input_opts *o)
     }
     if (o->have_cr3)
         return 0;
-    if (d->is_elf)
-        target_msg(o, "%s: no QEMU note with the vCPU state (CR3, CR4) in this ELF "
-                   "file; give --cr3 and --mode", t->path);
+    if (strcmp(s->ops->kind, "raw"))
+        target_msg(o, "%s: no QEMU note with the vCPU state (CR3, CR4) in this %s; give "
+                   "--cr3 and --mode", t->path, s->format);
     else
         target_msg(o, "%s: a raw memory image needs --cr3 and --mode", t->path);
-    return d->is_elf ? 1 : 2;
+    return strcmp(s->ops->kind, "raw") ? 1 : 2;
 }
 
 /*
  * target_mode - the paging mode: --mode, else the mode of the vCPU's
  * registers (pg_mode_from_regs), else 4-level for an x86-64 core. A QEMU
  * note has no EFER: QEMU writes an x86-64 core (EM_X86_64) exactly when the
- * guest is in IA-32e mode, so the ELF machine stands for EFER.LMA.
+ * guest is in IA-32e mode, so the ELF machine (or the kdump header's, which
+ * QEMU fills the same way: s->long_mode) stands for EFER.LMA.
  * returns: 0 with *levels set; 1 or 2 (as ptl_target_open) after a message.
  */
 static int target_mode(const struct ptl_target *t, const struct ptl_input_opts *o,
@@ -108,7 +117,8 @@ static int target_mode(const struct ptl_target *t, const struct ptl_input_opts *
     if (*levels)
         return 0;
     if (t->cpu) {
-        uint64_t efer = t->dump.machine == PTL_EM_X86_64 ? PG_EFER_LME | PG_EFER_LMA : 0;
+        uint64_t efer = t->cpu->have_efer ? t->cpu->efer
+                        : t->src.long_mode ? PG_EFER_LME | PG_EFER_LMA : 0;
         *levels = pg_mode_from_regs(t->cpu->cr0, t->cpu->cr4, efer);
         if (!*levels) {
             target_msg(o, "%s: vCPU %d has paging disabled (CR0 = %#llx); "
@@ -118,7 +128,7 @@ static int target_mode(const struct ptl_target *t, const struct ptl_input_opts *
         }
         return 0;
     }
-    if (t->dump.is_elf && t->dump.machine == PTL_EM_X86_64) {
+    if (t->src.long_mode) {
         *levels = PG_MODE_4LEVEL;
         return 0;
     }
@@ -142,9 +152,9 @@ static void target_root(struct ptl_target *t, const struct ptl_input_opts *o, un
 
 int ptl_target_init(struct ptl_target *t, const struct ptl_input_opts *o)
 {
-    struct ptl_dump *d = &t->dump;
+    struct ptl_source *s = &t->src;
     unsigned levels;
-    t->path = o->path;
+    t->path = s->name ? s->name : o->path;
     t->in = *o;
     t->cpu_index = o->cpu;
     int rc = target_cpu(t, o);
@@ -159,17 +169,18 @@ int ptl_target_init(struct ptl_target *t, const struct ptl_input_opts *o)
 
     t->max_entries = o->max_entries;
     t->ctx.phys_to_virt = target_phys_to_virt;
-    t->ctx.arg = d;
+    t->ctx.arg = s;
     t->ctx.levels = levels;
     t->ctx.phys_bits = o->phys_bits;
     if (levels == PG_MODE_32BIT && t->cpu && !(t->cpu->cr4 & PG_CR4_PSE))
         t->ctx.disabled |= PG_NO_PSE;
 
-    if (!ptl_dump_phys(d, t->root)) {
-        target_msg(o, "%s: the page-table root %#llx (CR3 %#llx) is outside the dump's "
+    if (!ptl_source_phys(s, t->root)) {
+        target_msg(o, "%s: the page-table root %#llx (CR3 %#llx) is outside the %s's "
                    "memory (%zu segment%s, highest address %#llx)", t->path,
-                   (unsigned long long)t->root, (unsigned long long)t->cr3, d->nsegs,
-                   d->nsegs == 1 ? "" : "s", (unsigned long long)(d->phys_end - 1));
+                   (unsigned long long)t->root, (unsigned long long)t->cr3,
+                   s->live ? "guest" : "dump", s->nram, s->nram == 1 ? "" : "s",
+                   (unsigned long long)(ptl_source_ram_end(s) - 1));
         ptl_target_close(t);
         return 1;
     }
@@ -178,7 +189,8 @@ int ptl_target_init(struct ptl_target *t, const struct ptl_input_opts *o)
 
 void ptl_target_close(struct ptl_target *t)
 {
-    ptl_dump_close(&t->dump);
+    ptl_source_resume(&t->src);
+    ptl_source_close(&t->src);
 }
 
 /* A lib/paging call that needs a memo of `slots` slots (arg: its other arguments). */
@@ -195,8 +207,8 @@ static int with_memo(struct ptl_target *t, size_t slots, memo_call call, void *a
 {
     /* Never more than two slots per page of memory the dump has (+ some). */
     uint64_t pages = 0;
-    for (size_t i = 0; i < t->dump.nsegs; i++)
-        pages += t->dump.segs[i].memsz >> 12;
+    for (size_t i = 0; i < t->src.nram; i++)
+        pages += (t->src.ram[i].end - t->src.ram[i].start) >> 12;
     uint64_t most = pages < (1ULL << 27) ? 2 * pages + 1024 : (1ULL << 28);
     for (;;) {
         struct pg_memo_slot *memo = malloc(slots * sizeof(*memo));
@@ -235,13 +247,13 @@ int ptl_iterate(struct ptl_target *t, struct pg_iter_opts *opts, pg_range_fn fn,
 
 static int layout_call(struct ptl_target *t, struct pg_memo_slot *memo, size_t slots, void *arg)
 {
-    struct pg_ram_range *ram = malloc((t->dump.nsegs ? t->dump.nsegs : 1) * sizeof(*ram));
+    const struct ptl_source *src = &t->src;
+    struct pg_ram_range *ram = malloc((src->nram ? src->nram : 1) * sizeof(*ram));
     if (!ram)
         return -PG_ENOMEM;
-    for (size_t i = 0; i < t->dump.nsegs; i++)
-        ram[i] = (struct pg_ram_range){ t->dump.segs[i].pa,
-                                        t->dump.segs[i].pa + t->dump.segs[i].memsz };
-    int r = pg_linux_layout_infer(&t->ctx, t->root, ram, t->dump.nsegs, memo, slots, arg);
+    for (size_t i = 0; i < src->nram; i++)
+        ram[i] = (struct pg_ram_range){ src->ram[i].start, src->ram[i].end };
+    int r = pg_linux_layout_infer(&t->ctx, t->root, ram, src->nram, memo, slots, arg);
     free(ram);
     return r;
 }

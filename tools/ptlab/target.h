@@ -2,14 +2,15 @@
  * target.h: what ptlab walks — guest memory plus the page-table root and
  * paging mode chosen from the vCPU state and the command-line overrides.
  *
- * Turns a memory source into a struct pg_ctx for lib/paging. The one source
- * today is a dump file (struct ptl_dump: a QEMU ELF core or a raw image):
- * memory reads go through ptl_dump_phys, the mode follows CR0/CR4 and the
- * ELF machine (docs/formats.md, "QEMU ELF core") unless --mode says
- * otherwise, the root is CR3 with the PCID/flag bits masked, and
- * --user-pgd / --kernel-pgd pick one half of a Linux PTI PGD pair; the
- * rules are lib/paging's (pg_mode_from_regs, pg_cr3_root, pg_pti_*_pgd).
- * Depends on: dump.h, paging.h, linux_layout.h.
+ * Turns a memory source (source.h: a dump file of any format, or a live
+ * QEMU) into a struct pg_ctx for lib/paging: table reads go through
+ * ptl_source_phys, the mode follows CR0/CR4 and EFER (for a dump, which has
+ * no EFER, the ELF or kdump machine: docs/formats.md, "QEMU ELF core")
+ * unless --mode says otherwise, the root is CR3 with the PCID/flag bits
+ * masked, and --user-pgd / --kernel-pgd pick one half of a Linux PTI PGD
+ * pair; the rules are lib/paging's (pg_mode_from_regs, pg_cr3_root,
+ * pg_pti_*_pgd). A live guest is paused while the target is open.
+ * Depends on: source.h, paging.h, linux_layout.h.
  */
 #ifndef PTLAB_TARGET_H
 #define PTLAB_TARGET_H
@@ -17,7 +18,7 @@
 #include <paging/linux_layout.h>
 #include <paging/paging.h>
 
-#include "dump.h"
+#include "source.h"
 
 /* Which PGD of a PTI pair to walk. */
 enum ptl_pgd_select {
@@ -28,7 +29,10 @@ enum ptl_pgd_select {
 
 /* The input options shared by every command that reads guest memory. */
 struct ptl_input_opts {
-    const char *path;           /* the memory source: the DUMP file */
+    const char *path;           /* the memory source: the DUMP file (NULL: live) */
+    const char *gdb;            /* --gdb HOST:PORT: a QEMU gdbstub */
+    const char *mem_file;       /* --mem-file FILE: a QEMU's shared guest RAM ... */
+    const char *qmp;            /* --qmp SOCKET: ... and its QMP socket */
     int cpu;                    /* vCPU index (default 0) */
     bool have_cr3;
     uint64_t cr3;               /* --cr3: overrides the note */
@@ -44,8 +48,8 @@ struct ptl_input_opts {
 #define PTL_DEFAULT_MAX_ENTRIES (1ULL << 26)
 
 /*
- * struct ptl_target - an open dump ready for lib/paging.
- * path         the source's name for messages (the DUMP file)
+ * struct ptl_target - an open memory source ready for lib/paging.
+ * path         the source's name for messages (the DUMP file, HOST:PORT, ...)
  * cpu          the vCPU state used (NULL when --cr3 came from the command line
  *              and the dump has no note for that vCPU)
  * cr3          the CR3 value the root came from (unmasked)
@@ -54,7 +58,7 @@ struct ptl_input_opts {
 struct ptl_target {
     const char *path;
     struct ptl_input_opts in;   /* the options it was opened with */
-    struct ptl_dump dump;
+    struct ptl_source src;
     struct pg_ctx ctx;
     const struct pg_mode_desc *mode;
     const struct ptl_cpu *cpu;
@@ -68,23 +72,24 @@ struct ptl_target {
 unsigned ptl_parse_mode(const char *s);
 
 /*
- * ptl_target_open - open and parse o->path, choose the mode and the root.
- * Prints a message to stderr on failure (unless o->quiet).
- * returns: 0; 1 for a bad or unusable dump (corrupt, no CPU state, CR3
- *          outside memory, paging off); 2 for a usage error (a raw image
- *          without --cr3/--mode, --cpu out of range).
+ * ptl_target_open - open the source o names (pausing a live guest), choose
+ * the mode and the root. Prints a message to stderr on failure (unless
+ * o->quiet).
+ * returns: 0; 1 for a bad or unusable source (corrupt, no CPU state, CR3
+ *          outside memory, paging off, unreachable); 2 for a usage error (a
+ *          raw image without --cr3/--mode, --cpu out of range).
  */
 int ptl_target_open(struct ptl_target *t, const struct ptl_input_opts *o);
 
 /*
- * ptl_target_init - the second half of ptl_target_open, for a dump already
- * parsed into t->dump (the fuzz harness parses from memory). On failure the
- * dump is closed.
+ * ptl_target_init - the second half of ptl_target_open, for a source already
+ * open in t->src (the fuzz harnesses parse from memory). On failure the
+ * source is closed.
  * returns: as ptl_target_open.
  */
 int ptl_target_init(struct ptl_target *t, const struct ptl_input_opts *o);
 
-/* ptl_target_close - release the dump. */
+/* ptl_target_close - resume a live guest and close the source. */
 void ptl_target_close(struct ptl_target *t);
 
 /*
