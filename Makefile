@@ -122,7 +122,7 @@ include arch/x86/Makefile.boot
 # Top-level targets.
 # ---------------------------------------------------------------------------
 .PHONY: all deps deps-check run gdb iso check check-build unit system fuzz freestanding matrix bench \
-        install uninstall clean
+        install uninstall clean linux-oracle
 
 all: $(B)/bzImage $(PTLAB_BIN)
 
@@ -157,6 +157,11 @@ $(B)/ptlab.iso: $(B)/bzImage scripts/grub.cfg
 unit: $(UNIT_BINS)
 	@scripts/run-unit $(UNIT_BINS)
 
+# The Linux kernel the Linux oracle tests boot, built once into ~/.cache/ptlab (docs/linux-oracle.md);
+# make check builds it with the rest, a single test that needs it builds it on first use.
+linux-oracle:
+	@scripts/build-linux >/dev/null
+
 system: all
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests/system $(PYTEST_ARGS)
 
@@ -173,7 +178,7 @@ freestanding: $(B)/bzImage
 	@scripts/check-freestanding $(sort $(FREESTANDING_OBJS))
 
 # Everything check runs before the suites.
-check-build: all $(UNIT_BINS)
+check-build: all $(UNIT_BINS) linux-oracle
 
 # make check: every suite, each timed, then one summary line per suite (scripts/run-check).
 check: deps-check

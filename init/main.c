@@ -8,16 +8,40 @@
 #include <asm/setup.h>
 #include <asm/smp.h>
 #include <lib/cmdline.h>
+#include <linux/acpi.h>
 #include <linux/mm.h>
+#include <linux/pci.h>
 #include <linux/sched.h>
 #include <linux/selftest.h>
 #include <linux/shell.h>
+#include <linux/vmalloc.h>
 
 static char run_script[COMMAND_LINE_SIZE];
 
 static const char rodata_target[8] = "rodata";
 
-/* Test-only: `fault_test=rodata` writes to .rodata; the #PF report and a panic must follow. */
+/* Test-only: recurse with a 256-byte frame until the stack runs out (Linux's lkdtm EXHAUST_STACK). */
+static __attribute__((noinline)) uint64_t recurse(uint64_t depth)
+{
+	volatile char frame[256];
+
+	frame[0] = (char)depth;
+	if (depth == ~0ULL)
+		return 0; /* never: the recursion only looks unbounded */
+	return recurse(depth + 1) + (uint64_t)frame[0];
+}
+
+static void overflow_stack(void)
+{
+	recurse(0);
+	panic("fault_test: the recursion returned");
+}
+
+/*
+ * Test-only: `fault_test=rodata` writes to .rodata (the #PF report and a
+ * panic must follow); `fault_test=stack` lets a kernel thread exhaust its
+ * vmalloc'd stack (the double fault's report must name it).
+ */
 static void fault_test(void)
 {
 	char what[16];
@@ -30,7 +54,16 @@ static void fault_test(void)
 		*(volatile char *)rodata_target = 'X';
 		panic("fault_test: the write to .rodata did not fault");
 	}
-	panic("fault_test=%s: unknown (known: rodata)", what);
+	if (memcmp(what, "stack", 6) == 0) {
+		struct task_struct *t = kernel_thread(overflow_stack, "stack_overflow");
+		if (!t)
+			panic("fault_test: no task for the stack overflow");
+		printk("fault_test: task %d (%s) recurses on its stack [0x%016llx-0x%016llx)\n", t->pid, t->comm,
+		       (unsigned long long)(uintptr_t)t->stack, (unsigned long long)(uintptr_t)t->stack + THREAD_SIZE);
+		schedule();
+		panic("fault_test: the stack overflow did not fault");
+	}
+	panic("fault_test=%s: unknown (known: rodata, stack)", what);
 }
 
 void start_kernel(void)
@@ -45,7 +78,10 @@ void start_kernel(void)
 	printk("ptlab: start_kernel reached at 0x%016llx\n", (unsigned long long)(uintptr_t)start_kernel);
 
 	setup_arch();               /* CPU, memblock, direct map, swapper_pg_dir, least privilege */
-	mem_init();                 /* [mem_init]: struct pages, buddy allocator */
+	mem_init();                 /* [mem_init]: struct pages (sparse vmemmap), buddy allocator */
+	vmalloc_init();             /* [vmalloc_init]: the vmalloc area's top-level entries, PAT */
+	acpi_table_init();          /* [acpi]: the ACPI tables through ioremap_cache */
+	bochs_vga_init();           /* [pci]: the VGA's framebuffer (ioremap_wc) and registers (ioremap) */
 	sched_init();               /* processes: GDT with user segments, TSS, SYSCALL, PCID */
 	smp_init();                 /* [smp_init]: the other CPUs, through the real-mode trampoline */
 	fault_test();               /* test-only faults (fault_test=) */

@@ -17,6 +17,7 @@
 #include <asm/mmu_context.h>
 #include <asm/traps.h>
 #include <linux/sched.h>
+#include <linux/vmalloc.h>
 #include <uapi/ptlab_unistd.h>
 
 static struct mm_struct mm_pool[NR_TASKS];
@@ -173,6 +174,41 @@ struct mm_struct *dup_mm(struct mm_struct *oldmm)
 		return 0;
 	}
 	return mm;
+}
+
+/*
+ * Kernel stacks come from the vmalloc area (Linux's VMAP_STACK): THREAD_SIZE
+ * aligned, with an unmapped guard page above and the area below's guard (or
+ * nothing) under it, so an overflow faults into the double-fault handler
+ * (on its own IST stack) instead of running over whatever lies below.
+ */
+void *alloc_thread_stack_node(void)
+{
+	return __vmalloc_node_range(THREAD_SIZE, THREAD_SIZE, __PAGE_KERNEL, "alloc_thread_stack_node");
+}
+
+void free_thread_stack(void *stack)
+{
+	vfree(stack);
+}
+
+struct task_struct *kernel_thread(void (*fn)(void), const char *name)
+{
+	struct task_struct *p = alloc_task();
+	if (!p)
+		return 0;
+	size_t n = strlen(name) < sizeof(p->comm) - 1 ? strlen(name) : sizeof(p->comm) - 1;
+	memcpy(p->comm, name, n);
+	p->comm[n] = '\0';
+	p->parent = current;
+	uint64_t *sp = (uint64_t *)((uint64_t)(uintptr_t)p->stack + THREAD_SIZE);
+	*--sp = 0;                         /* fn's return address: it never returns */
+	*--sp = (uint64_t)(uintptr_t)fn;   /* where __switch_to_asm's ret goes */
+	sp -= 6;                           /* rbp rbx r12 r13 r14 r15 */
+	memset(sp, 0, 6 * sizeof(*sp));
+	p->sp = (uint64_t)(uintptr_t)sp;
+	p->state = TASK_RUNNING;
+	return p;
 }
 
 /* Give p a kernel stack that returns to ring 3 with *regs: the pt_regs on top, a switch frame below. */

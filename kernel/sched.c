@@ -76,7 +76,7 @@ struct task_struct *alloc_task(void)
 		return 0;
 	if (!atomic_xchg(&timer_ready, true))
 		timer_init(); /* the first process: start the clock (not at boot: the tables stay as booted) */
-	struct page *stack = alloc_pages(THREAD_SIZE_ORDER);
+	void *stack = alloc_thread_stack_node(); /* vmalloc'd, with guard pages (fork.c); not under rq_lock */
 	if (!stack)
 		return 0;
 	spin_lock(&rq_lock);
@@ -86,18 +86,18 @@ struct task_struct *alloc_task(void)
 			continue;
 		int pid = ++last_pid;
 		*t = (struct task_struct){ .pid = pid, .tgid = pid, .state = TASK_NEW,
-					   .stack = page_address(stack), .mm = &init_mm, .cpus_allowed = ~0ULL };
+					   .stack = stack, .mm = &init_mm, .cpus_allowed = ~0ULL };
 		spin_unlock(&rq_lock);
 		return t;
 	}
 	spin_unlock(&rq_lock);
-	free_pages(stack, THREAD_SIZE_ORDER);
+	free_thread_stack(stack);
 	return 0;
 }
 
 void free_task(struct task_struct *t)
 {
-	free_pages_addr((uint64_t)(uintptr_t)t->stack, THREAD_SIZE_ORDER);
+	free_thread_stack(t->stack);
 	t->stack = 0;
 	t->state = TASK_UNUSED;
 }

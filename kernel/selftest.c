@@ -6,6 +6,7 @@
  * selection that runs nothing fails instead of passing.
  */
 #include <asm/console.h>
+#include <asm/kaslr.h>
 #include <asm/page.h>
 #include <asm/pgtable.h>
 #include <asm/processor.h>
@@ -23,6 +24,11 @@
 
 bool test_process(void); /* kernel/proc_test.c */
 bool test_smp(void);     /* kernel/smp_test.c */
+/* kernel/vm_test.c */
+bool test_kaslr_regions(void);
+bool test_vmemmap(void);
+bool test_vmalloc(void);
+bool test_ioremap(void);
 
 /* A read through __va of memory above 4 GiB (or the top of RAM) before the direct map exists. */
 static bool test_early_pf(void)
@@ -106,8 +112,10 @@ static int check_direct_range(void *arg, const struct pg_range *r)
  */
 static bool test_direct_map(void)
 {
+	uint64_t start, end; /* the direct map's region: other regions may follow it closely (KASLR) */
+	memory_region_extent(PG_LINUX_DIRECT_MAP, &start, &end);
 	struct pg_iter_opts opts = {
-		.start = PAGE_OFFSET, .end = PAGE_OFFSET + MAXMEM,
+		.start = start, .end = end,
 		.merge = PG_MERGE_RIGHTS, .flags = PG_ITER_PHYS_CONTIG,
 	};
 	struct direct_check c = { 0, 0, 0, true };
@@ -211,7 +219,7 @@ static bool test_buddy(void)
 	KTEST_CHECK(freed == taken);
 	KTEST_CHECK(nr_free_pages() == free0);
 	printk("  %llu free pages, %llu of %llu sections initialised\n", (unsigned long long)free0,
-	       (unsigned long long)sections_initialised, (unsigned long long)nr_sections);
+	       (unsigned long long)sections_initialised, (unsigned long long)nr_present_sections);
 	return true;
 }
 
@@ -269,6 +277,10 @@ static const struct selftest {
 	{ "pa_va", test_pa_va, 0 },
 	{ "nofault", test_nofault, 0 },
 	{ "buddy", test_buddy, 0 },
+	{ "kaslr", test_kaslr_regions, 0 },
+	{ "vmemmap", test_vmemmap, 0 },
+	{ "vmalloc", test_vmalloc, 0 },
+	{ "ioremap", test_ioremap, 0 },
 	{ "process", test_process, 0 },
 	{ "modes", test_modes, ST_NAMED_ONLY },
 	{ "modes_illegal", test_modes_illegal, ST_NAMED_ONLY },

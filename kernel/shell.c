@@ -22,6 +22,7 @@
 #include <linux/proc_shell.h>
 #include <linux/readline.h>
 #include <linux/shell.h>
+#include <linux/vmalloc.h>
 #include <paging/pg_format.h>
 
 #define MAX_ARGS 8
@@ -217,7 +218,9 @@ const struct pg_marker *kernel_ptdump_markers(void)
 	struct pg_linux_layout layout;
 
 	pg_linux_layout_default(kernel_ctx.levels, &layout);
-	layout.page_offset_base = PAGE_OFFSET;
+	layout.page_offset_base = PAGE_OFFSET; /* the live bases, wherever KASLR put them */
+	layout.vmalloc_base = vmalloc_base;
+	layout.vmemmap_base = vmemmap_base;
 	pg_ptdump_markers_for_layout(&layout, markers, PG_LINUX_MARKERS_MAX);
 	return markers;
 }
@@ -410,8 +413,8 @@ static int cmd_mem(int argc, char **argv)
 	       (unsigned long long)(memblock_phys_mem_size() >> 20), memblock.memory.cnt);
 	printk("free pages:   %llu (%llu MiB) of %llu managed\n", (unsigned long long)free,
 	       (unsigned long long)(free >> 8), (unsigned long long)totalram_pages);
-	printk("struct page:  %llu of %llu sections of 128 MiB initialised\n",
-	       (unsigned long long)sections_initialised, (unsigned long long)nr_sections);
+	printk("struct page:  %llu of %llu present sections of 128 MiB initialised\n",
+	       (unsigned long long)sections_initialised, (unsigned long long)nr_present_sections);
 	static struct pg_memo_slot memo[8192];
 	uint64_t per_level[PG_MAX_LEVELS + 1];
 	int err = pg_count_tables(&kernel_ctx, current_root(), memo, sizeof(memo) / sizeof(memo[0]), per_level);
@@ -426,6 +429,14 @@ static int cmd_mem(int argc, char **argv)
 	printk("direct map:   DirectMap4k %llu kB, DirectMap2M %llu kB, DirectMap1G %llu kB\n",
 	       (unsigned long long)(direct_pages_bytes[1] >> 10), (unsigned long long)(direct_pages_bytes[2] >> 10),
 	       (unsigned long long)(direct_pages_bytes[3] >> 10));
+	struct vmalloc_stats vs;
+	vmalloc_get_stats(&vs);
+	printk("vmalloc:      %u areas: %llu pages vmalloc'd, %u ioremaps of %llu kB; %u top-level tables\n",
+	       vs.areas, (unsigned long long)vs.pages, vs.ioremaps, (unsigned long long)(vs.ioremap_bytes >> 10),
+	       vs.top_entries);
+	printk("vmemmap:      %llu kB in 2M pages, %llu kB in 4k pages for %llu present sections\n",
+	       (unsigned long long)(vmemmap_bytes[2] >> 10), (unsigned long long)(vmemmap_bytes[1] >> 10),
+	       (unsigned long long)nr_present_sections);
 	return 0;
 }
 
@@ -579,6 +590,7 @@ static const struct command commands[] = {
 	{ "poke", "VA VALUE", "write the 8-byte VALUE at VA (fault-safe)", cmd_poke },
 	{ "explain", "VA", "VA's indices and offset in 4-level and 5-level paging", cmd_explain },
 	{ "mem", "", "free pages, page-table pages, direct-map page sizes", cmd_mem },
+	{ "layout", "", "the memory map as Linux's mm.rst, with the KASLR bases", cmd_layout },
 	{ "tlb", "[VA|all]", "invlpg VA; no argument: reload CR3; all: global flush", cmd_tlb },
 	{ "recursive", "on SLOT|off|show VA", "the recursive slot: the top table mapping itself", cmd_recursive },
 	{ "ps", "", "processes: pid, state, CR3 and PCID, pages held", cmd_ps },

@@ -6,14 +6,27 @@
  *   - no IPI went unanswered or had to be resent;
  *   - with PCID, every CPU that ran processes reused its ASIDs (non-flushing
  *     CR3 loads, counted per CPU);
- *   - afterwards free pages and page-table pages are back to their counts.
+ *   - afterwards free pages and page-table pages are back to their counts;
+ *   - with PAT, every CPU's IA32_PAT holds the boot CPU's value (ioremap's
+ *     memory types mean the same on every CPU).
  */
 #include <asm/console.h>
+#include <asm/memtype.h>
 #include <asm/mmu_context.h>
+#include <asm/percpu.h>
+#include <asm/processor.h>
 #include <asm/smp.h>
 #include <linux/proc_shell.h>
 #include <linux/sched.h>
 #include <linux/selftest.h>
+
+static uint64_t pat_of_cpu[NR_CPUS];
+
+static void read_pat(void *unused)
+{
+	(void)unused;
+	pat_of_cpu[smp_processor_id()] = rdmsr(PG_MSR_PAT);
+}
 
 bool test_smp(void)
 {
@@ -43,5 +56,12 @@ bool test_smp(void)
 	       (unsigned long long)nr_free_pages(), (unsigned long long)tables0, (unsigned long long)kernel_table_pages);
 	KTEST_CHECK(nr_free_pages() == free0);
 	KTEST_CHECK(kernel_table_pages == tables0);
+	if (pat_enabled) {
+		on_each_cpu(read_pat, 0);
+		for_each_cpu(cpu, cpu_online_mask) {
+			printk("  CPU %u: IA32_PAT 0x%016llx\n", cpu, (unsigned long long)pat_of_cpu[cpu]);
+			KTEST_CHECK(pat_of_cpu[cpu] == PAT_LINUX);
+		}
+	}
 	return true;
 }

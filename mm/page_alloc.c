@@ -1,8 +1,8 @@
 /*
  * page_alloc.c: the buddy page allocator (see linux/mm.h).
  *
- * mem_map has one struct page per frame up to max_pfn, allocated from
- * memblock but written only section by section: a section (128 MiB) is
+ * The struct pages (at vmemmap_base, mapped for every present section by
+ * sparse_init) are written only section by section: a section (128 MiB) is
  * initialised when the allocator first needs it (deferred_grow), marking its
  * pages reserved and then freeing its free memblock ranges into the buddy
  * lists. So boot writes the struct pages of one section, whatever the RAM.
@@ -16,20 +16,16 @@
 #include <linux/spinlock.h>
 #include <paging/pg_env.h>
 
-#define SECTION_SHIFT (27 - PAGE_SHIFT) /* 128 MiB */
-#define SECTION_PAGES (1ULL << SECTION_SHIFT)
 #define NO_PFN 0xffffffffu
 
-struct page *mem_map;
 uint64_t max_pfn;
 bool mem_init_done;
 uint64_t totalram_pages;
-uint64_t sections_initialised, nr_sections;
+uint64_t sections_initialised;
 
 static uint32_t free_head[MAX_ORDER + 1];
 static uint64_t nr_free;          /* pages on the free lists */
 static uint64_t nr_deferred_free; /* free pages in sections not initialised yet */
-static uint8_t *section_ready;    /* one byte per section */
 static uint64_t next_deferred;    /* lowest section that may still be uninitialised */
 static DEFINE_SPINLOCK(zone_lock);
 
@@ -102,22 +98,23 @@ static void count_range(void *arg, uint64_t start, uint64_t end)
 /* Initialise section s's struct pages and free its free ranges. */
 static void init_section(uint64_t s)
 {
-	uint64_t first = s * SECTION_PAGES, last = first + SECTION_PAGES, freed = 0;
+	uint64_t first = s * PAGES_PER_SECTION, last = first + PAGES_PER_SECTION, freed = 0;
 
 	if (last > max_pfn)
 		last = max_pfn;
 	for (uint64_t pfn = first; pfn < last; pfn++)
-		mem_map[pfn] = (struct page){ .flags = PG_reserved, .next = NO_PFN, .prev = NO_PFN };
-	section_ready[s] = 1;
+		*pfn_to_page(pfn) = (struct page){ .flags = PG_reserved, .next = NO_PFN, .prev = NO_PFN };
+	section_flags[s] |= SECTION_INITIALISED;
 	sections_initialised++;
 	memblock_for_each_free_range(first << PAGE_SHIFT, last << PAGE_SHIFT, free_range, &freed);
 	nr_deferred_free -= freed;
 }
 
-/* Initialise the next deferred section. returns: false when none is left. */
+/* Initialise the next deferred section (absent ones have no struct pages). returns: false when none is left. */
 static bool deferred_grow(void)
 {
-	while (next_deferred < nr_sections && section_ready[next_deferred])
+	while (next_deferred < nr_sections &&
+	       (section_flags[next_deferred] & (SECTION_HAS_MEM_MAP | SECTION_INITIALISED)) != SECTION_HAS_MEM_MAP)
 		next_deferred++;
 	if (next_deferred >= nr_sections)
 		return false;
@@ -127,20 +124,11 @@ static bool deferred_grow(void)
 
 void mem_init(void)
 {
-	uint64_t map_bytes, total_free = 0;
+	uint64_t total_free = 0;
 
-	max_pfn = memblock_end_of_DRAM() >> PAGE_SHIFT;
 	if (max_pfn >= NO_PFN)
 		panic("mem_init: RAM beyond 16 TiB is not supported");
-	nr_sections = (max_pfn + SECTION_PAGES - 1) / SECTION_PAGES;
-	map_bytes = max_pfn * sizeof(struct page);
-	uint64_t map_pa = memblock_phys_alloc(map_bytes, PAGE_SIZE);
-	uint64_t ready_pa = memblock_phys_alloc(nr_sections, 8);
-	if (!map_pa || !ready_pa)
-		panic("mem_init: no room for mem_map (%llu KiB)", (unsigned long long)(map_bytes >> 10));
-	mem_map = __va(map_pa);
-	section_ready = __va(ready_pa);
-	memset(section_ready, 0, nr_sections);
+	sparse_init(); /* the struct pages of every present section, from memblock */
 	for (unsigned int o = 0; o <= MAX_ORDER; o++)
 		free_head[o] = NO_PFN;
 
@@ -152,13 +140,14 @@ void mem_init(void)
 	mem_init_done = true;
 
 	stage_begin("mem_init", "struct pages and the buddy allocator");
-	stage_printk("  max_pfn 0x%llx, mem_map at 0x%016llx: %llu KiB for %llu struct pages of %u bytes\n",
-		     (unsigned long long)max_pfn, (unsigned long long)(uintptr_t)mem_map,
-		     (unsigned long long)(map_bytes >> 10), (unsigned long long)max_pfn,
-		     (unsigned int)sizeof(struct page));
-	stage_printk("  %llu free pages (%llu MiB); sections of 128 MiB: %llu, initialised now: %llu (the rest on demand)\n",
+	stage_printk("  max_pfn 0x%llx; struct pages of %u bytes at vmemmap_base 0x%016llx (sparse vmemmap)\n",
+		     (unsigned long long)max_pfn, (unsigned int)sizeof(struct page), (unsigned long long)vmemmap_base);
+	stage_printk("  sections of 128 MiB: %llu present of %llu; vmemmap backed by %llu MiB in 2M pages, "
+		     "%llu KiB in 4k pages\n", (unsigned long long)nr_present_sections, (unsigned long long)nr_sections,
+		     (unsigned long long)(vmemmap_bytes[2] >> 20), (unsigned long long)(vmemmap_bytes[1] >> 10));
+	stage_printk("  %llu free pages (%llu MiB); sections initialised now: %llu (the rest on demand)\n",
 		     (unsigned long long)total_free, (unsigned long long)(total_free >> 8),
-		     (unsigned long long)nr_sections, (unsigned long long)sections_initialised);
+		     (unsigned long long)sections_initialised);
 }
 
 static struct page *__alloc_pages(unsigned int order)
@@ -196,12 +185,14 @@ struct page *alloc_pages(unsigned int order)
 void free_pages(struct page *page, unsigned int order)
 {
 	uint64_t pfn = page_to_pfn(page);
-	if (order > MAX_ORDER || pfn >= max_pfn || (pfn & ((1ULL << order) - 1)) ||
-	    (page->flags & PG_buddy))
+	bool valid = order <= MAX_ORDER && pfn_valid(pfn) && !(pfn & ((1ULL << order) - 1));
+	if (!valid)
 		panic("free_pages: bad page 0x%llx order %u", (unsigned long long)pfn, order);
 	spin_lock(&zone_lock);
-	if (!section_ready[pfn >> SECTION_SHIFT])
-		init_section(pfn >> SECTION_SHIFT); /* e.g. a boot-time table page freed */
+	if (!(section_flags[pfn >> PFN_SECTION_SHIFT] & SECTION_INITIALISED))
+		init_section(pfn >> PFN_SECTION_SHIFT); /* e.g. a boot-time table page freed */
+	if (page->flags & PG_buddy)
+		panic("free_pages: page 0x%llx order %u is free already", (unsigned long long)pfn, order);
 	__free_block(pfn, order);
 	spin_unlock(&zone_lock);
 }

@@ -16,7 +16,7 @@ SETUP_SRCS  := arch/x86/boot/header.S arch/x86/boot/main.c arch/x86/boot/memory.
                arch/x86/boot/a20.c arch/x86/boot/pm.c arch/x86/boot/pmjump.S $(BOOT_COMMON)
 BLOB32_SRCS := arch/x86/boot/compressed/report32.c arch/x86/boot/compressed/la57.c $(BOOT_COMMON)
 ZO_SRCS     := arch/x86/boot/compressed/head_64.S arch/x86/boot/compressed/misc.c \
-               arch/x86/boot/compressed/la57.c arch/x86/boot/compressed/kaslr.c \
+               arch/x86/boot/compressed/la57.c arch/x86/boot/compressed/kaslr.c arch/x86/lib/kaslr.c \
                lib/decompress_unlz4.c lib/crc32.c $(BOOT_COMMON)
 # Processes: GDT/TSS, SYSCALL, timer, per-process tables and PCID, fork/exec/exit, threads.
 PROCESS_SRCS := arch/x86/kernel/gdt.c arch/x86/kernel/entry_user.S arch/x86/kernel/syscall.c \
@@ -27,11 +27,16 @@ PROCESS_SRCS := arch/x86/kernel/gdt.c arch/x86/kernel/entry_user.S arch/x86/kern
 SMP_SRCS := arch/x86/kernel/setup_percpu.c arch/x86/kernel/acpi/boot.c arch/x86/kernel/smpboot.c \
             arch/x86/kernel/smp.c arch/x86/realmode/init.c arch/x86/realmode/rm/trampoline_64.S \
             kernel/smp_shell.c kernel/smp_test.c
+# The memory regions: KASLR of the direct map, vmalloc and vmemmap; vmalloc, ioremap, PAT, fixmap;
+# the ACPI tables and the PCI VGA device that ioremap maps; the shell's `layout`.
+LAYOUT_SRCS := arch/x86/lib/kaslr.c arch/x86/mm/kaslr.c mm/sparse-vmemmap.c mm/vmalloc.c \
+               arch/x86/mm/ioremap.c arch/x86/mm/pat.c drivers/acpi/tables.c arch/x86/pci/direct.c \
+               drivers/video/bochs_vga.c arch/x86/mm/dump_layout.c kernel/vm_test.c
 KERNEL_SRCS := arch/x86/kernel/head_64.S arch/x86/kernel/head64.c init/main.c \
                arch/x86/kernel/entry_64.S arch/x86/kernel/traps.c arch/x86/kernel/cpu.c \
                arch/x86/kernel/setup.c arch/x86/mm/fault.c arch/x86/mm/init.c \
                mm/memblock.c mm/page_alloc.c kernel/selftest.c kernel/readline.c kernel/shell.c \
-               $(PROCESS_SRCS) $(SMP_SRCS) \
+               $(PROCESS_SRCS) $(SMP_SRCS) $(LAYOUT_SRCS) \
                $(sort $(wildcard kernel/mmutest/*.c kernel/mmutest/*.S)) \
                $(PAGING_SRCS) \
                $(BOOT_COMMON) $(KERNEL_EXTRA_SRCS)

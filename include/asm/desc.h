@@ -25,6 +25,15 @@ struct x86_hw_tss {
 } __attribute__((packed));
 
 /*
+ * The interrupt stack table slot of the double fault (Linux's IST_INDEX_DF):
+ * TSS.ist[IST_INDEX_DF] holds the top of a stack of its own (each CPU its
+ * own), and the #DF gate selects it (IST = IST_INDEX_DF + 1), so that a kernel
+ * stack overflow, which cannot push the #PF frame, still has a stack to
+ * report on.
+ */
+#define IST_INDEX_DF 0
+
+/*
  * cpu_init_gdt - load this CPU's GDT (boot selectors kept, user segments and
  * its TSS added), reload the segment registers and the task register, and
  * point GS at the CPU's per-CPU area again.

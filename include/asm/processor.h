@@ -17,17 +17,21 @@
 #define X86_EXT_GBPAGES (1u << 26)
 #define X86_EXT_LM      (1u << 29)
 
-static inline void outb(uint8_t v, uint16_t port)
-{
-	__asm__ volatile("outb %0, %1" : : "a"(v), "dN"(port));
-}
-
-static inline uint8_t inb(uint16_t port)
-{
-	uint8_t v;
-	__asm__ volatile("inb %1, %0" : "=a"(v) : "dN"(port));
-	return v;
-}
+/* outb/inb (bytes) and outl/inl (32 bits, PCI configuration space): one port access each. */
+#define X86_PORT_IO(suffix, type)                                              \
+	static inline void out##suffix(type v, uint16_t port)                  \
+	{                                                                      \
+		__asm__ volatile("out" #suffix " %0, %1" : : "a"(v), "dN"(port)); \
+	}                                                                      \
+	static inline type in##suffix(uint16_t port)                           \
+	{                                                                      \
+		type v;                                                        \
+		__asm__ volatile("in" #suffix " %1, %0" : "=a"(v) : "dN"(port)); \
+		return v;                                                      \
+	}
+X86_PORT_IO(b, uint8_t)
+X86_PORT_IO(l, uint32_t)
+#undef X86_PORT_IO
 
 static inline void io_delay(void)
 {

@@ -101,7 +101,12 @@ uint64_t inc_mm_tlb_gen(struct mm_struct *mm);
  * Precondition: interrupts off. returns: nothing.
  */
 void flush_tlb_mm_range(struct mm_struct *mm, const struct pg_flush *f);
-/* Flush kernel VAs [start, end) on every online CPU (INVLPG each, or a global flush). */
+/*
+ * flush_tlb_kernel_range - after unmapping or changing kernel addresses
+ * [start, end) (end == 0 or TLB_FLUSH_ALL: the top), drop them from every
+ * online CPU's TLB, global entries included: INVLPG page by page up to the
+ * ceiling, else a full flush (CR4.PGE toggled).
+ */
 void flush_tlb_kernel_range(uint64_t start, uint64_t end);
 /* A global flush (CR4.PGE toggle) on every online CPU. */
 void flush_tlb_all(void);

@@ -35,6 +35,8 @@ const char *exception_name(unsigned int vector);
 /* Called by entry_64.S with the saved frame. */
 void do_exception(struct pt_regs *regs);
 
+/* Let the #DF gate switch to its IST stack (IST_INDEX_DF); only once the TSS is loaded. */
+void idt_setup_ist(void);
 /* Install an interrupt gate (DPL 0) for vector. */
 void idt_set_gate(unsigned int vector, uint64_t handler);
 /* Let vector's gate switch to the TSS's interrupt stack ist (1..7; 0: none). */

@@ -1,15 +1,19 @@
 /*
- * mm.h: the page allocator: struct page for every frame of RAM (mem_map),
- * a buddy allocator over the free memblock ranges, and the conversions
+ * mm.h: the page allocator: struct page for every frame of RAM, in the
+ * virtual array at vmemmap_base (sparse vmemmap: mm/sparse-vmemmap.c), a
+ * buddy allocator over the free memblock ranges, and the conversions
  * between pages, frame numbers and direct-map addresses.
  *
- * struct pages are initialised lazily, one 128 MiB section at a time (as
- * Linux's deferred struct page init): boot cost does not grow with RAM.
+ * Physical memory is cut in 128 MiB sections. Every present section gets
+ * its struct pages mapped at mem_init (sparse_init); they are initialised
+ * lazily, one section at a time (as Linux's deferred struct page init):
+ * boot cost does not grow with RAM.
  */
 #ifndef LINUX_MM_H
 #define LINUX_MM_H
 
 #include <asm/page.h>
+#include <asm/pgtable_64_types.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -32,17 +36,36 @@ struct page {
 #define PG_reserved 0x1u /* not managed: kernel image, boot data, holes, memblock allocations */
 #define PG_buddy    0x2u /* head of a free block */
 
-extern struct page *mem_map;
 extern uint64_t max_pfn;
 extern bool mem_init_done;
 
+/* Sections (Linux's SECTION_SIZE_BITS 27 on x86-64). */
+#define SECTION_SIZE_BITS     27
+#define PFN_SECTION_SHIFT     (SECTION_SIZE_BITS - PAGE_SHIFT)
+#define PAGES_PER_SECTION     (1ULL << PFN_SECTION_SHIFT)
+/* section_flags[] bits: RAM in it; its struct pages mapped; its struct pages initialised. */
+#define SECTION_MARKED_PRESENT 0x1u
+#define SECTION_HAS_MEM_MAP    0x2u
+#define SECTION_INITIALISED    0x4u
+extern uint8_t *section_flags;          /* one byte per section up to max_pfn */
+extern uint64_t nr_sections, nr_present_sections;
+/* The vmemmap's backing: bytes in 4 KiB pages ([1]) and in 2 MiB pages ([2]). */
+extern uint64_t vmemmap_bytes[3];
+/* Map the struct pages of every present section (before the buddy allocator takes memblock's rest). */
+void sparse_init(void);
+/* Whether pfn has a struct page (its section is present). */
+bool pfn_valid(uint64_t pfn);
+
+/* The struct page array: pfn_to_page(pfn) = vmemmap + pfn, wherever KASLR put it. */
+#define vmemmap ((struct page *)(uintptr_t)vmemmap_base)
+
 static inline uint64_t page_to_pfn(const struct page *p)
 {
-	return (uint64_t)(p - mem_map);
+	return (uint64_t)(p - vmemmap);
 }
 static inline struct page *pfn_to_page(uint64_t pfn)
 {
-	return mem_map + pfn;
+	return vmemmap + pfn;
 }
 static inline phys_addr_t page_to_phys(const struct page *p)
 {
@@ -91,7 +114,7 @@ static inline struct page *virt_to_page(uint64_t addr)
 uint64_t nr_free_pages(void);
 /* Pages the allocator manages (free at mem_init). */
 extern uint64_t totalram_pages;
-/* Sections whose struct pages are initialised, and all sections. */
-extern uint64_t sections_initialised, nr_sections;
+/* Sections whose struct pages are initialised (of nr_present_sections). */
+extern uint64_t sections_initialised;
 
 #endif /* LINUX_MM_H */

@@ -4,11 +4,12 @@
  *
  * Task 0 is the kernel itself: the boot context that runs the shell, on
  * init_mm (swapper_pg_dir), pinned to CPU 0. Every other task of tasks[] is
- * a user thread with a 16 KiB kernel stack; the top of that stack holds the
- * struct pt_regs of its last entry from ring 3. A process is a thread group:
- * the threads clone(CLONE_VM | CLONE_THREAD ...) made share its mm and its
- * tgid (the leader's pid). Each other CPU has an idle task of its own (not
- * in tasks[]) that runs when nothing else may. One run queue for all CPUs
+ * a user thread with a 16 KiB kernel stack in the vmalloc area, guarded
+ * (VMAP_STACK); the top of that stack holds the struct pt_regs of its last
+ * entry from ring 3. A process is a thread group: the threads
+ * clone(CLONE_VM | CLONE_THREAD ...) made share its mm and its tgid (the
+ * leader's pid). Each other CPU has an idle task of its own (not in
+ * tasks[]) that runs when nothing else may. One run queue for all CPUs
  * (tasks[], under rq_lock), round robin, preemption by each CPU's timer
  * when it interrupts ring 3; the kernel itself is not preempted (it runs
  * with interrupts off except where it idles).
@@ -126,6 +127,15 @@ long do_clone(struct pt_regs *regs, uint64_t flags, uint64_t newsp, uint64_t par
 	      uint64_t child_tid, uint64_t tls);
 /* Prepare p's kernel stack so that its first switch returns to ring 3 with *regs. */
 void task_setup_stack(struct task_struct *p, const struct pt_regs *regs);
+/* A kernel stack: THREAD_SIZE from the vmalloc area, guard pages around it. NULL if no memory. */
+void *alloc_thread_stack_node(void);
+void free_thread_stack(void *stack);
+/*
+ * kernel_thread - a runnable task on init_mm that starts in fn (which must
+ * never return) on a fresh kernel stack, named name.
+ * returns: the task, or NULL (no slot or no memory).
+ */
+struct task_struct *kernel_thread(void (*fn)(void), const char *name);
 
 /* kernel/exec.c */
 struct user_program {

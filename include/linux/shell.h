@@ -12,11 +12,15 @@
 extern const struct pg_sink console_sink;
 bool streq(const char *a, const char *b);
 /*
- * Linux's ptdump markers for the running paging mode with the direct map at
- * ptlab's PAGE_OFFSET (lib/paging's pg_ptdump_markers_for_layout).
+ * Linux's ptdump markers for the running paging mode at the live
+ * page_offset_base, vmalloc_base and vmemmap_base (lib/paging's
+ * pg_ptdump_markers_for_layout).
  * returns: a table owned by the shell, ending with a NULL name.
  */
 const struct pg_marker *kernel_ptdump_markers(void);
+
+/* `layout` (arch/x86/mm/dump_layout.c): the memory map as Linux's mm.rst, the vmalloc areas. */
+int cmd_layout(int argc, char **argv);
 
 /* Run one command line. returns: 0, or nonzero when the command failed. */
 int shell_execute(char *line);

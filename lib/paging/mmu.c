@@ -10,6 +10,7 @@
  * Depends on: mmu.h, paging.h, pg_internal.h.
  */
 #include <paging/mmu.h>
+#include <paging/pat.h>
 
 #include "mmu_internal.h"
 #include "pg_internal.h"
@@ -249,13 +250,9 @@ static unsigned mem_type_(const struct pg_cpu *cpu, uint64_t leaf_prot)
 {
     if (cpu->cr0 & PG_CR0_CD)
         return PG_MT_UC;
-    unsigned idx = ((leaf_prot & PTE_PWT) ? 1u : 0u) | ((leaf_prot & PTE_PCD) ? 2u : 0u);
-    uint64_t pat = PG_PAT_RESET;
-    if (has_(cpu, PG_CPUID_PAT)) {
-        idx |= (leaf_prot & PTE_PAT_LARGE) ? 4u : 0u;
-        pat = cpu->pat;
-    }
-    return (unsigned)(pat >> (8 * idx)) & 0x7u;
+    if (!has_(cpu, PG_CPUID_PAT)) /* PCD and PWT alone, through the reset value */
+        return pg_pat_mem_type(PG_PAT_RESET, leaf_prot & ~PTE_PAT_LARGE);
+    return pg_pat_mem_type(cpu->pat, leaf_prot);
 }
 
 char *pg_pfec_string(uint32_t ec, char *buf, size_t size)

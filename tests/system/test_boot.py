@@ -10,11 +10,12 @@ import subprocess
 
 import pytest
 
+from kernel_regions import CPU_ENTRY_AREA_BASE, WINDOW_START, region_bases
 from ptlab_qemu import (BUILD, BZIMAGE, EXIT_FAILURE, EXIT_SUCCESS, ISO, ROOT, BOOT_SECONDS, Monitor,
                         boot, make_iso)
 
 STAGES = ["setup", "startup_32", "startup_32:paging", "decompressor", "head_64", "start_kernel",
-          "memblock", "init_mem_mapping", "mark_rodata_ro", "mem_init"]
+          "memblock", "init_mem_mapping", "mark_rodata_ro", "mem_init", "vmalloc_init", "acpi", "pci"]
 MODES = {
     "setup": "real mode (16-bit)",
     "startup_32": "protected mode (32-bit), paging off",
@@ -26,6 +27,9 @@ MODES = {
     "init_mem_mapping": "IA-32e 64-bit mode",
     "mark_rodata_ro": "IA-32e 64-bit mode",
     "mem_init": "IA-32e 64-bit mode",
+    "vmalloc_init": "IA-32e 64-bit mode",
+    "acpi": "IA-32e 64-bit mode",
+    "pci": "IA-32e 64-bit mode",
 }
 START_KERNEL_MAP = 0xffffffff80000000
 LOAD_PHYSICAL_ADDR = 0x1000000
@@ -273,8 +277,11 @@ def test_5level_choice_and_the_64bit_entry_trampoline(append, levels):
     assert trampoline == (append == "boot_path=64")
     if "boot_path=64" in append:
         assert "pgtable_l5" not in b.block("startup_32"), "startup_32 itself stays 4-level"
-    offset = "0xff11000000000000" if levels == 5 else "0xffff888000000000"
-    assert "PAGE_OFFSET = %s (pgd index 273)" % offset in b.block("init_mem_mapping")
+    # KASLR moves the direct map inside the mode's window, 1 GiB aligned; PAGE_OFFSET is that base.
+    po, slot = region_bases(b.output)["page_offset_base"]
+    assert WINDOW_START[levels] <= po < CPU_ENTRY_AREA_BASE and po % (1 << 30) == 0
+    assert "PAGE_OFFSET = 0x%016x (pgd index %d)" % (po, slot) in b.block("init_mem_mapping")
+    assert slot == (po >> (48 if levels == 5 else 39)) & 511
 
 
 def kaslr_boot(seed, mem="512M", cpu="max"):

@@ -24,7 +24,8 @@ SMPS = [1, 2, 4]
 SCRIPT = ("regs;cr3;mem;ptdump kernel;vtop 0xffffffff80000000;explain 0xffffffff81000000;"
           "recursive on 510;recursive show 0xffffffff80000000;recursive off;tlb all;"
           "run forktest;run faults;run tlbshoot 30;cpus;switches;shootdowns")
-SELFTESTS = ["early_pf", "early_pf_pool_reset", "direct_map", "wx", "pa_va", "nofault", "buddy", "process"]
+SELFTESTS = ["early_pf", "early_pf_pool_reset", "direct_map", "wx", "pa_va", "nofault", "buddy",
+             "kaslr", "vmemmap", "vmalloc", "ioremap", "process"]
 
 
 def cells():

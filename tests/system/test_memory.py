@@ -1,6 +1,7 @@
 """System tests of the direct map and memory management:
 the in-kernel selftests across memory sizes and CPUs, the direct map against
-E820 and against QEMU's own `info mem` / `info tlb`, page sizes, the minimum
+E820 and against QEMU's own `info mem` / `info tlb` (wherever KASLR put it,
+beside the vmemmap and the vmalloc area's mappings), page sizes, the minimum
 number of table pages, init_mem_mapping's printout with layout=4.7, least privilege
 (W+X check, a write to .rodata), and bad input on the new command-line words.
 """
@@ -8,11 +9,9 @@ import re
 
 import pytest
 
+from kernel_regions import boot_ioremaps, region_extents, vmemmap_backing
 from ptlab_qemu import EXIT_FAILURE, EXIT_SUCCESS, Monitor, boot
 
-PAGE_OFFSET = 0xffff888000000000
-PAGE_OFFSET_47 = 0xffff880000000000
-PAGE_OFFSET_L5 = 0xff11000000000000
 GiB, MiB = 1 << 30, 1 << 20
 
 
@@ -87,7 +86,8 @@ def test_selftests_and_direct_map(cpu, mem):
     tables = int(re.search(r"; (\d+) table pages", b.block("init_mem_mapping")).group(1))
     levels = levels_of(b)
     assert levels == (5 if cpu == "max" else 4)
-    assert tables == min_table_pages(ps, PAGE_OFFSET_L5 if levels == 5 else PAGE_OFFSET, levels)
+    offset = region_extents(b.output)["page_offset_base"][0]   # where KASLR put the direct map
+    assert tables == min_table_pages(ps, offset, levels)
     assert "Checked W+X mappings: passed, no W+X pages found." in b.output
 
 
@@ -120,8 +120,9 @@ def test_init_mem_mapping_printout_with_layout_4_7():
 
 @pytest.mark.parametrize("cpu,offset", [("qemu64", "0xffff888000000000"), ("max", "0xff11000000000000")])
 def test_default_layout_is_pgd_273(cpu, offset):
-    """4-level: PAGE_OFFSET 0xffff888000000000; 5-level: 0xff11000000000000. Both pgd 273."""
-    b = boot(mem="512M", cpu=cpu)
+    """Without KASLR: 4-level PAGE_OFFSET 0xffff888000000000; 5-level 0xff11000000000000. Both pgd 273.
+    (With KASLR the direct map moves: test_layout.py.)"""
+    b = boot(append="nokaslr", mem="512M", cpu=cpu)
     assert "PAGE_OFFSET = %s (pgd index 273)" % offset in b.block("init_mem_mapping")
     assert re.search(r"init_top_pgt\[273\] 0x[0-9a-f]+067", b.output)
     nxt = "p4d" if cpu == "max" else "pud"
@@ -143,38 +144,48 @@ def parse_info_mem(text):
 
 @pytest.mark.parametrize("cpu,mem", [("max", "4G"), ("qemu64", "1G")])
 def test_qemu_info_mem_and_tlb_agree(tmp_path, cpu, mem):
-    """QEMU's walk of the live init_top_pgt: the direct map is E820 RAM, read-write,
-    supervisor; the kernel image is split by section; nothing else is mapped.
+    """QEMU's walk of the live init_top_pgt: the direct map is E820 RAM at the printed
+    page_offset_base, read-write, supervisor; the kernel image is split by section; besides
+    them only the vmemmap's 2 MiB pages and the vmalloc area's boot mappings (the ACPI root
+    table, the VGA's registers and framebuffer) are mapped.
     (no5lvl: QEMU 7.2's info mem prints nothing for 5-level guests.)"""
     m = Monitor(tmp_path, append="halt no5lvl", mem=mem, cpu=cpu)
     try:
+        from ptlab_qemu import Boot
+        b = Boot(m.output, None, 0)
+        regions = region_extents(b.output)
+        po, po_end = regions["page_offset_base"]
         info_mem = parse_info_mem(m.command("info mem"))
         tlb = m.command("info tlb").splitlines()
-        gva = m.command("gva2gpa 0xffff888000100000")
+        gva = m.command("gva2gpa %#x" % (po + 0x100000))
     finally:
         m.close()
-    from ptlab_qemu import Boot
-    b = Boot(m.output, None, 0)
     ram = memblock_memory(b)
-    direct = [(s, e, p) for s, e, p in info_mem if PAGE_OFFSET <= s < 0xffffc88000000000]
-    assert direct == [(PAGE_OFFSET + s, PAGE_OFFSET + e, "-rw") for s, e in ram]
+    direct = [(s, e, p) for s, e, p in info_mem if po <= s < po_end]
+    assert direct == [(po + s, po + e, "-rw") for s, e in ram]
     kernel = [(s, e, p) for s, e, p in info_mem if s >= 0xffffffff80000000]
     text = int(re.search(r"^  text +\[0x([0-9a-f]+)-", b.output, re.M).group(1), 16)
     data_start, data_end = (int(x, 16) for x in re.search(r"^  data +\[0x([0-9a-f]+)-0x([0-9a-f]+)\)", b.output, re.M).groups())
     # info mem has no NX column: text and rodata are both "-r-" and merge.
     assert kernel == [(text, data_start, "-r-"), (data_start, data_end, "-rw")]
-    assert len(info_mem) == len(direct) + len(kernel), "nothing else is mapped"
+    vmemmap = [(s, e, p) for s, e, p in info_mem if regions["vmemmap_base"][0] <= s < regions["vmemmap_base"][1]]
+    assert {p for _, _, p in vmemmap} == {"-rw"}
+    assert sum(e - s for s, e, _ in vmemmap) == vmemmap_backing(b.output)[0] * MiB
+    vmalloc = [(s, e, p) for s, e, p in info_mem if regions["vmalloc_base"][0] <= s < regions["vmalloc_base"][1]]
+    assert vmalloc == sorted((va, end, "-rw") for va, end, _, _ in boot_ioremaps(b.output).values())
+    assert len(info_mem) == len(direct) + len(kernel) + len(vmemmap) + len(vmalloc), "nothing else is mapped"
     assert gva == "gpa: 0x100000"
     # info tlb: every direct-map leaf is NX, global, supervisor, writable ("XG?DA---W");
     # 1 GiB leaves only with -cpu max.
-    direct_tlb = [(int(l[:16], 16), int(l[18:34], 16), l[35:]) for l in tlb if l.startswith("ffff888")]
+    leaves = [(int(l[:16], 16), int(l[18:34], 16), l[35:]) for l in tlb]
+    direct_tlb = [(va, pa, flags) for va, pa, flags in leaves if po <= va < po_end]
     assert direct_tlb
     for va, pa, flags in direct_tlb:
-        assert va - PAGE_OFFSET == pa
+        assert va - po == pa
         assert re.fullmatch(r"XG[-P][-D]A---W", flags), flags
     large = [va for va, _, flags in direct_tlb if flags[2] == "P"]
     has_1g = any(b2 - a == GiB for a, b2 in zip(large, large[1:])) or any(
-        va % GiB == 0 and (va + GiB) not in large and va - PAGE_OFFSET + GiB <= max(e for _, e in ram)
+        va % GiB == 0 and (va + GiB) not in large and va - po + GiB <= max(e for _, e in ram)
         and not any(va < x < va + GiB for x in large) for va in large)
     assert has_1g == (cpu == "max")
 

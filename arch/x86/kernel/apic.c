@@ -4,16 +4,18 @@
  *
  * The 8259 PICs are remapped to vectors 0x20-0x2f (the BIOS leaves IRQ 0 on
  * vector 8, #DF's) and masked. With a local APIC (CPUID.1:EDX[9]) its page
- * is mapped at FIX_APIC_BASE in the fixmap (uncached; below pgd 511, so every
- * process shares it) and each CPU's timer runs periodic at HZ on vector
- * 0xec, calibrated against PIT channel 2; without one, PIT channel 0 drives
- * IRQ 0 through the 8259 (one CPU). timer_init runs when the first process
- * is created, so that the kernel's tables stay exactly as booted until then
- * (with more than one CPU the APIC is mapped at boot, to start them).
- * The IPIs of smp.c arrive here too: CALL_FUNCTION_VECTOR, RESCHEDULE_VECTOR.
+ * is mapped at FIX_APIC_BASE in the fixmap (asm/fixmap.h: uncached; under pgd
+ * 511, so every process shares it) and each CPU's timer runs periodic at HZ
+ * on vector 0xec, calibrated against PIT channel 2; without one, PIT channel
+ * 0 drives IRQ 0 through the 8259 (one CPU). timer_init runs when the first
+ * process is created, so that the kernel's tables stay exactly as booted
+ * until then (with more than one CPU the APIC is mapped at boot, to start
+ * them). The IPIs of smp.c arrive here too: CALL_FUNCTION_VECTOR,
+ * RESCHEDULE_VECTOR.
  */
 #include <asm/apic.h>
 #include <asm/console.h>
+#include <asm/fixmap.h>
 #include <asm/pgtable.h>
 #include <asm/processor.h>
 #include <asm/sections.h>
@@ -22,7 +24,6 @@
 #include <lib/cmdline.h>
 #include <linux/sched.h>
 
-#define FIX_APIC_BASE       0xffffffffff5fb000ULL /* a fixmap page (level1_fixmap_pgt) */
 #define MSR_IA32_APICBASE   0x1bu
 #define APIC_LVT_MASKED     (1u << 16)
 #define APIC_LVT_PERIODIC   (1u << 17)
@@ -136,14 +137,8 @@ int init_apic_mappings(void)
 		return 0;
 	uint64_t base = rdmsr(MSR_IA32_APICBASE);
 	wrmsr(MSR_IA32_APICBASE, base | (1u << 11)); /* globally enabled */
-	int err = pg_map(&kernel_ctx, __pa_symbol(init_top_pgt), FIX_APIC_BASE, FIX_APIC_BASE + PAGE_SIZE,
-			 base & 0xffffff000ULL, __PAGE_KERNEL_NOCACHE, PG_MASK_4K, PG_MAP_REPLACE, 0);
-	if (err) {
-		printk("ptlab: mapping the local APIC: %s\n", pg_strerror(err));
-		return -1;
-	}
-	flush_tlb_one(FIX_APIC_BASE);
-	apic = (volatile uint32_t *)(uintptr_t)FIX_APIC_BASE;
+	set_fixmap_nocache(FIX_APIC_BASE, base & 0xffffff000ULL);
+	apic = (volatile uint32_t *)(uintptr_t)fix_to_virt(FIX_APIC_BASE);
 	return 0;
 }
 

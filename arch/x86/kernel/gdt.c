@@ -12,13 +12,14 @@
  *   0x30 __USER_CS       64-bit user code (DPL 3), SYSRET's CS
  *   0x38 (unused)
  *   0x40 __TSS           this CPU's 64-bit TSS (two slots)
- * The TSS holds RSP0 (the kernel stack of the task running on the CPU) and
- * IST 1, the CPU's own #DF stack.
- * Depends on: asm/segment.h, asm/desc.h, asm/percpu.h.
+ * The TSS holds RSP0 (the kernel stack of the task running on the CPU) and,
+ * in its IST slot IST_INDEX_DF, the top of the CPU's own double-fault stack.
+ * Depends on: asm/segment.h, asm/desc.h, asm/percpu.h, asm/traps.h.
  */
 #include <asm/desc.h>
 #include <asm/percpu.h>
 #include <asm/segment.h>
+#include <asm/traps.h>
 #include <paging/pg_env.h>
 
 static const uint64_t gdt_template[GDT_ENTRY_TSS] = {
@@ -72,6 +73,7 @@ void cpu_init_gdt(void)
 			 :
 			 : "m"(gdt), "i"(__KERNEL_CS), "i"(__KERNEL_DS), "r"((uint16_t)__TSS)
 			 : "rax", "memory");
+	idt_setup_ist(); /* the TSS is loaded: the #DF gate may use its IST stack now */
 	setup_percpu_segment(cpu); /* a null GS selector may have cleared the GS base */
 }
 

@@ -1,11 +1,14 @@
 /*
  * setup.c: setup_arch, the architecture part of the boot script:
- * CPU features and exceptions, the memory map (E820 -> memblock), the direct
- * map and swapper_pg_dir (init_mem_mapping), least privilege (mark_rodata_ro).
+ * CPU features and exceptions, the memory map (E820 -> memblock), where the
+ * memory regions go (kernel_randomize_memory), the direct map and
+ * swapper_pg_dir (init_mem_mapping), least privilege (mark_rodata_ro).
  */
 #include <asm/boot.h>
 #include <asm/console.h>
 #include <asm/cpufeature.h>
+#include <asm/kaslr.h>
+#include <asm/memtype.h>
 #include <asm/page.h>
 #include <asm/pgtable.h>
 #include <asm/processor.h>
@@ -15,6 +18,7 @@
 #include <asm/traps.h>
 #include <lib/cmdline.h>
 #include <linux/memblock.h>
+#include <linux/mm.h>
 #include <linux/selftest.h>
 
 uint64_t boot_init_pgt_pa(void)
@@ -103,10 +107,13 @@ void setup_arch(void)
 {
 	early_cpu_init();           /* CPUID; EFER.NXE */
 	kernel_ctx_init();          /* lib/paging's view of this CPU */
+	pat_init();                 /* IA32_PAT as Linux programs it: WB WC UC- UC WB WP UC- WT */
 	idt_setup_traps();          /* every exception reported, page faults handled */
 	parse_layout();             /* PAGE_OFFSET */
 	early_page_fault_enable(true); /* __va() works from here, through early_dynamic_pgts */
 	e820__memblock_setup();     /* [memblock] */
+	max_pfn = memblock_end_of_DRAM() >> PAGE_SHIFT;
+	kernel_randomize_memory();  /* page_offset_base, vmalloc_base, vmemmap_base (KASLR) */
 	if (!selftest_run(true))    /* tests that must run on the early #PF map */
 		panic("early selftests failed");
 	init_mem_mapping();         /* [init_mem_mapping]: direct map, CR3 = init_top_pgt */

@@ -20,6 +20,7 @@
 #include <asm/apic.h>
 #include <asm/console.h>
 #include <asm/cpufeature.h>
+#include <asm/memtype.h>
 #include <asm/mmu_context.h>
 #include <asm/percpu.h>
 #include <asm/processor.h>
@@ -182,6 +183,8 @@ void start_secondary(void)
 	cpu_init_gdt();                 /* this CPU's GDT and TSS (RSP0, the #DF stack) */
 	load_idt();
 	syscall_init();                 /* MSR_STAR, MSR_LSTAR, MSR_SYSCALL_MASK, EFER.SCE */
+	if (pat_enabled)
+		pat_cpu_init();         /* IA32_PAT as the boot CPU's (Linux's pat_ap_init) */
 	initialize_tlbstate_and_flush(); /* init_mm on ASID 0; CR4.PCIDE where in use */
 	apic_setup_local();
 	atomic_set(&p->state, CPU_ALIVE);

@@ -6,12 +6,17 @@
  * have TSSs: sched_init). A
  * page fault goes to do_page_fault(); any other exception is fixed up when
  * its RIP is in the exception table (fault-safe accessors), otherwise it is
- * reported with the registers and the kernel panics.
+ * reported with the registers and the kernel panics. A double fault runs on
+ * its own IST stack once the TSS is loaded (idt_setup_ist); when CR2 is in
+ * the guard page under the current task's kernel stack, it reports the
+ * stack overflow and names the task (Linux's handle_stack_overflow).
  */
 #include <asm/console.h>
+#include <asm/desc.h>
 #include <asm/processor.h>
 #include <asm/segment.h>
 #include <asm/traps.h>
+#include <linux/sched.h>
 
 struct __attribute__((packed)) idt_entry {
 	uint16_t offset0;
@@ -84,6 +89,11 @@ void idt_setup_traps(void)
 	load_idt();
 }
 
+void idt_setup_ist(void)
+{
+	idt_table[X86_TRAP_DF].ist = IST_INDEX_DF + 1;
+}
+
 bool search_exception_tables(uint64_t rip)
 {
 	for (const struct exception_table_entry *e = __start___ex_table; e < __stop___ex_table; e++)
@@ -124,8 +134,28 @@ static void show_regs(const struct pt_regs *r)
 	       (unsigned long long)read_cr3(), (unsigned long long)read_cr4());
 }
 
+/* A #DF: name the overflowing task when CR2 is in the guard page below its stack. */
+static __attribute__((noreturn)) void exc_double_fault(struct pt_regs *regs)
+{
+	uint64_t cr2 = read_cr2(), stack = (uint64_t)(uintptr_t)current->stack;
+
+	printk("\nptlab: double fault (on the IST stack), CR2 0x%016llx, RSP 0x%016llx\n", (unsigned long long)cr2,
+	       (unsigned long long)regs->rsp);
+	if (stack && cr2 >= stack - 4096 && cr2 < stack) {
+		printk("BUG: stack guard page was hit at 0x%016llx (stack is 0x%016llx..0x%016llx)\n",
+		       (unsigned long long)cr2, (unsigned long long)stack, (unsigned long long)(stack + THREAD_SIZE - 1));
+		printk("kernel stack overflow (double-fault) in task %d (%s)\n", current->pid, current->comm);
+		show_regs(regs);
+		panic("kernel stack overflow in task %d (%s)", current->pid, current->comm);
+	}
+	show_regs(regs);
+	panic("double fault at RIP 0x%016llx", (unsigned long long)regs->rip);
+}
+
 void do_exception(struct pt_regs *regs)
 {
+	if (regs->vector == X86_TRAP_DF)
+		exc_double_fault(regs);
 	if (regs->vector == X86_TRAP_PF) {
 		do_page_fault(regs);
 		return;

@@ -12,6 +12,7 @@
  */
 #include <asm/console.h>
 #include <asm/cpufeature.h>
+#include <asm/kaslr.h>
 #include <asm/page.h>
 #include <asm/pgtable.h>
 #include <asm/processor.h>
@@ -217,6 +218,7 @@ void init_mem_mapping(void)
 	stage_printk("  PAGE_OFFSET = 0x%016llx (pgd index %d%s)\n", (unsigned long long)PAGE_OFFSET,
 		     pg_va_index(kernel_ctx.levels, (int)kernel_ctx.levels, PAGE_OFFSET),
 		     PAGE_OFFSET == PAGE_OFFSET_L4_OLD ? ", layout=4.7" : "");
+	kernel_randomize_memory_report();
 
 	/* The low 1 MiB first, then the rest of RAM from the top down, as Linux. */
 	const struct memblock_type *mem = &memblock.memory;

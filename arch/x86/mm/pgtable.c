@@ -10,10 +10,17 @@
  * every process shares the kernel's lower tables (direct map, kernel image,
  * fixmap); entries 0..KERNEL_PGD_BOUNDARY-1 stay empty for the user half.
  * (No PTI here: one 4 KiB page, not Linux's 8 KiB pair.)
+ *
+ * Also the fixmap's setter (asm/fixmap.h): its slots are in tables under
+ * top-level slot 511, which every process shares, so a slot set after a
+ * process was created is seen there too.
  */
+#include <asm/console.h>
+#include <asm/fixmap.h>
 #include <asm/mmu_context.h>
 #include <asm/sections.h>
 #include <linux/spinlock.h>
+#include <paging/vmap.h>
 
 uint64_t nr_pgds;
 
@@ -47,4 +54,22 @@ void pgd_free(struct mm_struct *mm, uint64_t *pgd)
 	atomic_dec_return(&nr_pgds);
 	atomic_dec_return(&kernel_table_pages);
 	free_page((uint64_t)(uintptr_t)pgd);
+}
+
+void __set_fixmap(enum fixed_addresses idx, phys_addr_t phys, uint64_t prot)
+{
+	uint64_t va = fix_to_virt(idx);
+	int err;
+
+	if (idx >= __end_of_permanent_fixed_addresses)
+		panic("__set_fixmap: slot %d out of range", (int)idx);
+	/* pg_unmap_keep_tables: the fixmap's page tables are head_64.S's and must stay. */
+	if (prot)
+		err = pg_map(&kernel_ctx, __pa_symbol(init_top_pgt), va, va + PAGE_SIZE, phys, prot, PG_MASK_4K,
+			     PG_MAP_REPLACE, 0);
+	else
+		err = pg_unmap_keep_tables(&kernel_ctx, __pa_symbol(init_top_pgt), va, va + PAGE_SIZE, 0);
+	if (err)
+		panic("__set_fixmap: slot %d at 0x%016llx: %s", (int)idx, (unsigned long long)va, pg_strerror(err));
+	flush_tlb_kernel_range(va, va + PAGE_SIZE); /* every CPU may hold the old slot */
 }

@@ -295,6 +295,8 @@ void flush_tlb_all(void)
 
 void flush_tlb_kernel_range(uint64_t start, uint64_t end)
 {
+	if (start == end)
+		return;
 	if (end == TLB_FLUSH_ALL || end - start > ((uint64_t)TLB_SINGLE_PAGE_FLUSH_CEILING << PAGE_SHIFT)) {
 		on_each_cpu(do_flush_tlb_all, 0);
 		return;
@@ -350,7 +352,8 @@ void init_pcid(void)
 	init_mm.context.ctx_id = new_ctx_id();
 	ts->loaded_mm = &init_mm;
 	tlb_skip_remote = cmdline_has_word(boot_command_line, "noshootdown");
-	if (boot_cpu_data.pcid && !cmdline_has_word(boot_command_line, "nopcid")) {
+	/* As Linux: no PCID without PGE, or INVLPG would miss the kernel's entries of other PCIDs. */
+	if (boot_cpu_data.pcid && boot_cpu_data.pge && !cmdline_has_word(boot_command_line, "nopcid")) {
 		/* CR4.PCIDE may be set only while CR3[11:0] = 0: CR3 is swapper_pg_dir, PCID 0. */
 		write_cr3(__pa_symbol(swapper_pg_dir));
 		pcid_enabled = true;

@@ -36,7 +36,7 @@ static bool overlaps(uint64_t a, uint64_t a_end, uint64_t b, uint64_t b_end)
 	return a < b_end && b < a_end;
 }
 
-/* Tell the kernel its place was randomised, as Linux's decompressor does. */
+/* Tell the kernel that KASLR is on (it randomises its memory regions then), as Linux's decompressor does. */
 static void bp_loadflags_set_kaslr(struct boot_params *bp)
 {
 	bp->hdr.loadflags |= KASLR_FLAG;
@@ -126,7 +126,6 @@ static uint64_t choose_output(const struct boot_params *bp, const char *cmdline,
 			check_output(bp, pl, out, "KASLR chose ");
 			stage_printk("  KASLR physical: 0x%llx, one of %llu free 2 MiB slots in E820 RAM below 4 GiB\n",
 				     (unsigned long long)out, (unsigned long long)slots);
-			bp_loadflags_set_kaslr((struct boot_params *)bp);
 			return out;
 		}
 		stage_printk("  KASLR physical: no free slot, using the default placement\n");
@@ -224,6 +223,8 @@ uint64_t extract_kernel(struct boot_params *bp, uint64_t run_base)
 		pl.avoid[pl.navoid++] = (struct kaslr_avoid){ cl_pa, cl_pa + strlen(cmdline) + 1 };
 
 	bool kaslr = !cmdline_has_word(cmdline, "nokaslr");
+	if (kaslr)
+		bp_loadflags_set_kaslr(bp);
 	struct kaslr_rng rng;
 	kaslr_init(&rng, cmdline, bp);
 	uint64_t out = choose_output(bp, cmdline, &pl, &rng, kaslr);

@@ -19,6 +19,7 @@
 
 #ifndef __ASSEMBLER__
 #include <asm/bootparam.h>
+#include <asm/kaslr.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -31,17 +32,10 @@ struct piggy_info {
 	uint64_t relocs_offset; /* where the relocation table (arch/x86/tools/relocs) starts */
 };
 
-/* KASLR (kaslr.c). */
-struct kaslr_rng {
-	bool seeded, rdrand;
-	uint64_t state;
-	const char *source;
-};
+/* KASLR (kaslr.c; the random numbers: asm/kaslr.h). */
 struct kaslr_avoid {
 	uint64_t start, end;
 };
-void kaslr_init(struct kaslr_rng *rng, const char *cmdline, const struct boot_params *bp);
-uint64_t kaslr_get_random_long(struct kaslr_rng *rng);
 /* A random 2 MiB slot of E820 RAM in [16 MiB, 4 GiB) for size bytes clear of
  * avoid[]; *slots receives how many there were. returns: 0 if none. */
 uint64_t kaslr_find_physical(const struct boot_params *bp, struct kaslr_rng *rng, uint64_t size,
