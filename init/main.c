@@ -6,6 +6,7 @@
 #include <asm/processor.h>
 #include <asm/sections.h>
 #include <asm/setup.h>
+#include <asm/smp.h>
 #include <lib/cmdline.h>
 #include <linux/acpi.h>
 #include <linux/mm.h>
@@ -82,6 +83,7 @@ void start_kernel(void)
 	acpi_table_init();          /* [acpi]: the ACPI tables through ioremap_cache */
 	bochs_vga_init();           /* [pci]: the VGA's framebuffer (ioremap_wc) and registers (ioremap) */
 	sched_init();               /* processes: GDT with user segments, TSS, SYSCALL, PCID */
+	smp_init();                 /* [smp_init]: the other CPUs, through the real-mode trampoline */
 	fault_test();               /* test-only faults (fault_test=) */
 
 	bool tests_ok = true, scripted = cmdline_get_option(boot_command_line, "run", run_script,

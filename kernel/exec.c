@@ -188,6 +188,8 @@ int do_execve(struct pt_regs *regs, const char *name, int argc, char *const argv
 
 	if (!prog)
 		return -ENOENT;
+	if (nr_other_threads(current))
+		return -EBUSY; /* (Linux kills the other threads first: de_thread) */
 	struct mm_struct *mm = mm_alloc();
 	if (!mm)
 		return -ENOMEM;
@@ -207,7 +209,7 @@ int do_execve(struct pt_regs *regs, const char *name, int argc, char *const argv
 	return 0;
 }
 
-struct task_struct *spawn_user_program(const char *name, int argc, char *const argv[], int *err)
+struct task_struct *spawn_user_program(const char *name, int argc, char *const argv[], uint64_t cpus, int *err)
 {
 	const struct user_program *prog = find_user_program(name);
 	uint64_t entry, sp;
@@ -236,9 +238,10 @@ struct task_struct *spawn_user_program(const char *name, int argc, char *const a
 	}
 	p->mm = mm;
 	p->parent = current;
+	p->cpus_allowed = cpus;
 	set_comm(p, name);
 	start_thread(&regs, entry, sp);
 	task_setup_stack(p, &regs);
-	p->state = TASK_RUNNING;
+	wake_up_new_task(p);
 	return p;
 }

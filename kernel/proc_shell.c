@@ -1,10 +1,13 @@
 /*
  * proc_shell.c: the shell's process commands (docs/shell.md):
  *   ps                  pid, parent, state, CR3 and PCID, pages held
- *   run PROG [ARGS] [&] start a program of user/ and wait for it (^C kills
- *                       it), or leave it in the background with &
+ *   run [-c CPU] PROG [ARGS] [&]
+ *                       start a program of user/ (pinned to CPU with -c)
+ *                       and wait for it (^C kills it), or leave it in the
+ *                       background with &
  *   kill PID            SIGKILL; the process dies on its way back to ring 3
- *   switches            context-switch and CR3 statistics, the ASID slots
+ *   switches            context-switch and CR3 statistics, the ASID slots,
+ *                       per CPU when there are several
  *   ptdump user PID     the user half of PID's table, Linux ptdump format
  *   vtop VA PID         crash's user vtop of VA in PID's table
  * Background processes (and orphans, which task 0 inherits) are reaped and
@@ -14,6 +17,7 @@
 #include <asm/cpufeature.h>
 #include <asm/mmu_context.h>
 #include <asm/processor.h>
+#include <asm/smp.h>
 #include <lib/cmdline.h>
 #include <lib/vsprintf.h>
 #include <linux/proc_shell.h>
@@ -56,8 +60,8 @@ static void reap_background(void)
 			char comm[sizeof(t->comm)];
 			int status, pid = t->pid;
 			memcpy(comm, t->comm, sizeof(comm));
-			reap_zombie(pid, &status);
-			report_status(pid, comm, status);
+			if (reap_zombie(pid, &status) > 0) /* not while other threads of it still exit */
+				report_status(pid, comm, status);
 		}
 	}
 }
@@ -83,6 +87,27 @@ static struct task_struct *task_arg(const char *s, bool need_mm)
 	return t;
 }
 
+/*
+ * t's mm, held (a reference and its mmap_lock: its threads may run on other
+ * CPUs meanwhile) for reading its tables. returns: it, or NULL (error printed).
+ */
+static struct mm_struct *task_mm_locked(struct task_struct *t)
+{
+	struct mm_struct *mm = get_task_mm(t);
+	if (!mm) {
+		printk("error: pid %d has no user address space (it has exited)\n", t->pid);
+		return 0;
+	}
+	spin_lock(&mm->mmap_lock);
+	return mm;
+}
+
+static void task_mm_unlock(struct mm_struct *mm)
+{
+	spin_unlock(&mm->mmap_lock);
+	mmput(mm);
+}
+
 int cmd_ps(int argc, char **argv)
 {
 	(void)argv;
@@ -104,7 +129,7 @@ int cmd_ps(int argc, char **argv)
 			       t->comm);
 			continue;
 		}
-		int asid = mm_asid(t->mm);
+		int asid = mm_asid(t->mm, t->cpu); /* on the CPU it runs or last ran on */
 		char pcid[8] = "-";
 		if (asid >= 0)
 			ksnprintf(pcid, sizeof(pcid), "%u", kern_pcid((uint16_t)asid));
@@ -117,15 +142,36 @@ int cmd_ps(int argc, char **argv)
 	return 0;
 }
 
+/* `-c CPU` before the program: its cpumask (a single online CPU). returns: false (error printed) if bad. */
+static bool run_cpu_option(int *argc, char ***argv, uint64_t *cpus)
+{
+	uint64_t cpu;
+
+	*cpus = ~0ULL;
+	if (*argc < 2 || !streq((*argv)[1], "-c"))
+		return true;
+	if (*argc < 4 || !parse_u64((*argv)[2], &cpu) || cpu >= NR_CPUS || !cpu_online((unsigned int)cpu)) {
+		printk("error: run -c: CPU must be an online CPU (cpus lists them)\n");
+		return false;
+	}
+	*cpus = 1ULL << cpu;
+	*argc -= 2;
+	*argv += 2;
+	return true;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	bool bg = argc > 2 && streq(argv[argc - 1], "&");
 	int err, status;
+	uint64_t cpus;
 
 	if (bg)
 		argc--;
+	if (!run_cpu_option(&argc, &argv, &cpus))
+		return 1;
 	if (argc < 2) {
-		printk("usage: run PROG [ARGS] [&]\n");
+		printk("usage: run [-c CPU] PROG [ARGS] [&]\n");
 		printk("programs:");
 		for (const struct user_program *p = user_programs; p->name; p++)
 			printk(" %s", p->name);
@@ -133,7 +179,7 @@ int cmd_run(int argc, char **argv)
 		return 1;
 	}
 	reap_background();
-	struct task_struct *t = spawn_user_program(argv[1], argc - 1, argv + 1, &err);
+	struct task_struct *t = spawn_user_program(argv[1], argc - 1, argv + 1, cpus, &err);
 	if (!t) {
 		printk("error: run %s: %s\n", argv[1], errname(err));
 		return 1;
@@ -151,7 +197,7 @@ int cmd_run(int argc, char **argv)
 			printk("^C\n");
 			kill_task(pid, SIGKILL);
 		}
-		sched_idle();
+		sched_idle_wait();
 	}
 	report_status(pid, comm, status);
 	return status != 0;
@@ -175,26 +221,60 @@ int cmd_kill(int argc, char **argv)
 	}
 	printk("pid %d (%s): SIGKILL sent\n", pid, t->comm);
 	/* Let it die (at its next return to ring 3); report it if we are its parent. */
-	for (uint64_t until = jiffies + 2 * HZ; t->state != TASK_ZOMBIE && jiffies < until;)
-		sched_idle();
+	for (uint64_t until = jiffies + 2 * HZ; (t->state != TASK_ZOMBIE || nr_other_threads(t)) && jiffies < until;)
+		sched_idle_wait();
 	if (t->state == TASK_ZOMBIE && t->parent == current)
 		reap_background();
 	return 0;
 }
 
+/* The six ASID slots of cpu: PCID, owner (ctx_id), tlb_gen. */
+static void print_asid_slots(unsigned int cpu)
+{
+	const struct tlb_state *ts = &per_cpu(cpu_tlbstate, cpu);
+
+	for (int a = 0; a < TLB_NR_DYN_ASIDS; a++) {
+		const struct tlb_context *c = &ts->ctxs[a];
+		const char *owner = c->ctx_id == 0 ? "(free)" : c->ctx_id == init_mm.context.ctx_id ? "init_mm" : "";
+		int pid = -1;
+		for (int i = 1; i < NR_TASKS && !*owner; i++)
+			if (tasks[i].state != TASK_UNUSED && tasks[i].state != TASK_ZOMBIE && tasks[i].state != TASK_DEAD &&
+			    tasks[i].mm->context.ctx_id == c->ctx_id)
+				pid = tasks[i].pid;
+		printk("  ASID %d  PCID %d  ctx_id %llu  tlb_gen %llu  %s", a, kern_pcid((uint16_t)a),
+		       (unsigned long long)c->ctx_id, (unsigned long long)c->tlb_gen, owner);
+		if (!*owner && pid >= 0)
+			printk("pid %d", pid);
+		else if (!*owner)
+			printk("(exited)");
+		printk("%s\n", a == ts->loaded_mm_asid ? "  <- loaded" : "");
+	}
+}
+
+static void print_switches_per_cpu(void)
+{
+	printk("per CPU:\n");
+	for_each_cpu(cpu, cpu_online_mask) {
+		const struct switch_stats *s = &per_cpu(switch_stats, cpu);
+		printk("  CPU%u: switches %llu, CR3 loads %llu (flushing %llu, non-flushing %llu), same mm %llu,"
+		       " lazy %llu (catch-up flushes %llu), timer ticks %llu\n", cpu, (unsigned long long)s->switches,
+		       (unsigned long long)s->cr3_loads, (unsigned long long)s->flushing, (unsigned long long)s->noflush,
+		       (unsigned long long)s->same_mm, (unsigned long long)s->lazy_enter,
+		       (unsigned long long)s->lazy_catchup, (unsigned long long)per_cpu(timer_ticks, cpu));
+	}
+}
+
 int cmd_switches(int argc, char **argv)
 {
-	if (argc == 2 && streq(argv[1], "reset")) {
-		switch_stats = (struct switch_stats){ 0 };
-		printk("switch statistics reset\n");
-		return 0;
-	}
-	if (argc != 1) {
-		printk("usage: switches [reset]\n");
-		return 1;
-	}
+	bool smp = num_online_cpus() > 1;
+	struct switch_stats total;
+	int done = stats_command_args(argc, argv, "switches", "switch", PER_CPU_FIELD(switch_stats));
+
+	if (done >= 0)
+		return done;
 	reap_background();
-	const struct switch_stats *s = &switch_stats;
+	switch_stats_total(&total);
+	const struct switch_stats *s = &total;
 	printk("context switches:   %llu (between tasks of one mm, no CR3 write: %llu)\n",
 	       (unsigned long long)s->switches, (unsigned long long)s->same_mm);
 	printk("CR3 loads:          %llu: flushing %llu, non-flushing %llu (CR3 bit 63)\n",
@@ -207,23 +287,14 @@ int cmd_switches(int argc, char **argv)
 	} else {
 		printk("PCID:               in use, %d dynamic ASIDs, PCID = ASID + 1; ASID reused %llu, taken over %llu\n",
 		       TLB_NR_DYN_ASIDS, (unsigned long long)s->asid_reuse, (unsigned long long)s->asid_new);
-		for (int a = 0; a < TLB_NR_DYN_ASIDS; a++) {
-			const struct tlb_context *c = &cpu_tlbstate.ctxs[a];
-			const char *owner = c->ctx_id == 0 ? "(free)" : c->ctx_id == init_mm.context.ctx_id ? "init_mm" : "";
-			int pid = -1;
-			for (int i = 1; i < NR_TASKS && !*owner; i++)
-				if (tasks[i].state != TASK_UNUSED && tasks[i].state != TASK_ZOMBIE &&
-				    tasks[i].mm->context.ctx_id == c->ctx_id)
-					pid = tasks[i].pid;
-			printk("  ASID %d  PCID %d  ctx_id %llu  tlb_gen %llu  %s", a, kern_pcid((uint16_t)a),
-			       (unsigned long long)c->ctx_id, (unsigned long long)c->tlb_gen, owner);
-			if (!*owner && pid >= 0)
-				printk("pid %d", pid);
-			else if (!*owner)
-				printk("(exited)");
-			printk("%s\n", a == cpu_tlbstate.loaded_mm_asid ? "  <- loaded" : "");
+		for_each_cpu(cpu, cpu_online_mask) {
+			if (smp)
+				printk(" CPU%u:\n", cpu);
+			print_asid_slots(cpu);
 		}
 	}
+	if (smp)
+		print_switches_per_cpu();
 	printk("timer:              %s, %llu ticks\n", timer_source, (unsigned long long)jiffies);
 	return 0;
 }
@@ -231,15 +302,17 @@ int cmd_switches(int argc, char **argv)
 int ptdump_user_pid(const char *pid_arg)
 {
 	struct task_struct *t = task_arg(pid_arg, true);
-	if (!t)
+	struct mm_struct *mm = t ? task_mm_locked(t) : 0;
+	if (!mm)
 		return 1;
 	size_t nranges;
 	/* Linux's ranges: the first is user space. */
 	const struct pg_va_range *user = pg_ptdump_ranges_linux(kernel_ctx.levels, &nranges);
 	struct pg_ptdump_opts opts = { .markers = kernel_ptdump_markers(), .ranges = user, .nranges = 1 };
 	printk("pid %d (%s): pgd 0x%llx, the user half (entries 0..%u)\n", t->pid, t->comm,
-	       (unsigned long long)__pa(t->mm->pgd), KERNEL_PGD_BOUNDARY - 1);
-	int err = pg_fmt_ptdump(&t->mm->ctx, __pa(t->mm->pgd), &opts, &console_sink);
+	       (unsigned long long)__pa(mm->pgd), KERNEL_PGD_BOUNDARY - 1);
+	int err = pg_fmt_ptdump(&mm->ctx, __pa(mm->pgd), &opts, &console_sink);
+	task_mm_unlock(mm);
 	if (err) {
 		printk("error: ptdump user %d: %s\n", t->pid, pg_strerror(err));
 		return 1;
@@ -250,10 +323,12 @@ int ptdump_user_pid(const char *pid_arg)
 int vtop_pid(uint64_t va, const char *pid_arg)
 {
 	struct task_struct *t = task_arg(pid_arg, true);
-	if (!t)
+	struct mm_struct *mm = t ? task_mm_locked(t) : 0;
+	if (!mm)
 		return 1;
 	struct pg_vtop_opts opts = { .user = true, .phys_bits = kernel_ctx.phys_bits > 46 ? 52 : 46 };
-	int err = pg_fmt_vtop(&t->mm->ctx, __pa(t->mm->pgd), va, &opts, &console_sink);
+	int err = pg_fmt_vtop(&mm->ctx, __pa(mm->pgd), va, &opts, &console_sink);
+	task_mm_unlock(mm);
 	if (err) {
 		printk("error: vtop 0x%llx %d: %s\n", (unsigned long long)va, t->pid, pg_strerror(err));
 		return 1;

@@ -19,17 +19,16 @@ static bool wait_reap(int pid, int *status)
 	for (uint64_t until = jiffies + 60 * HZ; jiffies < until;) {
 		if (reap_zombie(pid, status) > 0)
 			return true;
-		sched_idle();
+		sched_idle_wait();
 	}
 	printk("  pid %d did not end within 60 s\n", pid);
 	return false;
 }
 
-/* Run name to its end; returns: the wait status, or -1 if it could not start. */
-static int run_to_end(const char *name, int argc, char **argv)
+int run_to_end(const char *name, int argc, char **argv)
 {
 	int err, status;
-	struct task_struct *t = spawn_user_program(name, argc, argv, &err);
+	struct task_struct *t = spawn_user_program(name, argc, argv, ~0ULL, &err);
 	if (!t) {
 		printk("  %s: %d\n", name, err);
 		return -1;
@@ -50,8 +49,8 @@ bool test_process(void)
 	KTEST_CHECK(run_to_end("hello", 2, hello) == 0); /* warm-up: the timer starts with the first process */
 	uint64_t free0 = nr_free_pages(), tables0 = kernel_table_pages;
 
-	struct task_struct *a = spawn_user_program("init", 1, init, &err);
-	struct task_struct *b = spawn_user_program("hello", 2, hello, &err);
+	struct task_struct *a = spawn_user_program("init", 1, init, ~0ULL, &err);
+	struct task_struct *b = spawn_user_program("hello", 2, hello, ~0ULL, &err);
 	KTEST_CHECK(a && b);
 	unsigned int boundary = KERNEL_PGD_BOUNDARY;
 	printk("  KERNEL_PGD_BOUNDARY %u: pgd entries %u..511 cloned from swapper_pg_dir\n", boundary, boundary);
@@ -68,7 +67,7 @@ bool test_process(void)
 	KTEST_CHECK(a->mm->pgd != b->mm->pgd);
 
 	char *ps_argv[] = { "ps" };
-	sched_idle(); /* let them run once, so that their mms hold ASIDs (with PCID) */
+	sched_idle_wait(); /* let them run once, so that their mms hold ASIDs (with PCID) */
 	cmd_ps(1, ps_argv);
 	int pid_b = b->pid, status;
 	KTEST_CHECK(wait_reap(pid_b, &status));
@@ -80,16 +79,18 @@ bool test_process(void)
 	/* init's own child (hello) was orphaned to us when init died: reap it too */
 	for (uint64_t until = jiffies + 60 * HZ; nr_user_tasks() && jiffies < until;) {
 		reap_zombie(-1, &status);
-		sched_idle();
+		sched_idle_wait();
 	}
 	KTEST_CHECK(nr_user_tasks() == 0);
 
 	KTEST_CHECK(run_to_end("forktest", 2, forktest) == 0);
 	KTEST_CHECK(run_to_end("faults", 1, faults) == 0);
-	KTEST_CHECK(switch_stats.cr3_same == 0);
+	struct switch_stats sw;
+	switch_stats_total(&sw);
+	KTEST_CHECK(sw.cr3_same == 0);
 	printk("  switches %llu, CR3 loads %llu (flushing %llu, non-flushing %llu)\n",
-	       (unsigned long long)switch_stats.switches, (unsigned long long)switch_stats.cr3_loads,
-	       (unsigned long long)switch_stats.flushing, (unsigned long long)switch_stats.noflush);
+	       (unsigned long long)sw.switches, (unsigned long long)sw.cr3_loads,
+	       (unsigned long long)sw.flushing, (unsigned long long)sw.noflush);
 	printk("  free pages %llu -> %llu, page-table pages %llu -> %llu\n", (unsigned long long)free0,
 	       (unsigned long long)nr_free_pages(), (unsigned long long)tables0, (unsigned long long)kernel_table_pages);
 	char *sw_argv[] = { "switches" };

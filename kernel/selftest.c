@@ -13,6 +13,7 @@
 #include <asm/sections.h>
 #include <asm/traps.h>
 #include <lib/cmdline.h>
+#include <asm/realmode.h>
 #include <linux/compiler.h>
 #include <linux/memblock.h>
 #include <linux/mm.h>
@@ -22,6 +23,7 @@
 #include "mmutest/mmutest.h"
 
 bool test_process(void); /* kernel/proc_test.c */
+bool test_smp(void);     /* kernel/smp_test.c */
 /* kernel/vm_test.c */
 bool test_kaslr_regions(void);
 bool test_vmemmap(void);
@@ -61,9 +63,24 @@ static bool test_early_pf_pool_reset(void)
 
 struct direct_check {
 	unsigned int region;
-	uint64_t covered;
+	uint64_t covered, at; /* bytes checked; the next PA expected (inside memory.regions[region]) */
 	bool ok;
 };
+
+/*
+ * The rights a piece of the direct map must have: RW NX supervisor, but the
+ * real-mode trampoline's text (when there are APs to start) is r-x, as
+ * Linux's set_real_mode_permissions leaves it.
+ */
+static bool direct_rights_ok(const struct pg_range *r)
+{
+	uint64_t text = real_mode_header ? real_mode_header->text_start : 0;
+	uint64_t text_end = real_mode_header ? (real_mode_header->ro_end + PAGE_SIZE - 1) & PAGE_MASK : 0;
+	bool is_text = r->pa >= text && r->pa + r->size <= text_end;
+	bool nx = (r->eff & PTE_NX) != 0, want_nx = !is_text && !(kernel_ctx.disabled & PG_NO_NX);
+
+	return (r->eff & (PTE_W | PTE_U)) == (is_text ? 0 : PTE_W) && nx == want_nx;
+}
 
 static int check_direct_range(void *arg, const struct pg_range *r)
 {
@@ -72,21 +89,27 @@ static int check_direct_range(void *arg, const struct pg_range *r)
 
 	if (r->kind != PG_RANGE_MAPPED)
 		return 0;
-	if (c->region >= m->cnt || r->start != PAGE_OFFSET + m->regions[c->region].base ||
-	    r->size != m->regions[c->region].size || r->pa != m->regions[c->region].base ||
-	    (r->eff & (PTE_W | PTE_U)) != PTE_W || ((r->eff & PTE_NX) == 0) != ((kernel_ctx.disabled & PG_NO_NX) != 0)) {
+	if (c->region < m->cnt && c->covered == 0 && c->at == 0)
+		c->at = m->regions[0].base;
+	if (c->region >= m->cnt || r->start != PAGE_OFFSET + c->at || r->pa != c->at ||
+	    r->pa + r->size > m->regions[c->region].base + m->regions[c->region].size || !direct_rights_ok(r)) {
 		printk("  direct map range [0x%016llx +0x%llx) -> 0x%llx eff 0x%llx does not match memblock.memory[%u]\n",
 		       (unsigned long long)r->start, (unsigned long long)r->size, (unsigned long long)r->pa,
 		       (unsigned long long)r->eff, c->region);
 		c->ok = false;
 		return 1;
 	}
-	c->region++;
+	c->at += r->size;
 	c->covered += r->size;
+	if (c->at == m->regions[c->region].base + m->regions[c->region].size && ++c->region < m->cnt)
+		c->at = m->regions[c->region].base;
 	return 0;
 }
 
-/* The direct map is exactly memblock.memory (E820 RAM), read-write, NX, supervisor. */
+/*
+ * The direct map is exactly memblock.memory (E820 RAM), read-write, NX,
+ * supervisor (but the trampoline's text: r-x, direct_rights_ok).
+ */
 static bool test_direct_map(void)
 {
 	uint64_t start, end; /* the direct map's region: other regions may follow it closely (KASLR) */
@@ -95,7 +118,7 @@ static bool test_direct_map(void)
 		.start = start, .end = end,
 		.merge = PG_MERGE_RIGHTS, .flags = PG_ITER_PHYS_CONTIG,
 	};
-	struct direct_check c = { 0, 0, true };
+	struct direct_check c = { 0, 0, 0, true };
 	KTEST_CHECK(pg_iterate(&kernel_ctx, current_root(), &opts, check_direct_range, &c) >= 0);
 	KTEST_CHECK(c.ok);
 	KTEST_CHECK(c.region == memblock.memory.cnt);
@@ -263,6 +286,7 @@ static const struct selftest {
 	{ "modes_illegal", test_modes_illegal, ST_NAMED_ONLY },
 	{ "accesstest_quick", test_accesstest_quick, ST_NAMED_ONLY },
 	{ "accesstest_full", test_accesstest_full, ST_NAMED_ONLY },
+	{ "smp", test_smp, ST_NAMED_ONLY },
 };
 
 #define NR_SELFTESTS (sizeof(selftests) / sizeof(selftests[0]))

@@ -12,6 +12,7 @@
 #include <asm/processor.h>
 #include <asm/sections.h>
 #include <asm/setup.h>
+#include <asm/tlbflush.h>
 #include <asm/traps.h>
 #include <lib/cmdline.h>
 #include <lib/vsprintf.h>
@@ -249,11 +250,15 @@ static int cmd_ptdump(int argc, char **argv)
 		}
 		return ptdump(boot_pgtable_pa, which);
 	}
+	if (streq(which, "current") && argc == 3) {
+		phys_addr_t root;
+		return cpu_arg_root(argv[2], &root) ? 1 : ptdump(root, which);
+	}
 	if (streq(which, "current"))
 		return ptdump(current_root(), which);
 	if (streq(which, "user"))
 		return argc == 3 ? ptdump_user_pid(argv[2]) : usage(argv[0]);
-	printk("error: ptdump: unknown table '%s' (kernel, boot, early, current, user PID)\n", which);
+	printk("error: ptdump: unknown table '%s' (kernel, boot, early, current [CPU], user PID)\n", which);
 	return 1;
 }
 
@@ -274,13 +279,15 @@ static void print_offset_split(uint64_t va, uint64_t page_size)
 static int cmd_vtop(int argc, char **argv)
 {
 	uint64_t va;
-	if (argc < 2 || argc > 3)
+	phys_addr_t root = current_root();
+	if (argc < 2 || argc > 4 || (argc == 4 && !streq(argv[2], "-c")))
 		return usage(argv[0]);
 	if (!arg_u64(argv[1], &va))
 		return 1;
 	if (argc == 3)
 		return vtop_pid(va, argv[2]);
-	phys_addr_t root = current_root();
+	if (argc == 4 && cpu_arg_root(argv[3], &root))
+		return 1;
 	struct pg_vtop_opts opts = {
 		.pgd_va = root == __pa_symbol(init_top_pgt) ? (uint64_t)(uintptr_t)init_top_pgt
 							     : (uint64_t)(uintptr_t)__va(root),
@@ -538,7 +545,7 @@ static int cmd_recursive(int argc, char **argv)
 			return 1;
 		}
 		top[recursive_slot] = 0;
-		__flush_tlb_all();
+		flush_tlb_all(); /* on every CPU: any of them may have walked the window */
 		printk("slot %d cleared, TLB flushed\n", recursive_slot);
 		recursive_slot = -1;
 		return 0;
@@ -574,8 +581,9 @@ static const struct command commands[] = {
 	{ "regs", "", "CR0, CR2, CR3, CR4, EFER with their bits; paging mode; PCID", cmd_regs },
 	{ "cr3", "", "CR3 split into table address, PCID and flags", cmd_cr3 },
 	{ "stages", "", "reprint the boot stage reports", cmd_stages },
-	{ "ptdump", "[kernel|boot|early|current|user PID]", "a page table in Linux ptdump format", cmd_ptdump },
-	{ "vtop", "VA [PID]", "crash-style walk of VA in the current table (or PID's)", cmd_vtop },
+	{ "ptdump", "[kernel|boot|early|current|user PID]", "a page table in Linux ptdump format (current CPU: a CPU's)",
+	  cmd_ptdump },
+	{ "vtop", "VA [PID|-c CPU]", "crash-style walk of VA in the current table (or PID's, CPU's)", cmd_vtop },
 	{ "pa", "VA", "__pa(VA), and which branch of __phys_addr applied", cmd_pa },
 	{ "va", "PA", "__va(PA)", cmd_va },
 	{ "peek", "VA [LEN]", "hex dump LEN bytes at VA (fault-safe; default 64)", cmd_peek },
@@ -586,9 +594,11 @@ static const struct command commands[] = {
 	{ "tlb", "[VA|all]", "invlpg VA; no argument: reload CR3; all: global flush", cmd_tlb },
 	{ "recursive", "on SLOT|off|show VA", "the recursive slot: the top table mapping itself", cmd_recursive },
 	{ "ps", "", "processes: pid, state, CR3 and PCID, pages held", cmd_ps },
-	{ "run", "PROG [ARGS] [&]", "run a user program (^C kills it; & in the background)", cmd_run },
+	{ "run", "[-c CPU] PROG [ARGS] [&]", "run a user program (^C kills it; & in the background)", cmd_run },
 	{ "kill", "PID", "kill a process (SIGKILL)", cmd_kill },
 	{ "switches", "[reset]", "context switches: flushing and non-flushing CR3 loads, ASIDs", cmd_switches },
+	{ "cpus", "", "per CPU: APIC id, state, CR3 and PCID, loaded mm, tlb_gen, task", cmd_cpus },
+	{ "shootdowns", "[reset]", "TLB shootdowns per CPU: IPIs, partial and full flushes", cmd_shootdowns },
 	{ "accesstest", "[quick|full]", "access rights on this CPU against the MMU model", accesstest_command },
 	{ "modes", "[illegal]", "paging-mode transitions on this CPU against the model", modes_command },
 	{ "exit", "[CODE]", "leave QEMU with status (CODE << 1) | 1 (default 0x10: 33)", cmd_exit },

@@ -136,9 +136,14 @@ static void alloc_candidate(void *arg, uint64_t start, uint64_t end)
 
 uint64_t memblock_phys_alloc(uint64_t size, uint64_t align)
 {
+	return memblock_phys_alloc_range(size, align, 0, ~0ULL);
+}
+
+uint64_t memblock_phys_alloc_range(uint64_t size, uint64_t align, uint64_t start, uint64_t end)
+{
 	struct alloc_search s = { size, align ? align : 1, 0 };
 
-	memblock_for_each_free_range(0, ~0ULL, alloc_candidate, &s);
+	memblock_for_each_free_range(start, end, alloc_candidate, &s);
 	if (!s.found || memblock_reserve(s.found, size) != 0)
 		return 0;
 	return s.found;

@@ -32,9 +32,10 @@ struct page *alloc_user_page(void)
 
 void put_page(struct page *p)
 {
-	if (p->_refcount == 0)
+	uint32_t left = atomic_dec_return(&p->_refcount);
+	if (left == 0xffffffffu)
 		panic("put_page: page 0x%llx has no references", (unsigned long long)page_to_phys(p));
-	if (--p->_refcount == 0)
+	if (left == 0)
 		free_pages(p, 0);
 }
 
@@ -126,7 +127,21 @@ static int do_wp_page(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t
 	return errno_from_pg(err);
 }
 
-int handle_mm_fault(struct mm_struct *mm, uint64_t addr, uint64_t error_code)
+/*
+ * Another thread of mm may have served the same fault meanwhile (mmap_lock
+ * is taken after the fault): the page is present now (want_write: and
+ * writable), and the access just needs a retry.
+ */
+static bool fault_already_served(struct mm_struct *mm, uint64_t addr, bool want_write)
+{
+	uint64_t prot;
+
+	if (pg_translate(&mm->ctx, __pa(mm->pgd), addr, 0, &prot, 0))
+		return false;
+	return !want_write || (prot & PTE_W);
+}
+
+static int __handle_mm_fault(struct mm_struct *mm, uint64_t addr, uint64_t error_code)
 {
 	struct vm_area_struct *vma = find_vma(mm, addr);
 
@@ -138,10 +153,18 @@ int handle_mm_fault(struct mm_struct *mm, uint64_t addr, uint64_t error_code)
 	if ((error_code & X86_PF_INSTR) && !(vma->vm_flags & VM_EXEC))
 		return -EACCES;
 	if (!(error_code & X86_PF_PROT))
-		return do_anonymous_page(mm, vma, addr);
+		return fault_already_served(mm, addr, false) ? 0 : do_anonymous_page(mm, vma, addr);
 	if (error_code & X86_PF_WRITE)
-		return do_wp_page(mm, vma, addr);
+		return fault_already_served(mm, addr, true) ? 0 : do_wp_page(mm, vma, addr);
 	return -EACCES;
+}
+
+int handle_mm_fault(struct mm_struct *mm, uint64_t addr, uint64_t error_code)
+{
+	spin_lock(&mm->mmap_lock);
+	int r = __handle_mm_fault(mm, addr, error_code);
+	spin_unlock(&mm->mmap_lock);
+	return r;
 }
 
 struct zap_state {

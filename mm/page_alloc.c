@@ -7,11 +7,13 @@
  * pages reserved and then freeing its free memblock ranges into the buddy
  * lists. So boot writes the struct pages of one section, whatever the RAM.
  * Free blocks are kept per order in doubly linked lists threaded through
- * struct page by pfn; a block's buddy is pfn ^ (1 << order).
+ * struct page by pfn; a block's buddy is pfn ^ (1 << order). One lock
+ * (zone_lock) serialises the CPUs.
  */
 #include <asm/console.h>
 #include <linux/memblock.h>
 #include <linux/mm.h>
+#include <linux/spinlock.h>
 #include <paging/pg_env.h>
 
 #define NO_PFN 0xffffffffu
@@ -25,6 +27,7 @@ static uint32_t free_head[MAX_ORDER + 1];
 static uint64_t nr_free;          /* pages on the free lists */
 static uint64_t nr_deferred_free; /* free pages in sections not initialised yet */
 static uint64_t next_deferred;    /* lowest section that may still be uninitialised */
+static DEFINE_SPINLOCK(zone_lock);
 
 static void list_add(uint64_t pfn, unsigned int order)
 {
@@ -147,10 +150,8 @@ void mem_init(void)
 		     (unsigned long long)sections_initialised);
 }
 
-struct page *alloc_pages(unsigned int order)
+static struct page *__alloc_pages(unsigned int order)
 {
-	if (order > MAX_ORDER)
-		return 0;
 	for (;;) {
 		for (unsigned int o = order; o <= MAX_ORDER; o++) {
 			if (free_head[o] == NO_PFN)
@@ -171,15 +172,29 @@ struct page *alloc_pages(unsigned int order)
 	}
 }
 
+struct page *alloc_pages(unsigned int order)
+{
+	if (order > MAX_ORDER)
+		return 0;
+	spin_lock(&zone_lock);
+	struct page *page = __alloc_pages(order);
+	spin_unlock(&zone_lock);
+	return page;
+}
+
 void free_pages(struct page *page, unsigned int order)
 {
 	uint64_t pfn = page_to_pfn(page);
 	bool valid = order <= MAX_ORDER && pfn_valid(pfn) && !(pfn & ((1ULL << order) - 1));
-	if (valid && !(section_flags[pfn >> PFN_SECTION_SHIFT] & SECTION_INITIALISED))
-		init_section(pfn >> PFN_SECTION_SHIFT); /* e.g. a boot-time table page freed */
-	if (!valid || (page->flags & PG_buddy))
+	if (!valid)
 		panic("free_pages: bad page 0x%llx order %u", (unsigned long long)pfn, order);
+	spin_lock(&zone_lock);
+	if (!(section_flags[pfn >> PFN_SECTION_SHIFT] & SECTION_INITIALISED))
+		init_section(pfn >> PFN_SECTION_SHIFT); /* e.g. a boot-time table page freed */
+	if (page->flags & PG_buddy)
+		panic("free_pages: page 0x%llx order %u is free already", (unsigned long long)pfn, order);
 	__free_block(pfn, order);
+	spin_unlock(&zone_lock);
 }
 
 uint64_t __get_free_pages(unsigned int order)

@@ -8,6 +8,12 @@
  * pg_unmap_keep_tables, which keeps every table (the top-level entries were
  * populated at boot and every process copied them), flush the TLB for the
  * range (flush_tlb_kernel_range) and only then free the pages.
+ *
+ * vmap_area_lock guards the area table and every edit of the kernel's tables
+ * in the area (two CPUs mapping under one PMD would each add a PTE table). It
+ * is dropped before a TLB flush, which waits for the other CPUs, and an area
+ * goes back to the table only after its range has been flushed everywhere,
+ * as Linux's free_vmap_area does.
  */
 #include <asm/console.h>
 #include <asm/memtype.h>
@@ -16,6 +22,7 @@
 #include <asm/pgtable_64_types.h>
 #include <asm/sections.h>
 #include <linux/mm.h>
+#include <linux/spinlock.h>
 #include <linux/vmalloc.h>
 #include <paging/vmap.h>
 
@@ -25,6 +32,7 @@
 static struct vm_struct vm_areas[NR_VM_AREAS];
 static bool vm_used[NR_VM_AREAS];
 static unsigned int vmalloc_top_entries;
+static DEFINE_SPINLOCK(vmap_area_lock);
 
 static phys_addr_t kernel_root(void)
 {
@@ -46,8 +54,39 @@ static struct vm_struct *overlapping_area(uint64_t start, uint64_t size)
 	return 0;
 }
 
-/* Linux's alloc_vmap_area: the lowest aligned address where size bytes fit. */
+static struct vm_struct *__alloc_vmap_area(uint64_t size, uint64_t align, unsigned int flags,
+					   const char *caller);
+
+/* Linux's alloc_vmap_area: the lowest aligned address where size bytes fit. Takes vmap_area_lock. */
 static struct vm_struct *alloc_vmap_area(uint64_t size, uint64_t align, unsigned int flags, const char *caller)
+{
+	spin_lock(&vmap_area_lock);
+	struct vm_struct *area = __alloc_vmap_area(size, align, flags, caller);
+	spin_unlock(&vmap_area_lock);
+	return area;
+}
+
+/* Give an area's slot back (its range unmapped and flushed already). */
+static void free_vmap_area(struct vm_struct *area)
+{
+	spin_lock(&vmap_area_lock);
+	vm_used[area - vm_areas] = false;
+	spin_unlock(&vmap_area_lock);
+}
+
+/*
+ * vmap_range - map [addr, end) of an area to phys with prot, in pages of
+ * page_size_mask, under vmap_area_lock. returns: 0 or a lib/paging error.
+ */
+int vmap_range(uint64_t addr, uint64_t end, phys_addr_t phys, uint64_t prot, unsigned int page_size_mask)
+{
+	spin_lock(&vmap_area_lock);
+	int err = pg_map(&kernel_ctx, kernel_root(), addr, end, phys, prot, page_size_mask, 0, 0);
+	spin_unlock(&vmap_area_lock);
+	return err;
+}
+
+static struct vm_struct *__alloc_vmap_area(uint64_t size, uint64_t align, unsigned int flags, const char *caller)
 {
 	unsigned int slot = 0;
 	while (slot < NR_VM_AREAS && vm_used[slot])
@@ -96,7 +135,9 @@ static void vunmap_range(uint64_t start, uint64_t end)
 	struct pg_flush f;
 
 	pg_flush_init(&f);
+	spin_lock(&vmap_area_lock);
 	int err = pg_unmap_keep_tables(&kernel_ctx, kernel_root(), start, end, &f);
+	spin_unlock(&vmap_area_lock);
 	if (err)
 		panic("vunmap [0x%016llx-0x%016llx): %s", (unsigned long long)start, (unsigned long long)end,
 		      pg_strerror(err));
@@ -107,7 +148,7 @@ static void vunmap_range(uint64_t start, uint64_t end)
 void remove_vm_area(struct vm_struct *area)
 {
 	vunmap_range(area->addr, area->addr + get_vm_area_size(area));
-	vm_used[area - vm_areas] = false;
+	free_vmap_area(area);
 }
 
 struct page *vmalloc_to_page(const void *addr)
@@ -146,12 +187,12 @@ void *__vmalloc_node_range(uint64_t size, uint64_t align, uint64_t prot, const c
 		return 0;
 	for (uint64_t off = 0; off < size; off += PAGE_SIZE) {
 		struct page *page = alloc_pages(0);
-		if (!page || pg_map(&kernel_ctx, kernel_root(), area->addr + off, area->addr + off + PAGE_SIZE,
-				    page_to_phys(page), prot, PG_MASK_4K, 0, 0)) {
+		if (!page || vmap_range(area->addr + off, area->addr + off + PAGE_SIZE, page_to_phys(page), prot,
+					PG_MASK_4K)) {
 			if (page)
 				free_pages(page, 0);
 			vunmap_free_pages(area, area->nr_pages);
-			vm_used[area - vm_areas] = false;
+			free_vmap_area(area);
 			return 0;
 		}
 		area->nr_pages++;
@@ -175,7 +216,7 @@ void vfree(const void *addr)
 	if (!area || !(area->flags & VM_ALLOC))
 		panic("vfree(0x%016llx): not a vmalloc area", (unsigned long long)(uintptr_t)addr);
 	vunmap_free_pages(area, area->nr_pages);
-	vm_used[area - vm_areas] = false;
+	free_vmap_area(area);
 }
 
 unsigned int for_each_vm_area(void (*fn)(void *arg, const struct vm_struct *area), void *arg)

@@ -18,11 +18,15 @@ BLOB32_SRCS := arch/x86/boot/compressed/report32.c arch/x86/boot/compressed/la57
 ZO_SRCS     := arch/x86/boot/compressed/head_64.S arch/x86/boot/compressed/misc.c \
                arch/x86/boot/compressed/la57.c arch/x86/boot/compressed/kaslr.c arch/x86/lib/kaslr.c \
                lib/decompress_unlz4.c lib/crc32.c $(BOOT_COMMON)
-# Processes: GDT/TSS, SYSCALL, timer, per-process tables and PCID, fork/exec/exit.
+# Processes: GDT/TSS, SYSCALL, timer, per-process tables and PCID, fork/exec/exit, threads.
 PROCESS_SRCS := arch/x86/kernel/gdt.c arch/x86/kernel/entry_user.S arch/x86/kernel/syscall.c \
                 arch/x86/kernel/apic.c arch/x86/mm/pgtable.c arch/x86/mm/tlb.c arch/x86/mm/fault_user.c \
                 mm/memory.c kernel/sched.c kernel/fork.c kernel/exec.c kernel/exit.c kernel/sys.c \
-                kernel/proc_shell.c kernel/proc_test.c
+                kernel/futex.c kernel/proc_shell.c kernel/proc_test.c
+# SMP: per-CPU areas, the firmware's CPU list, the real-mode trampoline, bring-up, IPIs.
+SMP_SRCS := arch/x86/kernel/setup_percpu.c arch/x86/kernel/acpi/boot.c arch/x86/kernel/smpboot.c \
+            arch/x86/kernel/smp.c arch/x86/realmode/init.c arch/x86/realmode/rm/trampoline_64.S \
+            kernel/smp_shell.c kernel/smp_test.c
 # The memory regions: KASLR of the direct map, vmalloc and vmemmap; vmalloc, ioremap, PAT, fixmap;
 # the ACPI tables and the PCI VGA device that ioremap maps; the shell's `layout`.
 LAYOUT_SRCS := arch/x86/lib/kaslr.c arch/x86/mm/kaslr.c mm/sparse-vmemmap.c mm/vmalloc.c \
@@ -32,7 +36,7 @@ KERNEL_SRCS := arch/x86/kernel/head_64.S arch/x86/kernel/head64.c init/main.c \
                arch/x86/kernel/entry_64.S arch/x86/kernel/traps.c arch/x86/kernel/cpu.c \
                arch/x86/kernel/setup.c arch/x86/mm/fault.c arch/x86/mm/init.c \
                mm/memblock.c mm/page_alloc.c kernel/selftest.c kernel/readline.c kernel/shell.c \
-               $(PROCESS_SRCS) $(LAYOUT_SRCS) \
+               $(PROCESS_SRCS) $(SMP_SRCS) $(LAYOUT_SRCS) \
                $(sort $(wildcard kernel/mmutest/*.c kernel/mmutest/*.S)) \
                $(PAGING_SRCS) \
                $(BOOT_COMMON) $(KERNEL_EXTRA_SRCS)

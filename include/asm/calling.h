@@ -5,11 +5,43 @@
  * code slots, RESTORE_REGS before dropping them; and the callee-saved half
  * alone (PUSH_CALLEE_SAVED, POP_CALLEE_SAVED) for assembly functions called
  * from C. Assembly only.
+ *
+ * What changes between ring 3 and the kernel happens in one place, the
+ * macros KERNEL_ENTRY_FROM_USER and KERNEL_EXIT_TO_USER, used by every
+ * entry path (SYSCALL, exceptions, interrupts): today SWAPGS, which gives
+ * the kernel its per-CPU GS base (asm/percpu.h); page-table isolation would
+ * switch CR3 there too (Linux: SWITCH_TO_KERNEL_CR3 / SWITCH_TO_USER_CR3 in
+ * arch/x86/entry/calling.h).
  */
 #ifndef ASM_CALLING_H
 #define ASM_CALLING_H
 
 #ifdef __ASSEMBLER__
+/* Entering the kernel from ring 3: the kernel's GS base (per-CPU area). */
+.macro KERNEL_ENTRY_FROM_USER
+	swapgs
+.endm
+
+/* Leaving the kernel for ring 3, as the last step before SYSRET or IRET. */
+.macro KERNEL_EXIT_TO_USER
+	swapgs
+.endm
+
+/* The same for an entry whose frame may come from either ring: CS at \cs_off(%rsp). */
+.macro KERNEL_ENTRY_IF_USER cs_off
+	testb	$3, \cs_off(%rsp)
+	jz	.Lentry_from_kernel\@
+	KERNEL_ENTRY_FROM_USER
+.Lentry_from_kernel\@:
+.endm
+
+.macro KERNEL_EXIT_IF_USER cs_off
+	testb	$3, \cs_off(%rsp)
+	jz	.Lexit_to_kernel\@
+	KERNEL_EXIT_TO_USER
+.Lexit_to_kernel\@:
+.endm
+
 /* The registers a function must preserve (System V AMD64 ABI), pushed and popped in this order. */
 .macro PUSH_CALLEE_SAVED
 	pushq	%rbx

@@ -32,6 +32,9 @@ extern void (*serial_idle_hook)(void);
 #endif
 
 int printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* One message at a time on the console, from whichever CPU (kernel; no-ops elsewhere). */
+void console_lock(void);
+void console_unlock(void);
 int vprintk(const char *fmt, va_list ap);
 
 /* Stage reports: silenced by `quiet`. The kernel also keeps them in a log for `stages`. */

@@ -12,7 +12,8 @@
  * ASIDs per CPU, the hardware PCID being ASID + 1 (PCID 0 is never used);
  * when the ASID still holds next's translations (same ctx_id, tlb_gen not
  * stale) CR3 bit 63 (NOFLUSH) keeps them. Without PCID it is a plain CR3
- * load, which flushes every non-global entry.
+ * load, which flushes every non-global entry. The ASIDs and the generations
+ * are per CPU (cpu_tlbstate, asm/tlbflush.h).
  */
 #ifndef ASM_MMU_CONTEXT_H
 #define ASM_MMU_CONTEXT_H
@@ -20,6 +21,7 @@
 #include <asm/page.h>
 #include <asm/pgtable.h>
 #include <asm/sections.h>
+#include <asm/tlbflush.h>
 #include <linux/mm_types.h>
 #include <paging/regs.h>
 
@@ -36,54 +38,28 @@ void pgd_free(struct mm_struct *mm, uint64_t *pgd);
 /* Page-table pages of process tops in use (also counted in kernel_table_pages). */
 extern uint64_t nr_pgds;
 
-/* tlb.c */
-#define TLB_NR_DYN_ASIDS 6
+/* tlb.c (the TLB state and shootdowns: asm/tlbflush.h) */
 #define CR3_NOFLUSH      PG_CR3_NOFLUSH /* Linux's names for paging/regs.h's bits */
 
-struct tlb_context {
-	uint64_t ctx_id;
-	uint64_t tlb_gen;
-};
-
-struct tlb_state {
-	struct mm_struct *loaded_mm;
-	uint16_t loaded_mm_asid;
-	uint16_t next_asid;
-	struct tlb_context ctxs[TLB_NR_DYN_ASIDS];
-};
-
-struct switch_stats {
-	uint64_t switches;    /* context switches (task changes) */
-	uint64_t same_mm;     /* ... between tasks of one mm: no CR3 write */
-	uint64_t cr3_loads;   /* CR3 writes by switch_mm */
-	uint64_t flushing;    /* ... that flushed the (new) ASID's / all non-global entries */
-	uint64_t noflush;     /* ... with CR3 bit 63: the ASID's entries kept */
-	uint64_t cr3_same;    /* switches where the CR3 value did not change (must stay 0) */
-	uint64_t asid_reuse;  /* ASID found by ctx_id */
-	uint64_t asid_new;    /* ASID slot taken over (round robin) */
-};
-
-extern struct tlb_state cpu_tlbstate;
-extern struct switch_stats switch_stats;
 extern bool pcid_enabled;
 
 void init_pcid(void);      /* CR4.PCIDE if the CPU has PCID (and not `nopcid`); loads init_mm */
-uint64_t new_ctx_id(void);
 static inline uint16_t kern_pcid(uint16_t asid)
 {
 	return (uint16_t)(asid + 1);
 }
 uint64_t build_cr3(const uint64_t *pgd, uint16_t asid);
-void switch_mm_irqs_off(struct mm_struct *prev, struct mm_struct *next, struct task_struct *tsk);
-/* The ASID slot holding mm, or -1. */
-int mm_asid(const struct mm_struct *mm);
-/* After changing mm's tables: flush them from the TLB (now if loaded, else at its next switch). */
-void flush_tlb_mm_range(struct mm_struct *mm, const struct pg_flush *f);
 /*
- * flush_tlb_kernel_range - after unmapping or changing kernel addresses
- * [start, end) (end == 0: the top): drop them from the TLB, global entries
- * included (INVLPG page by page for a short range, else a full flush).
+ * switch_mm_irqs_off - load next's tables on this CPU (Linux's): nothing
+ * when next is loaded already and this CPU was not lazy; else CR3 =
+ * build_cr3(next->pgd, ASID from choose_new_asid), flushing or not
+ * (CR3_NOFLUSH); this CPU leaves prev's mm_cpumask and joins next's.
+ * prev and tsk are unused (cpu_tlbstate.loaded_mm says what is loaded).
  */
-void flush_tlb_kernel_range(uint64_t start, uint64_t end);
+void switch_mm_irqs_off(struct mm_struct *prev, struct mm_struct *next, struct task_struct *tsk);
+/* The ASID slot holding mm on cpu, or -1. */
+int mm_asid(const struct mm_struct *mm, unsigned int cpu);
+/* Every CPU's switch counters added up. */
+void switch_stats_total(struct switch_stats *sum);
 
 #endif /* ASM_MMU_CONTEXT_H */

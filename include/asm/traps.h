@@ -39,6 +39,10 @@ void do_exception(struct pt_regs *regs);
 void idt_setup_ist(void);
 /* Install an interrupt gate (DPL 0) for vector. */
 void idt_set_gate(unsigned int vector, uint64_t handler);
+/* Let vector's gate switch to the TSS's interrupt stack ist (1..7; 0: none). */
+void idt_set_ist(unsigned int vector, unsigned int ist);
+/* Load the IDT on this CPU (the one table all CPUs share). */
+void load_idt(void);
 /* Whether rip is in the exception table (a fault-safe or user access). */
 bool search_exception_tables(uint64_t rip);
 /* An exception other than #PF in ring 3: report it and kill the process (kernel/exit.c). */

@@ -43,6 +43,8 @@ bool memblock_is_reserved(uint64_t pa);
  * returns: the physical address, or 0 when nothing fits.
  */
 uint64_t memblock_phys_alloc(uint64_t size, uint64_t align);
+/* The same, from free RAM inside [start, end) only. returns: the address, or 0. */
+uint64_t memblock_phys_alloc_range(uint64_t size, uint64_t align, uint64_t start, uint64_t end);
 
 /* End of the highest RAM region (0 if none). */
 uint64_t memblock_end_of_DRAM(void);

@@ -7,12 +7,15 @@
  * and with which rights, and a pg_ctx through which every change of its
  * tables goes (lib/paging), counting the table pages it allocates.
  * User pages are reference-counted in struct page (_refcount) so that fork
- * can share them copy-on-write.
+ * can share them copy-on-write. Threads share an mm (users counts them);
+ * mmap_lock serialises their changes of its areas and tables, and
+ * mm_cpumask says which CPUs may hold its translations in their TLBs.
  */
 #ifndef LINUX_MM_TYPES_H
 #define LINUX_MM_TYPES_H
 
 #include <linux/mm.h>
+#include <linux/spinlock.h>
 #include <paging/paging.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -41,7 +44,7 @@ struct vm_area_struct {
 /* Linux's mm_context_t: the identity PCID assignment is keyed on. */
 struct mm_context {
 	uint64_t ctx_id;  /* unique for the life of the kernel, never reused */
-	uint64_t tlb_gen; /* bumped on every change that needs a TLB flush */
+	uint64_t tlb_gen; /* bumped on every change that needs a TLB flush (inc_mm_tlb_gen) */
 };
 
 struct mm_struct {
@@ -53,8 +56,12 @@ struct mm_struct {
 	uint64_t rss;         /* user pages mapped (a COW-shared page counts in each mm) */
 	uint64_t nr_ptes;     /* table pages below the pgd */
 	struct mm_context context;
-	int users;
+	int users;            /* tasks using it (threads, or a process being built); atomic */
+	uint64_t cpu_bitmap;  /* mm_cpumask: CPUs that have it loaded (or lazily kept); atomic */
+	spinlock_t mmap_lock; /* areas and tables (Linux: mmap_lock and page_table_lock) */
 };
+
+#define mm_cpumask(mm) ((mm)->cpu_bitmap)
 
 /* The kernel's mm: swapper_pg_dir (init_top_pgt), no user part. Task 0 (the shell) runs on it. */
 extern struct mm_struct init_mm;
@@ -63,7 +70,7 @@ extern struct mm_struct init_mm;
 struct page *alloc_user_page(void);   /* zeroed, _refcount 1; NULL when memory is short */
 static inline void get_page(struct page *p)
 {
-	p->_refcount++;
+	atomic_inc_return(&p->_refcount); /* mms on other CPUs share the page (fork) */
 }
 void put_page(struct page *p);        /* drop a reference; frees the page at 0 */
 /* Free pages the kernel keeps for itself: user allocations fail below this. */
@@ -100,6 +107,9 @@ int zap_page_range(struct mm_struct *mm, uint64_t start, uint64_t end);
 struct mm_struct *mm_alloc(void);          /* a fresh mm (mm_init -> pgd_alloc); NULL if no memory */
 struct mm_struct *dup_mm(struct mm_struct *oldmm); /* fork's copy, COW; NULL if no memory */
 void mmput(struct mm_struct *mm);          /* drop a user; the last one frees everything */
+struct task_struct;
+/* A reference to t's mm (NULL for the kernel's or a finished task's); mmput it after. */
+struct mm_struct *get_task_mm(struct task_struct *t);
 /* Pages held by mm: user pages and table pages (the pgd included). */
 uint64_t mm_table_pages(const struct mm_struct *mm);
 

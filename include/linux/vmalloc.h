@@ -81,6 +81,13 @@ struct vm_struct *find_vm_area(const void *addr);
  */
 void remove_vm_area(struct vm_struct *area);
 
+/*
+ * vmap_range - map [addr, end) of a reserved area to phys with prot, in pages
+ * of page_size_mask (PG_MASK_*), the kernel's tables edited under the vmalloc
+ * lock. returns: 0 or a lib/paging error.
+ */
+int vmap_range(uint64_t addr, uint64_t end, phys_addr_t phys, uint64_t prot, unsigned int page_size_mask);
+
 /* The struct page mapped at a vmalloc address (a walk of the kernel's tables). NULL if none. */
 struct page *vmalloc_to_page(const void *addr);
 

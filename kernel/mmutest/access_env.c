@@ -257,7 +257,7 @@ void at_env_enter(struct at_env *e)
 	__asm__ volatile("pushfq; popq %0; cli" : "=r"(e->rflags) : : "memory");
 	__asm__ volatile("sidt %0" : "=m"(e->idt));
 	build_probe_idt(e);
-	e->rsp0 = cpu_tss_rw.sp0;
+	e->rsp0 = current_task_stack();
 	update_task_stack((uint64_t)(uintptr_t)(probe_rsp0_stack + sizeof(probe_rsp0_stack)));
 	struct desc_ptr64 idt = { sizeof(probe_idt) - 1, (uint64_t)(uintptr_t)probe_idt };
 	__asm__ volatile("lidt %0" : : "m"(idt));

@@ -210,7 +210,7 @@ def make_iso(directory, cmdline="", kernel=BZIMAGE):
 # aborts otherwise), `-rc` with `c` (bochs-bin has the debugger), COM1 into a file; there
 # is no isa-debug-exit, so run_bochs stops Bochs once the kernel's last line has arrived.
 BOCHSRC = """megs: 256
-cpu: model={cpu}, count=1, ips=200000000, reset_on_triple_fault=0
+cpu: model={cpu}, count={cpus}, ips=200000000, reset_on_triple_fault=0
 romimage: file=/usr/share/bochs/BIOS-bochs-latest
 vgaromimage: file=/usr/share/vgabios/vgabios.bin
 ata0-master: type=cdrom, path={iso}, status=inserted
@@ -225,14 +225,14 @@ clock: sync=none
 BOCHS_DONE = ("TESTS PASSED", "TESTS FAILED", "ptlab: panic", "ptlab>")
 
 
-def run_bochs(tmp_path, cmdline, deadline=600.0, cpu="corei7_skylake_x"):
+def run_bochs(tmp_path, cmdline, deadline=600.0, cpu="corei7_skylake_x", cpus=1):
     """Boot the GRUB ISO with cmdline (words without spaces: GRUB re-quotes them) on
-    Bochs (CPU model cpu) until the selftests' verdict, a panic or the shell prompt,
-    or deadline seconds (wall: generous, a quick run takes 10-25 s on an idle machine
-    and was seen at 96 s on a loaded one); returns COM1's text (without CRs)."""
+    Bochs (CPU model cpu, cpus processors) until the selftests' verdict, a panic or the
+    shell prompt, or deadline seconds (wall: generous, a quick run takes 10-25 s on an
+    idle machine and was seen at 96 s on a loaded one); returns COM1's text (without CRs)."""
     iso = make_iso(tmp_path, cmdline)
     com1, rc, cfg = tmp_path / "com1.txt", tmp_path / "rc", tmp_path / "bochsrc"
-    cfg.write_text(BOCHSRC.format(iso=iso, com1=com1, log=tmp_path / "bochs.log", cpu=cpu))
+    cfg.write_text(BOCHSRC.format(iso=iso, com1=com1, log=tmp_path / "bochs.log", cpu=cpu, cpus=cpus))
     rc.write_text("c\n")
     env = dict(os.environ, SDL_VIDEODRIVER="dummy")
     proc = subprocess.Popen(["bochs", "-q", "-f", str(cfg), "-rc", str(rc)], env=env, cwd=str(tmp_path),

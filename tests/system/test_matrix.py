@@ -1,7 +1,10 @@
-"""The boot matrix (5-level paging, KASLR): the kernel's self-test (selftests
-for every stage, then shell commands on the live tables) across CPUs x memory
-sizes x KASLR (off, and seeded). `make check` runs a reduced matrix; `make
-matrix` (PTLAB_MATRIX=full) the whole of it: 4 CPUs x 3 sizes x 9 = 108 boots.
+"""The boot matrix (5-level paging, KASLR, SMP): the kernel's self-test (selftests
+for every stage, then shell commands on the live tables and user programs:
+forktest, faults, tlbshoot) across CPUs x memory sizes x KASLR (off, and
+seeded) x -smp 1, 2, 4 (multi-threaded TCG). `make check` runs a reduced
+matrix; `make matrix` (PTLAB_MATRIX=full) the whole of it: 4 CPUs x 3 sizes x
+9 seeds = 108 boots, the CPU count going round 1, 2, 4 with the seed, so that
+every CPU model and size meets every CPU count three times.
 """
 import itertools
 import os
@@ -14,41 +17,48 @@ from ptlab_qemu import EXIT_SUCCESS, boot
 CPUS = ["qemu64", "max", "max,la57=off", "max,pdpe1gb=off"]
 MEMS = ["128M", "2G", "16G"]
 SEEDS = [None] + list(range(1, 9))  # None: nokaslr
+SMPS = [1, 2, 4]
 # test=all runs every stage's selftest (early #PF map, direct map, W+X, __pa/__va, fault-safe
 # copies, buddy, processes: hello, init, forktest, faults); then shell commands on the live tables
 # and a user program from the shell.
 SCRIPT = ("regs;cr3;mem;ptdump kernel;vtop 0xffffffff80000000;explain 0xffffffff81000000;"
           "recursive on 510;recursive show 0xffffffff80000000;recursive off;tlb all;"
-          "run forktest;switches")
+          "run forktest;run faults;run tlbshoot 30;cpus;switches;shootdowns")
 SELFTESTS = ["early_pf", "early_pf_pool_reset", "direct_map", "wx", "pa_va", "nofault", "buddy",
              "kaslr", "vmemmap", "vmalloc", "ioremap", "process"]
 
 
 def cells():
     if os.environ.get("PTLAB_MATRIX") == "full":
-        return list(itertools.product(CPUS, MEMS, SEEDS))
-    # Reduced: every CPU and every size, KASLR off once per CPU, a different seed per cell.
+        return [(cpu, mem, seed, SMPS[i % 3])
+                for (cpu, mem), (i, seed) in itertools.product(itertools.product(CPUS, MEMS), enumerate(SEEDS))]
+    # Reduced: every CPU and every size, KASLR off once per CPU, a different seed per cell,
+    # every CPU model with 1, 2 and 4 CPUs.
     reduced = []
     for i, (cpu, mem) in enumerate(itertools.product(CPUS, MEMS)):
-        reduced.append((cpu, mem, None if i % 3 == 0 else 1 + i % 8))
+        reduced.append((cpu, mem, None if i % 3 == 0 else 1 + i % 8, SMPS[i % 3]))
     return reduced
 
 
-def run_cell(cpu, mem, seed):
+def run_cell(cpu, mem, seed, smp):
     kaslr = "nokaslr" if seed is None else "kaslr_seed=%d" % seed
-    b = boot(append='quiet %s test=all run="%s"' % (kaslr, SCRIPT), mem=mem, cpu=cpu)
+    b = boot(append='quiet %s test=all run="%s"' % (kaslr, SCRIPT), mem=mem, cpu=cpu,
+             extra=["-smp", str(smp), "-accel", "tcg,thread=multi"])
     assert b.status == EXIT_SUCCESS, b.output[-3000:]
     assert "ALL TESTS PASSED" in b.output and "FAILED" not in b.output
     ran = re.findall(r"^test (\w+): OK$", b.output.replace("\r", ""), re.M)
     assert ran == SELFTESTS, "every selftest of test=all ran in this cell: %s" % ran
     assert "test process: OK" in b.output, "user programs ran in this cell"
     assert "forktest exited with status 0" in b.output
+    assert "faults: 8 of 8 cases as expected: OK" in b.output
+    assert "tlbshoot: 30 rounds on %d CPUs, 0 stale" % smp in b.output, b.output[-3000:]
+    assert "%d of %d CPUs online" % (smp, smp) in b.output
     return b
 
 
-@pytest.mark.parametrize("cpu,mem,seed", cells(), ids=lambda v: str(v))
-def test_matrix_cell(cpu, mem, seed):
-    b = run_cell(cpu, mem, seed)
+@pytest.mark.parametrize("cpu,mem,seed,smp", cells(), ids=lambda v: str(v))
+def test_matrix_cell(cpu, mem, seed, smp):
+    b = run_cell(cpu, mem, seed, smp)
     la57 = cpu.startswith("max") and "la57=off" not in cpu
     assert ("paging: 5-level" if la57 else "paging: 4-level") in b.output   # from `regs`
     gb = cpu.startswith("max") and "pdpe1gb=off" not in cpu

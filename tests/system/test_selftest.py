@@ -13,7 +13,7 @@ from ptlab_qemu import EXIT_FAILURE, EXIT_SUCCESS, boot
 # Every selftest, in the order of the table (test=all runs the first twelve).
 ALL = ["early_pf", "early_pf_pool_reset", "direct_map", "wx", "pa_va", "nofault", "buddy",
        "kaslr", "vmemmap", "vmalloc", "ioremap", "process"]
-NAMED_ONLY = ["modes", "modes_illegal", "accesstest_quick", "accesstest_full"]
+NAMED_ONLY = ["modes", "modes_illegal", "accesstest_quick", "accesstest_full", "smp"]
 KNOWN = "known: " + ", ".join(["all"] + ALL + NAMED_ONLY)
 
 

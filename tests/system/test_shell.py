@@ -15,8 +15,8 @@ from ptlab_qemu import BUILD, EXIT_FAILURE, EXIT_SUCCESS, PROMPT, Monitor, boot,
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 COMMANDS = ["help", "regs", "cr3", "stages", "ptdump", "vtop", "pa", "va", "peek", "poke",
-            "explain", "mem", "layout", "tlb", "recursive", "ps", "run", "kill", "switches", "accesstest",
-            "modes", "exit"]
+            "explain", "mem", "layout", "tlb", "recursive", "ps", "run", "kill", "switches", "cpus",
+            "shootdowns", "accesstest", "modes", "exit"]
 
 
 def symbols():

@@ -18,9 +18,36 @@ long syscall6(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
 
 void exit(int code)
 {
+	syscall6(__NR_exit_group, code, 0, 0, 0, 0, 0);
+	for (;;)
+		;
+}
+
+void thread_exit(int code)
+{
 	syscall6(__NR_exit, code, 0, 0, 0, 0, 0);
 	for (;;)
 		;
+}
+
+/* clone.S: clone, and in the child fn(arg) then thread_exit. */
+long clone_thread(long flags, void *stack_top, volatile int *ptid, volatile int *ctid, int (*fn)(void *), void *arg);
+
+int thread_create(struct thread *t, int (*fn)(void *), void *arg, void *stack, unsigned long size)
+{
+	long flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM |
+		     CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID;
+	void *top = (void *)(((uintptr_t)stack + size) & ~(uintptr_t)15);
+
+	t->tid = -1;
+	return (int)clone_thread(flags, top, &t->tid, &t->tid, fn, arg);
+}
+
+void thread_join(struct thread *t)
+{
+	int tid;
+	while ((tid = t->tid) != 0)
+		futex(&t->tid, FUTEX_WAIT, tid);
 }
 
 void *sbrk(long inc)
@@ -77,6 +104,7 @@ const char *strerror(long err)
 	case EACCES: return "EACCES";
 	case EFAULT: return "EFAULT";
 	case EINVAL: return "EINVAL";
+	case EBUSY: return "EBUSY";
 	case ENOSYS: return "ENOSYS";
 	default: return "error";
 	}

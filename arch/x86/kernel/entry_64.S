@@ -3,7 +3,8 @@
  *
  * Each of the 32 exception vectors has a stub that pushes a dummy error code
  * (where the CPU pushes none) and the vector number, then exception_common
- * saves the general registers into a struct pt_regs and calls do_exception().
+ * saves the general registers into a struct pt_regs and calls do_exception()
+ * (from ring 3 with the kernel's GS base: KERNEL_ENTRY_IF_USER, asm/calling.h).
  * exception_stubs[] lists the stubs for idt_setup_traps().
  */
 #include <asm/calling.h>
@@ -29,11 +30,13 @@ exc_stub_\vec:
 
 exception_common:
 	cld
+	KERNEL_ENTRY_IF_USER 24		/* CS, above the vector and the error code */
 	SAVE_REGS
 	movq	%rsp, %rdi
 	call	do_exception
 	RESTORE_REGS
 	addq	$16, %rsp		/* vector and error code */
+	KERNEL_EXIT_IF_USER 8
 	iretq
 
 .macro STUB_ADDR vec

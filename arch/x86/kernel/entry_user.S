@@ -2,12 +2,14 @@
  * entry_user.S: the ways into and out of ring 3, and the task switch.
  *
  *   entry_SYSCALL_64   SYSCALL lands here (MSR_LSTAR) with interrupts off
- *                      (MSR_SYSCALL_MASK): switch to the task's kernel stack
- *                      (TSS.RSP0; one CPU, so a scratch word holds the user
- *                      RSP instead of Linux's per-CPU area and SWAPGS), build
+ *                      (MSR_SYSCALL_MASK): SWAPGS to this CPU's per-CPU
+ *                      area, the user RSP into its scratch word, switch to
+ *                      the task's kernel stack (this CPU's TSS.RSP0), build
  *                      a struct pt_regs, call do_syscall_64, leave by SYSRET
  *                      (or IRET when do_syscall_64 says SYSRET is unsafe).
  *   irq_stubs          interrupt vectors: pt_regs, do_IRQ, IRET.
+ * Every way in from ring 3 and out to it goes through KERNEL_ENTRY_FROM_USER
+ * and KERNEL_EXIT_TO_USER (asm/calling.h).
  *   ret_from_fork      where a new task's first switch returns: IRET to ring 3
  *                      from the pt_regs at the top of its kernel stack.
  *   __switch_to_asm    save the callee-saved registers and RSP of prev,
@@ -15,6 +17,7 @@
  * pt_regs layout: include/asm/ptrace.h (the same frame entry_64.S builds).
  */
 #include <asm/calling.h>
+#include <asm/percpu.h>
 #include <asm/segment.h>
 
 	.text
@@ -23,10 +26,11 @@
 	.balign	16
 	.globl	entry_SYSCALL_64
 entry_SYSCALL_64:
-	movq	%rsp, syscall_user_rsp(%rip)
-	movq	cpu_tss_rw+4(%rip), %rsp	/* TSS.RSP0: the top of current's kernel stack */
+	KERNEL_ENTRY_FROM_USER
+	movq	%rsp, %gs:PCPU_user_rsp
+	movq	%gs:PCPU_top_of_stack, %rsp	/* TSS.RSP0: the top of current's kernel stack */
 	pushq	$__USER_DS			/* ss */
-	pushq	syscall_user_rsp(%rip)		/* rsp */
+	pushq	%gs:PCPU_user_rsp		/* rsp */
 	pushq	%r11				/* rflags, as SYSCALL saved them */
 	pushq	$__USER_CS			/* cs */
 	pushq	%rcx				/* rip, as SYSCALL saved it */
@@ -41,21 +45,25 @@ entry_SYSCALL_64:
 	movq	16(%rsp), %rcx			/* regs->rip */
 	movq	32(%rsp), %r11			/* regs->rflags */
 	movq	40(%rsp), %rsp			/* regs->rsp: the user stack */
+	KERNEL_EXIT_TO_USER
 	sysretq
 
 	.globl	restore_regs_and_iret
 restore_regs_and_iret:
 	RESTORE_REGS
 	addq	$16, %rsp			/* vector and error code */
+	KERNEL_EXIT_IF_USER 8
 	iretq
 
 	.globl	ret_from_fork
 ret_from_fork:
-	movq	%rsp, %rdi			/* the new task's pt_regs */
+	movq	%rax, %rdi			/* the task switched from (__switch_to_asm) */
+	movq	%rsp, %rsi			/* the new task's pt_regs */
 	call	ret_from_fork_c
 	jmp	restore_regs_and_iret
 
-/* Interrupt stubs: vector 0x20 (PIT via the 8259), 0x21-0x2f (the 8259's others), 0xec (APIC timer), 0xff (spurious). */
+/* Interrupt stubs: vector 0x20 (PIT via the 8259), 0x21-0x2f (the 8259's others), 0xec (APIC timer),
+   0xfb (CALL_FUNCTION_VECTOR), 0xfd (RESCHEDULE_VECTOR), 0xff (spurious). */
 .macro IRQ_STUB vec
 	.balign	16
 irq_stub_\vec:
@@ -71,10 +79,13 @@ irq_stub_\vec:
 	vec = vec + 1
 	.endr
 	IRQ_STUB 0xec
+	IRQ_STUB 0xfb
+	IRQ_STUB 0xfd
 	IRQ_STUB 0xff
 
 irq_common:
 	cld
+	KERNEL_ENTRY_IF_USER 24
 	SAVE_REGS
 	pushfq					/* clear AC: ring 3 may have set it, and with SMAP */
 	andq	$~0x40000, (%rsp)		/* AC=1 would open user memory to the kernel */
@@ -88,7 +99,7 @@ irq_common:
 .endm
 	.section .rodata
 	.balign	8
-	.globl	irq_stubs_pic, irq_stub_apic_timer, irq_stub_spurious
+	.globl	irq_stubs_pic, irq_stub_apic_timer, irq_stub_spurious, irq_stub_call_function, irq_stub_reschedule
 irq_stubs_pic:
 	vec = 0x20
 	.rept	16
@@ -99,8 +110,16 @@ irq_stub_apic_timer:
 	.quad	irq_stub_0xec
 irq_stub_spurious:
 	.quad	irq_stub_0xff
+irq_stub_call_function:
+	.quad	irq_stub_0xfb
+irq_stub_reschedule:
+	.quad	irq_stub_0xfd
 
-/* void __switch_to_asm(uint64_t *prev_sp, uint64_t next_sp) */
+/*
+ * struct task_struct *__switch_to_asm(uint64_t *prev_sp, uint64_t next_sp, struct task_struct *prev)
+ * returns prev in RAX on next's stack: the task this CPU switched away from
+ * (Linux's switch_to(prev, next, last)), for finish_task_switch.
+ */
 	.text
 	.globl	__switch_to_asm
 __switch_to_asm:
@@ -112,6 +131,7 @@ __switch_to_asm:
 	pushq	%r15
 	movq	%rsp, (%rdi)
 	movq	%rsi, %rsp
+	movq	%rdx, %rax
 	popq	%r15
 	popq	%r14
 	popq	%r13
@@ -119,8 +139,3 @@ __switch_to_asm:
 	popq	%rbx
 	popq	%rbp
 	ret
-
-	.bss
-	.balign	8
-syscall_user_rsp:
-	.quad	0

@@ -1,6 +1,7 @@
 /*
- * gdt.c: the kernel's GDT and TSS, replacing head_64.S's early_gdt once the
- * kernel runs (Linux: gdt_page in arch/x86/kernel/cpu/common.c, cpu_tss_rw).
+ * gdt.c: each CPU's GDT and TSS, replacing head_64.S's early_gdt once the
+ * kernel runs (Linux: gdt_page in arch/x86/kernel/cpu/common.c, cpu_tss_rw),
+ * both in the CPU's struct pcpu (asm/percpu.h):
  *
  *   0x00 null
  *   0x08 __KERNEL32_CS   32-bit kernel code (as early_gdt)
@@ -10,22 +11,18 @@
  *   0x28 __USER_DS       user data (DPL 3), SYSRET's SS
  *   0x30 __USER_CS       64-bit user code (DPL 3), SYSRET's CS
  *   0x38 (unused)
- *   0x40 __TSS           the 64-bit TSS (two slots)
- * The TSS's IST slot IST_INDEX_DF points at the double-fault stack.
- * Depends on: asm/segment.h, asm/desc.h, asm/traps.h.
+ *   0x40 __TSS           this CPU's 64-bit TSS (two slots)
+ * The TSS holds RSP0 (the kernel stack of the task running on the CPU) and,
+ * in its IST slot IST_INDEX_DF, the top of the CPU's own double-fault stack.
+ * Depends on: asm/segment.h, asm/desc.h, asm/percpu.h, asm/traps.h.
  */
 #include <asm/desc.h>
+#include <asm/percpu.h>
 #include <asm/segment.h>
 #include <asm/traps.h>
+#include <paging/pg_env.h>
 
-struct x86_hw_tss cpu_tss_rw __attribute__((aligned(64))) = {
-	.io_bitmap_base = sizeof(struct x86_hw_tss),
-};
-
-/* The double-fault stack (8 KiB: the report walks the tables and prints). */
-static char df_stack[8192] __attribute__((aligned(16)));
-
-static uint64_t gdt_table[GDT_ENTRY_TSS + 2] __attribute__((aligned(16))) = {
+static const uint64_t gdt_template[GDT_ENTRY_TSS] = {
 	[1] = GDT_KERNEL32_CS,
 	[2] = GDT_KERNEL_CS,
 	[3] = GDT_KERNEL_DS,
@@ -49,9 +46,15 @@ static void set_tss_desc(uint64_t *slot, uint64_t base, uint32_t limit)
 
 void cpu_init_gdt(void)
 {
-	cpu_tss_rw.ist[IST_INDEX_DF] = (uint64_t)(uintptr_t)(df_stack + sizeof(df_stack));
-	set_tss_desc(&gdt_table[GDT_ENTRY_TSS], (uint64_t)(uintptr_t)&cpu_tss_rw, sizeof(cpu_tss_rw) - 1);
-	struct gdt_ptr gdt = { sizeof(gdt_table) - 1, (uint64_t)(uintptr_t)gdt_table };
+	struct pcpu *p = this_pcpu();
+	unsigned int cpu = p->cpu;
+
+	memcpy(p->gdt_page, gdt_template, sizeof(gdt_template));
+	p->cpu_tss_rw = (struct x86_hw_tss){ .io_bitmap_base = sizeof(struct x86_hw_tss) };
+	if (p->ist_stack)
+		p->cpu_tss_rw.ist[IST_INDEX_DF] = (uint64_t)(uintptr_t)p->ist_stack + EXCEPTION_STKSZ;
+	set_tss_desc(&p->gdt_page[GDT_ENTRY_TSS], (uint64_t)(uintptr_t)&p->cpu_tss_rw, sizeof(p->cpu_tss_rw) - 1);
+	struct gdt_ptr gdt = { sizeof(p->gdt_page) - 1, (uint64_t)(uintptr_t)p->gdt_page };
 	__asm__ volatile("lgdt %0\n\t"
 			 /* reload CS with a far return, then the data segments */
 			 "pushq %1\n\t"
@@ -71,4 +74,18 @@ void cpu_init_gdt(void)
 			 : "m"(gdt), "i"(__KERNEL_CS), "i"(__KERNEL_DS), "r"((uint16_t)__TSS)
 			 : "rax", "memory");
 	idt_setup_ist(); /* the TSS is loaded: the #DF gate may use its IST stack now */
+	setup_percpu_segment(cpu); /* a null GS selector may have cleared the GS base */
+}
+
+uint64_t current_task_stack(void)
+{
+	return this_pcpu()->cpu_tss_rw.sp0;
+}
+
+void update_task_stack(uint64_t sp0)
+{
+	struct pcpu *p = this_pcpu();
+
+	p->cpu_tss_rw.sp0 = sp0;
+	p->top_of_stack = sp0;
 }

@@ -18,6 +18,7 @@
  */
 #include <lib/cmdline.h>
 #include <asm/console.h>
+#include <asm/percpu.h>
 #include <asm/pgtable.h>
 #include <asm/processor.h>
 #include <asm/stop.h>
@@ -229,6 +230,7 @@ void x86_64_start_kernel(void)
 	boot_pgtable_pa = pg_cr3_root(current_paging_mode(), boot_cr3);
 	reset_early_page_tables();
 	clear_bss();
+	setup_boot_cpu_percpu();    /* GS: CPU 0's per-CPU area, `current` = task 0 */
 	serial_init();
 	stage_quiet = cmdline_has_word(boot_command_line, "quiet");
 	report_head64();

@@ -16,6 +16,7 @@
  * (symbol - __START_KERNEL_map) plus flags.
  */
 #include <asm/page_64_types.h>
+#include <asm/percpu.h>
 #include <asm/processor-flags.h>
 #include <asm/segment.h>
 
@@ -75,6 +76,47 @@ startup_64:
 	movq	$init_stack_end, %rsp
 	xorl	%ebp, %ebp
 	call	x86_64_start_kernel
+2:	cli
+	hlt
+	jmp	2b
+
+/*
+ * secondary_startup_64: where an AP enters the kernel from the real-mode
+ * trampoline (arch/x86/realmode/rm/trampoline_64.S): 64-bit mode, at the
+ * kernel's virtual address, on trampoline_pgd, interrupts off. Switch to
+ * swapper_pg_dir (init_top_pgt, as Linux: phys_base + its link-time offset),
+ * recording CR3 before and after for the [smp_init] report; the kernel's
+ * early GDT and segments; the idle task's stack (initial_stack); release the
+ * trampoline for the next AP; GS = this CPU's per-CPU area (initial_gs);
+ * then start_secondary (arch/x86/kernel/smpboot.c).
+ */
+	.text
+	.globl	secondary_startup_64
+secondary_startup_64:
+	movq	%cr3, %rax
+	movq	%rax, smpboot_cr3_trampoline(%rip)
+	lgdt	early_gdt_descr(%rip)		/* its base is virtual: set after the BSP's jump */
+	movq	phys_base(%rip), %rax
+	addq	$(init_top_pgt - __START_KERNEL_map), %rax
+	movq	%rax, %cr3			/* swapper_pg_dir */
+	movq	%cr3, %rax
+	movq	%rax, smpboot_cr3_swapper(%rip)
+	movl	$__KERNEL_DS, %eax
+	LOAD_DATA_SEGMENTS %eax
+	movq	initial_stack(%rip), %rsp
+	pushq	$__KERNEL_CS
+	leaq	1f(%rip), %rax
+	pushq	%rax
+	lretq
+1:
+	movq	trampoline_lock(%rip), %rax	/* off the trampoline's stack: the next AP may use it */
+	movl	$0, (%rax)
+	movl	$MSR_GS_BASE, %ecx
+	movl	initial_gs(%rip), %eax
+	movl	initial_gs + 4(%rip), %edx
+	wrmsr
+	xorl	%ebp, %ebp
+	call	start_secondary
 2:	cli
 	hlt
 	jmp	2b

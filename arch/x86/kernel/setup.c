@@ -12,6 +12,7 @@
 #include <asm/page.h>
 #include <asm/pgtable.h>
 #include <asm/processor.h>
+#include <asm/realmode.h>
 #include <asm/sections.h>
 #include <asm/setup.h>
 #include <asm/stop.h>
@@ -64,6 +65,7 @@ static void e820__memblock_setup(void)
 	if (!memblock.memory.cnt)
 		panic("memblock: E820 lists no usable RAM");
 
+	reserve_real_mode();        /* the APs' trampoline: RAM below 1 MiB, taken before the rest is reserved */
 	reserve(0, 0x100000, "low 1 MiB: BIOS data, EBDA, real-mode setup");
 	reserve(__pa_symbol(_text), __pa_symbol(_end), "kernel image");
 	if (boot_pgtable_pa && pgtable_l5_enabled)

@@ -1,7 +1,9 @@
 /*
  * traps.c: the IDT and exception dispatch.
  *
- * Every exception vector gets an interrupt gate to its entry_64.S stub. A
+ * Every exception vector gets an interrupt gate to its entry_64.S stub (one
+ * IDT for all CPUs; #DF moves to IST 1, each CPU's own stack, once the CPUs
+ * have TSSs: sched_init). A
  * page fault goes to do_page_fault(); any other exception is fixed up when
  * its RIP is in the exception table (fault-safe accessors), otherwise it is
  * reported with the registers and the kernel panics. A double fault runs on
@@ -69,12 +71,22 @@ void idt_set_gate(unsigned int vector, uint64_t handler)
 	};
 }
 
+void idt_set_ist(unsigned int vector, unsigned int ist)
+{
+	idt_table[vector].ist = (uint8_t)ist;
+}
+
+void load_idt(void)
+{
+	struct desc_ptr idt = { sizeof(idt_table) - 1, (uint64_t)(uintptr_t)idt_table };
+	__asm__ volatile("lidt %0" : : "m"(idt));
+}
+
 void idt_setup_traps(void)
 {
 	for (unsigned int v = 0; v < 32; v++)
 		idt_set_gate(v, exception_stubs[v]);
-	struct desc_ptr idt = { sizeof(idt_table) - 1, (uint64_t)(uintptr_t)idt_table };
-	__asm__ volatile("lidt %0" : : "m"(idt));
+	load_idt();
 }
 
 void idt_setup_ist(void)

@@ -2,13 +2,36 @@
  * printk.c: printk, stage reports, panic and the QEMU exit, on top of the
  * serial driver and lib/vsprintf.c. Compiled into every boot environment:
  * the same source reports from real mode, protected mode, compatibility mode
- * and 64-bit mode. '\n' goes out as CR LF.
+ * and 64-bit mode. '\n' goes out as CR LF. In the kernel one message at a
+ * time reaches the port (console_lock), whichever CPU prints it.
  */
 #include <asm/console.h>
 #include <asm/processor.h>
 #include <lib/vsprintf.h>
 
 bool stage_quiet;
+
+#ifdef KERNEL
+#include <linux/spinlock.h>
+
+static DEFINE_SPINLOCK(console_spinlock);
+static bool oops_in_progress; /* panic: print even if the lock is held (maybe by this CPU) */
+
+void console_lock(void)
+{
+	if (!oops_in_progress)
+		spin_lock(&console_spinlock);
+}
+
+void console_unlock(void)
+{
+	if (!oops_in_progress)
+		spin_unlock(&console_spinlock);
+}
+#else
+void console_lock(void) {}
+void console_unlock(void) {}
+#endif
 
 #ifdef KERNEL
 #define STAGE_LOG_SIZE 32768
@@ -33,7 +56,10 @@ static void console_putc(void *arg, char c)
 
 int vprintk(const char *fmt, va_list ap)
 {
-	return vcbprintf(console_putc, 0, fmt, ap);
+	console_lock();
+	int n = vcbprintf(console_putc, 0, fmt, ap);
+	console_unlock();
+	return n;
 }
 
 int printk(const char *fmt, ...)
@@ -98,6 +124,9 @@ void panic(const char *fmt, ...)
 {
 	va_list ap;
 
+#ifdef KERNEL
+	oops_in_progress = true;
+#endif
 	printk("\nptlab: panic: ");
 	va_start(ap, fmt);
 	vprintk(fmt, ap);

@@ -24,7 +24,7 @@ static __attribute__((noreturn)) void kill_current(int sig, uint64_t cr2, uint64
 	show_fault_report(cr2, err, rip);
 	printk("ptlab: pid %d (%s) killed by %s; the kernel goes on\n", current->pid, current->comm,
 	       sig == SIGKILL ? "SIGKILL" : "SIGSEGV");
-	do_exit(sig);
+	do_group_exit(sig); /* every thread of the process */
 }
 
 bool do_user_addr_fault(struct pt_regs *regs, uint64_t cr2)

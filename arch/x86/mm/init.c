@@ -95,14 +95,14 @@ static int kernel_alloc_table(void *arg, phys_addr_t *pa)
 			return -1;
 		memset(kernel_phys_to_virt(0, *pa), 0, PAGE_SIZE);
 	}
-	kernel_table_pages++;
+	__atomic_add_fetch(&kernel_table_pages, 1, __ATOMIC_SEQ_CST); /* CPUs allocate tables at once */
 	return 0;
 }
 
 static void kernel_free_table(void *arg, phys_addr_t pa)
 {
 	(void)arg;
-	kernel_table_pages--;
+	__atomic_sub_fetch(&kernel_table_pages, 1, __ATOMIC_SEQ_CST);
 	if (mem_init_done)
 		free_pages(phys_to_page(pa), 0);
 	/* before mem_init the page simply stays reserved in memblock */

@@ -49,8 +49,8 @@ void *__ioremap_caller(phys_addr_t phys, uint64_t size, enum page_cache_mode pcm
 	if (!area)
 		return 0;
 	area->phys_addr = phys;
-	int err = pg_map(&kernel_ctx, __pa_symbol(init_top_pgt), area->addr, area->addr + size, phys,
-			 __PAGE_KERNEL | cachemode2protval(pcm), page_size_mask, 0, 0);
+	int err = vmap_range(area->addr, area->addr + size, phys, __PAGE_KERNEL | cachemode2protval(pcm),
+			     page_size_mask);
 	if (err) {
 		printk("ioremap 0x%llx (%s): %s\n", (unsigned long long)phys, caller, pg_strerror(err));
 		remove_vm_area(area);

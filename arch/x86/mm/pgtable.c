@@ -19,6 +19,7 @@
 #include <asm/fixmap.h>
 #include <asm/mmu_context.h>
 #include <asm/sections.h>
+#include <linux/spinlock.h>
 #include <paging/vmap.h>
 
 uint64_t nr_pgds;
@@ -42,16 +43,16 @@ uint64_t *pgd_alloc(struct mm_struct *mm)
 	if (!pgd)
 		return 0;
 	pgd_ctor(mm, pgd);
-	nr_pgds++;
-	kernel_table_pages++; /* a page-table page like the ones kernel_ctx allocates */
+	atomic_inc_return(&nr_pgds);
+	atomic_inc_return(&kernel_table_pages); /* a page-table page like the ones kernel_ctx allocates */
 	return pgd;
 }
 
 void pgd_free(struct mm_struct *mm, uint64_t *pgd)
 {
 	(void)mm;
-	nr_pgds--;
-	kernel_table_pages--;
+	atomic_dec_return(&nr_pgds);
+	atomic_dec_return(&kernel_table_pages);
 	free_page((uint64_t)(uintptr_t)pgd);
 }
 
@@ -70,5 +71,5 @@ void __set_fixmap(enum fixed_addresses idx, phys_addr_t phys, uint64_t prot)
 		err = pg_unmap_keep_tables(&kernel_ctx, __pa_symbol(init_top_pgt), va, va + PAGE_SIZE, 0);
 	if (err)
 		panic("__set_fixmap: slot %d at 0x%016llx: %s", (int)idx, (unsigned long long)va, pg_strerror(err));
-	flush_tlb_one(va);
+	flush_tlb_kernel_range(va, va + PAGE_SIZE); /* every CPU may hold the old slot */
 }
