@@ -21,14 +21,14 @@ static unsigned int root_entry_size; /* 4 (RSDT) or 8 (XSDT) */
  * Linux's acpi_os_map_memory: RAM is in the direct map already; anything
  * else (reserved ranges, the BIOS area) goes through ioremap_cache.
  */
-static void *acpi_os_map_memory(phys_addr_t pa, uint64_t len)
+void *acpi_os_map_memory(phys_addr_t pa, uint64_t len)
 {
 	if (memblock_is_memory(pa) && memblock_is_memory(pa + len - 1))
 		return __va(pa);
 	return ioremap_cache(pa, len);
 }
 
-static void acpi_os_unmap_memory(const void *p)
+void acpi_os_unmap_memory(const void *p)
 {
 	if (is_vmalloc_addr(p))
 		iounmap((void *)p);
@@ -43,40 +43,46 @@ static uint8_t checksum(const void *p, uint64_t len)
 }
 
 /* A valid RSDP at p: signature and checksum (and the extended one from revision 2). */
-static bool rsdp_valid(const struct acpi_table_rsdp *p)
+static bool rsdp_valid(const void *area)
 {
+	const struct acpi_table_rsdp *p = area;
 	if (memcmp(p->signature, "RSD PTR ", 8) || checksum(p, 20))
 		return false;
 	return p->revision < 2 || (p->length >= sizeof(*p) && p->length < 4096 && !checksum(p, p->length));
 }
 
-/* Scan [pa, pa + len) on 16-byte boundaries for the RSDP. returns: its physical address, 0 if none. */
-static phys_addr_t scan_for_rsdp(phys_addr_t pa, uint64_t len)
+/* Scan [pa, pa + len) on 16-byte boundaries for a block of size bytes that valid() accepts. returns: its address, 0. */
+static phys_addr_t scan_area(phys_addr_t pa, uint64_t len, bool (*valid)(const void *p), unsigned int size)
 {
 	const uint8_t *area = acpi_os_map_memory(pa, len);
 	phys_addr_t found = 0;
 
 	if (!area)
 		return 0;
-	for (uint64_t off = 0; off + sizeof(struct acpi_table_rsdp) <= len && !found; off += 16)
-		if (rsdp_valid((const struct acpi_table_rsdp *)(area + off)))
+	for (uint64_t off = 0; off + size <= len && !found; off += 16)
+		if (valid(area + off))
 			found = pa + off;
 	acpi_os_unmap_memory(area);
 	return found;
 }
 
-/* Linux's acpi_find_root_pointer: the boot loader's word, the EBDA, the BIOS area. */
-static phys_addr_t acpi_find_root_pointer(void)
+phys_addr_t bios_area_scan(bool (*valid)(const void *p), unsigned int size)
 {
-	if (boot_params.acpi_rsdp_addr)
-		return boot_params.acpi_rsdp_addr;
 	const uint16_t *ebda_seg = acpi_os_map_memory(0x40e, 2); /* the BDA's pointer to the EBDA */
 	phys_addr_t ebda = ebda_seg ? (phys_addr_t)*ebda_seg << 4 : 0, found = 0;
 	if (ebda_seg)
 		acpi_os_unmap_memory(ebda_seg);
 	if (ebda >= 0x80000 && ebda < 0xa0000)
-		found = scan_for_rsdp(ebda, 1024);
-	return found ? found : scan_for_rsdp(0xe0000, 0x20000);
+		found = scan_area(ebda, 1024, valid, size);
+	return found ? found : scan_area(0xe0000, 0x20000, valid, size);
+}
+
+/* Linux's acpi_find_root_pointer: the boot loader's word, else the BIOS areas. */
+static phys_addr_t acpi_find_root_pointer(void)
+{
+	if (boot_params.acpi_rsdp_addr)
+		return boot_params.acpi_rsdp_addr;
+	return bios_area_scan(rsdp_valid, sizeof(struct acpi_table_rsdp));
 }
 
 /* Map a whole table at pa (its header first, for the length). returns: the mapping, or NULL. */
@@ -111,7 +117,7 @@ static void print_table(const struct acpi_table_header *h, phys_addr_t pa)
 		     h->asl_compiler_id, h->asl_compiler_revision);
 }
 
-int acpi_get_table(const char *sig, unsigned int instance, struct acpi_table_header **out)
+int acpi_find_table(const char *sig, unsigned int instance, phys_addr_t *pa)
 {
 	for (unsigned int i = 0; i < root_entries(); i++) {
 		struct acpi_table_header *h = acpi_os_map_memory(root_entry(i), ACPI_HDR_SIZE);
@@ -119,19 +125,29 @@ int acpi_get_table(const char *sig, unsigned int instance, struct acpi_table_hea
 			return -ENOMEM;
 		bool match = !memcmp(h->signature, sig, 4);
 		acpi_os_unmap_memory(h);
-		if (!match || instance-- > 0)
-			continue;
-		h = map_table(root_entry(i));
-		if (!h)
-			return -ENOMEM;
-		if (checksum(h, h->length)) {
-			acpi_os_unmap_memory(h);
-			return -ENOENT;
+		if (match && instance-- == 0) {
+			*pa = root_entry(i);
+			return 0;
 		}
-		*out = h;
-		return 0;
 	}
 	return -ENOENT;
+}
+
+int acpi_get_table(const char *sig, unsigned int instance, struct acpi_table_header **out)
+{
+	phys_addr_t pa;
+	int err = acpi_find_table(sig, instance, &pa);
+	if (err)
+		return err;
+	struct acpi_table_header *h = map_table(pa);
+	if (!h)
+		return -ENOMEM;
+	if (checksum(h, h->length)) {
+		acpi_os_unmap_memory(h);
+		return -ENOENT;
+	}
+	*out = h;
+	return 0;
 }
 
 void acpi_put_table(struct acpi_table_header *table)

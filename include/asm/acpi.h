@@ -8,22 +8,13 @@
  * MADT ("APIC") lists one Processor Local APIC (or x2APIC) entry per CPU.
  * Without ACPI, Intel's MultiProcessor table (floating pointer "_MP_", then
  * the "PCMP" configuration table) lists the processors instead.
- * Firmware memory is reached through acpi_map_table: the direct map when the
- * range is RAM, else a temporary mapping made with lib/paging.
+ * The tables are read through linux/acpi.h (drivers/acpi/tables.c).
  */
 #ifndef ASM_ACPI_H
 #define ASM_ACPI_H
 
 #include <stdbool.h>
 #include <stdint.h>
-
-/*
- * acpi_map_table - a kernel pointer to firmware memory [pa, pa + len).
- * returns: the pointer, or NULL (no room in the temporary window, or the
- * tables refused it). Release it with acpi_unmap_table.
- */
-void *acpi_map_table(uint64_t pa, uint64_t len);
-void acpi_unmap_table(void *va, uint64_t len);
 
 /* What the firmware says about one CPU. */
 struct fw_cpu {

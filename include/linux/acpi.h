@@ -12,6 +12,7 @@
 #define LINUX_ACPI_H
 
 #include <paging/pgtable.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 /* The header every ACPI table starts with (ACPI 6.x, 5.2.6). */
@@ -58,6 +59,25 @@ int acpi_table_init(void);
  */
 int acpi_get_table(const char *sig, unsigned int instance, struct acpi_table_header **out);
 void acpi_put_table(struct acpi_table_header *table);
+
+/* acpi_find_table - the physical address of that table, unmapped. returns: 0; -ENOENT; -ENOMEM. */
+int acpi_find_table(const char *sig, unsigned int instance, phys_addr_t *pa);
+
+/*
+ * acpi_os_map_memory - firmware memory [pa, pa + len) for reading: the
+ * direct map when it is RAM, else ioremap_cache. returns: NULL when there is
+ * no room. acpi_os_unmap_memory gives an ioremap back.
+ */
+void *acpi_os_map_memory(phys_addr_t pa, uint64_t len);
+void acpi_os_unmap_memory(const void *p);
+
+/*
+ * bios_area_scan - where the BIOS keeps its tables (the first KiB of the
+ * EBDA, then 0xE0000-0xFFFFF), on 16-byte boundaries: the first block of
+ * size bytes that valid() accepts (the RSDP; the MP floating pointer).
+ * returns: its physical address, 0 if none.
+ */
+phys_addr_t bios_area_scan(bool (*valid)(const void *p), unsigned int size);
 
 /* Where the RSDP and the root table are (0: not found), and the root table's mapping. */
 extern phys_addr_t acpi_rsdp_pa, acpi_root_pa;
