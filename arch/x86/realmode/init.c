@@ -194,9 +194,19 @@ void report_trampoline_pgd(void)
 		     (unsigned long long)tpgd, kernel_ctx.levels);
 	stage_printk("    [%3u] = 0x%016llx  trampoline_pgd_entry: low memory at VA = PA\n", 0,
 		     (unsigned long long)t[0]);
-	for (unsigned int i = KERNEL_PGD_BOUNDARY; i < PTRS_PER_PGD; i++)
-		if (t[i])
+	for (unsigned int i = KERNEL_PGD_BOUNDARY, j; i < PTRS_PER_PGD; i = j) {
+		for (j = i; j < PTRS_PER_PGD && t[j]; j++)
+			;
+		if (j == i) { /* an empty slot */
+			j++;
+			continue;
+		}
+		if (j - i == 1)
 			stage_printk("    [%3u] = 0x%016llx  = init_top_pgt[%u]\n", i, (unsigned long long)t[i], i);
+		else
+			stage_printk("    [%3u..%3u] = init_top_pgt[%u..%u] (%u entries, the first 0x%016llx)\n", i,
+				     j - 1, i, j - 1, j - i, (unsigned long long)t[i]);
+	}
 	stage_printk("  what trampoline_pgd[0] maps below 1 MiB (VA -> PA, rights):\n");
 	struct pg_iter_opts opts = { .start = 0, .end = 0x100000, .merge = PG_MERGE_RIGHTS,
 				     .flags = PG_ITER_PHYS_CONTIG };
