@@ -1,8 +1,8 @@
 /*
  * fuzz_ptlab_dump.c: libFuzzer harness for the ptlab host tool's ELF-core
  * and raw-image reader (tools/ptlab/dump.c) behind the memory-source layer
- * (source.c, its page cache); the tool's files are included directly:
- * scripts/fuzz-smoke builds harnesses against lib/ only.
+ * (source.c, its page cache); the tool's files come through
+ * source_harness.h, with check() and probe().
  *
  * The input is a whole file, parsed both as an ELF core and as a raw image
  * from an exactly sized heap copy (so ASan sees any read past its end).
@@ -13,39 +13,7 @@
  *     4 KiB page is readable, and agrees with ptl_source_read.
  * Seed corpus: tests/fuzz/corpus/ptlab_dump/ (scripts/ptlab-mkcore --corpus).
  */
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "../../tools/ptlab/notes.c"
-#include "../../tools/ptlab/source.c"
-#include "../../tools/ptlab/dump.c"
-#include "../../tools/ptlab/kdump.c"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void check(int cond)
-{
-    if (!cond)
-        abort();
-}
-
-/* Read through ptl_source_phys at pa and compare with ptl_source_read. */
-static void probe(struct ptl_source *d, uint64_t pa)
-{
-    static uint8_t copy[4096];
-    const uint8_t *p = ptl_source_phys(d, pa);
-    size_t span = 4096 - (size_t)(pa & 0xFFF);
-    if (!p) {
-        return;
-    }
-    volatile uint8_t sink = 0;
-    for (size_t i = 0; i < span; i++)
-        sink ^= p[i];
-    (void)sink;
-    check(ptl_source_read(d, pa, copy, span) == 0);
-    check(memcmp(copy, p, span) == 0);
-}
+#include "source_harness.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
