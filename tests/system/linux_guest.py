@@ -101,20 +101,30 @@ def busybox_initramfs(init=INIT_SCRIPT, name="initramfs-busybox"):
     busybox = Path("/bin/busybox")
     if not busybox.exists():
         raise RuntimeError("/bin/busybox missing: scripts/install-deps check installs busybox-static")
-    blob = busybox.read_bytes()
-    key = hashlib.sha256(blob + init.encode()).hexdigest()[:16]
-    out = cache_dir() / ("%s-%s.cpio.gz" % (name, key))
-    if out.exists():
-        return out
-    entries = [
+    return cached_initramfs(name, [
         ("bin", stat.S_IFDIR | 0o755, b"", 0, 0),
+        ("bin/busybox", stat.S_IFREG | 0o755, busybox.read_bytes(), 0, 0),
+        ("init", stat.S_IFREG | 0o755, init.encode(), 0, 0),
+    ])
+
+
+def cached_initramfs(name, files):
+    """A gzip'd newc cpio of files [(path, mode, data, major, minor)] plus /dev/console,
+    /proc and /sys, cached in ${XDG_CACHE_HOME:-~/.cache}/ptlab as NAME-HASH.cpio.gz
+    (the hash of the files: checkouts or tests with another /init do not overwrite each
+    other's); written to a temporary file first, so that a reader never sees half of it."""
+    entries = [
         ("dev", stat.S_IFDIR | 0o755, b"", 0, 0),
         ("dev/console", stat.S_IFCHR | 0o600, b"", 5, 1),
         ("proc", stat.S_IFDIR | 0o755, b"", 0, 0),
         ("sys", stat.S_IFDIR | 0o755, b"", 0, 0),
-        ("bin/busybox", stat.S_IFREG | 0o755, blob, 0, 0),
-        ("init", stat.S_IFREG | 0o755, init.encode(), 0, 0),
-    ]
+    ] + list(files)
+    h = hashlib.sha256()
+    for path, mode, data, _, _ in entries:
+        h.update(path.encode() + b"\0" + str(mode).encode() + b"\0" + data)
+    out = cache_dir() / ("%s-%s.cpio.gz" % (name, h.hexdigest()[:16]))
+    if out.exists():
+        return out
     fd, tmp = tempfile.mkstemp(dir=cache_dir(), suffix=".tmp")
     with os.fdopen(fd, "wb") as f:
         f.write(gzip.compress(_cpio_newc(entries), 6))

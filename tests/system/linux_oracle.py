@@ -15,8 +15,6 @@ Also here: parsing the console output and ptdump text, and normalising ptdump
 text for the markers a dump cannot place (drop_markers, with the entries
 compared through series_attrs).
 """
-import gzip
-import hashlib
 import os
 import re
 import socket
@@ -27,7 +25,7 @@ from pathlib import Path
 
 import pexpect
 
-from linux_guest import _cpio_newc, cache_dir
+from linux_guest import cached_initramfs
 from ptlab_qemu import BUILD, ROOT, Monitor
 
 GUEST_SRC = Path(ROOT) / "tests" / "system" / "guest"
@@ -92,21 +90,7 @@ def oracle_initramfs():
     """A gzip'd cpio holding oracle_init as /init and /dev/console, cached in
     ${XDG_CACHE_HOME:-~/.cache}/ptlab under a hash of the program."""
     init, _ = guest_init()
-    blob = init.read_bytes()
-    out = cache_dir() / ("initramfs-oracle-%s.cpio.gz" % hashlib.sha256(blob).hexdigest()[:16])
-    if out.exists():
-        return out
-    entries = [
-        ("dev", stat.S_IFDIR | 0o755, b"", 0, 0),
-        ("dev/console", stat.S_IFCHR | 0o600, b"", 5, 1),
-        ("proc", stat.S_IFDIR | 0o755, b"", 0, 0),
-        ("sys", stat.S_IFDIR | 0o755, b"", 0, 0),
-        ("init", stat.S_IFREG | 0o755, blob, 0, 0),
-    ]
-    tmp = out.with_name(out.name + ".%d.tmp" % os.getpid())
-    tmp.write_bytes(gzip.compress(_cpio_newc(entries), 6))
-    os.replace(tmp, out)
-    return out
+    return cached_initramfs("initramfs-oracle", [("init", stat.S_IFREG | 0o755, init.read_bytes(), 0, 0)])
 
 
 # ---------------------------------------------------------------------------
