@@ -436,6 +436,27 @@ def test_map_aliases(cores):
            "%x" % (int(other[0], 16) + int(text[3], 16) - int(other[3], 16)) in ptov
 
 
+def test_map_diff_is_diff(cores, tmp_path):
+    """--diff OTHER: the page's differences are `ptlab diff OTHER SOURCE`'s lines, each with
+    its sign and range (the top of the address space as 2^64); the same source twice differs
+    nowhere; an OTHER that cannot be read fails as diff does, naming it."""
+    page, d = map_of(cores["linux4"], "--diff", str(cores["l4"]))
+    r = ptlab("diff", cores["l4"], cores["linux4"], san=False)
+    assert r.returncode == 1, r.stderr
+    lines = [x for x in r.stdout.splitlines() if x[:1] in "+-~"]
+    assert len(lines) > 3 and [x[3] for x in d["diff"]] == lines
+    assert {x[0] for x in d["diff"]} == {"+", "-", "~"} & {x[0] for x in lines}
+    for sign, start, end, line in d["diff"]:
+        m = re.match(r"([-+~]) ([0-9a-f]{16})-([0-9a-f]{16}) ", line)
+        assert sign == m.group(1) and int(start, 16) == int(m.group(2), 16)
+        assert int(end, 16) == (int(m.group(3), 16) or 1 << 64)
+    assert d["diff_source"] == str(cores["l4"])
+    assert map_of(cores["l4"], "--diff", str(cores["l4"]))[1]["diff"] == []
+    assert "diff" not in map_of(cores["l4"])[1]
+    r = ptlab("draw", "map", cores["l4"], "--diff", str(tmp_path / "missing.elf"))
+    assert r.returncode == 1 and "missing.elf" in r.stderr and not r.stdout
+
+
 def test_map_empty_and_not_linux(cores):
     page, d = map_of(cores["empty"])
     assert d["ranges"] == [] and len(d["tables"]) == 1 and not d["linux"]

@@ -60,6 +60,8 @@ def pages(tmp_path_factory):
         out[name] = core
         out[name + ".html"] = d / (name + ".html")
         assert ptlab("draw", "map", core, "-o", out[name + ".html"]).returncode == 0
+    out["diff.html"] = d / "diff.html"
+    assert ptlab("draw", "map", out["linux4"], "--diff", out["l4"], "-o", out["diff.html"]).returncode == 0
     with StagedBoot(d, ["init_mem_mapping"], append="no5lvl kaslr_seed=3") as b:
         for st in b.stages():
             out["kernel"], out["kernel.text"] = st.dump, st.text
@@ -157,6 +159,24 @@ def test_map_zoom_and_walks(browser, pages):
     assert crumbs(browser) == (2, "ffffffff80000000")
     browser.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
     assert crumbs(browser) == (3, "ffffff8000000000")
+
+
+def test_map_diff_colours(browser, pages):
+    """With --diff the map opens coloured by difference: the top table's cells of the user
+    half that l4 maps and linux4 does not are removed, the kernel half's added; the panel
+    lists every line of `ptlab diff`; the rights colouring comes back with its radio button."""
+    load(browser, pages["diff.html"], "map-diff")
+    r = ptlab("diff", pages["l4"], pages["linux4"], san=False)
+    lines = [x for x in r.stdout.splitlines() if x[:1] in "+-~"]
+    panel = browser.find_element(By.ID, "diff").text
+    assert "Differences from %s (%d)" % (pages["l4"], len(lines)) in panel
+    signs = {x[0] for x in lines}
+    for sign, cls in (("+", "d-add"), ("-", "d-del"), ("~", "d-chg")):
+        if sign in signs:
+            assert browser.find_elements(By.CSS_SELECTOR, ".cell." + cls), cls
+    browser.find_element(By.CSS_SELECTOR, "input[name=colour][value=rights]").click()
+    assert not browser.find_elements(By.CSS_SELECTOR, ".cell.d-add, .cell.d-del, .cell.d-chg")
+    shoot(browser, "map-diff-rights")
 
 
 def test_map_hover_lists_the_ranges(browser, pages):

@@ -36,6 +36,9 @@ struct map_data {
     struct pg_linux_inferred layout;
     bool have_layout;
     struct ptl_tgraph g;
+    const char *diff_source;    /* --diff OTHER: the source compared with (NULL: none) */
+    char *diff;                 /* `ptlab diff OTHER SOURCE`'s lines */
+    size_t diff_len;
 };
 
 static int collect(void *arg, const struct pg_range *r)
@@ -207,6 +210,38 @@ static void json_table(FILE *f, const struct ptl_target *t, const struct ptl_tno
     fprintf(f, "],%d]", nd->unreadable);
 }
 
+/*
+ * json_diff - "diff": [[sign, start, end, line], ...] from diff's lines (end
+ * 0, the top of the address space, as 2^64), and "diff_source"; nothing
+ * without --diff.
+ */
+static void json_diff(FILE *f, const struct map_data *d)
+{
+    if (!d->diff_source)
+        return;
+    fprintf(f, "\"diff_source\":");
+    ptl_json_str(f, d->diff_source);
+    fprintf(f, ",\"diff\":[");
+    bool first = true;
+    for (char *line = d->diff; line && line < d->diff + d->diff_len;) {
+        char *nl = memchr(line, '\n', (size_t)(d->diff + d->diff_len - line));
+        if (!nl)
+            break;
+        *nl = 0;
+        uint64_t start, end;
+        char sign;
+        if (sscanf(line, "%c %" SCNx64 "-%" SCNx64, &sign, &start, &end) == 3) {
+            fprintf(f, "%s[\"%c\",\"%" PRIx64 "\",\"%s%" PRIx64 "\",", first ? "" : ",\n", sign,
+                    start, end ? "" : "1", end);
+            ptl_json_str(f, line);
+            fputc(']', f);
+            first = false;
+        }
+        line = nl + 1;
+    }
+    fprintf(f, "],\n");
+}
+
 static void json_data(FILE *f, const struct map_data *d)
 {
     const struct ptl_target *t = d->t;
@@ -218,7 +253,9 @@ static void json_data(FILE *f, const struct map_data *d)
     fprintf(f, "\"ranges\":[\n");
     for (size_t i = 0; i < d->n; i++)
         json_range(f, d, i);
-    fprintf(f, "],\n\"truncated\":%s,\"tables\":[\n", d->g.truncated ? "true" : "false");
+    fprintf(f, "],\n");
+    json_diff(f, d);
+    fprintf(f, "\"truncated\":%s,\"tables\":[\n", d->g.truncated ? "true" : "false");
     for (size_t n = 0; n < d->g.nnodes; n++)
         json_table(f, t, &d->g.node[n], n > 0);
     fprintf(f, "]}");
@@ -280,8 +317,43 @@ static int map_load(struct map_data *d, struct ptl_target *t)
     return ptl_tables_build(&t->ctx, &t->root, 1, MAP_MAX_TABLES, &d->g);
 }
 
+/*
+ * map_load_diff - what changed from the source OTHER (opened with SOURCE's
+ * input options, as a dump) to SOURCE, in diff's lines, into d->diff.
+ * returns: 0; -1 after a message.
+ */
+static int map_load_diff(struct map_data *d, const char *other)
+{
+    struct ptl_input_opts in = d->t->in;
+    in.path = other;
+    in.gdb = in.mem_file = in.qmp = NULL;
+    struct ptl_target to;
+    if (ptl_target_open(&to, &in))
+        return -1;
+    struct ptl_mappings a = { 0 }, b = { 0 };
+    int r = ptl_mappings_load(&to, &a);
+    if (r == 0)
+        r = ptl_mappings_load(d->t, &b);
+    FILE *m = r == 0 ? open_memstream(&d->diff, &d->diff_len) : NULL;
+    if (r == 0 && !m)
+        r = -PG_ENOMEM;
+    if (m) {
+        ptl_mappings_diff(m, to.mode, &a, d->t->mode, &b);
+        if (fclose(m))
+            r = -PG_ENOMEM;
+    }
+    if (r)
+        ptl_error("draw map", "--diff %s: %s", other, pg_strerror(r));
+    d->diff_source = other;
+    free(a.v);
+    free(b.v);
+    ptl_target_close(&to);
+    return r ? -1 : 0;
+}
+
 static void map_free(struct map_data *d)
 {
+    free(d->diff);
     free(d->r);
     free(d->alias);
     ptl_tables_free(&d->g);
@@ -298,15 +370,20 @@ static const char map_help[] =
     "(as `ptlab regions` infers them) and aliases (frames mapped at several VAs).\n"
     "Hovering a cell lists its ranges and entry; clicking zooms in, or at a page\n"
     "shows its walk (as `draw walk`); any address can be walked from the box.\n\n"
-    "  -o, --output FILE  write the page there (default: standard output)\n\n";
+    "  -o, --output FILE  write the page there (default: standard output)\n"
+    "      --diff OTHER   also what changed from the dump OTHER to SOURCE (as\n"
+    "                     `ptlab diff OTHER SOURCE`): added, removed and changed\n"
+    "                     ranges coloured, listed beside the map\n\n";
 
 static const struct option map_options[] = {
     { "output", required_argument, NULL, OPT_OUTPUT },
+    { "diff", required_argument, NULL, OPT_DIFF },
     { 0, 0, 0, 0 },
 };
 
 struct map_state {
     const char *output;
+    const char *diff;
 };
 
 static int map_option(void *state, int code, const char *arg)
@@ -314,6 +391,8 @@ static int map_option(void *state, int code, const char *arg)
     struct map_state *s = state;
     if (code == OPT_OUTPUT)
         s->output = arg;
+    else if (code == OPT_DIFF)
+        s->diff = arg;
     return 0;
 }
 
@@ -325,7 +404,7 @@ static int map_run(void *state, struct ptl_target *t)
     int err = map_load(&d, t);
     if (err) {
         ptl_error("draw map", "%s: %s", t->path, pg_strerror(err));
-    } else {
+    } else if (!s->diff || map_load_diff(&d, s->diff) == 0) {
         FILE *f = ptl_draw_open("draw map", s->output);
         if (f) {
             write_page(f, &d);

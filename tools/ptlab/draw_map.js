@@ -199,7 +199,7 @@
     let cls = dominant(st.bytes);
     if (diffMode) cls = st.diff["~"] ? "d-chg" : st.diff["+"] ? "d-add" : st.diff["-"] ? "d-del"
                         : st.mapped > 0n ? "d-same" : "";
-    if (cls) c.classList.add(cls === "rt-wx" || !diffMode ? cls : cls);
+    if (cls) c.classList.add(cls);
     fill.className = "fill " + cls;
     const h = st.mapped > 0n || (diffMode && cls) ? barHeight(st.mapped || L.size, L.size)
       : st.special ? 100 : 0;
