@@ -104,11 +104,16 @@ $(B)/bench/%: bench/%.c $(B)/host/libptlab.a
 PTLAB_SRCS := $(sort $(wildcard tools/ptlab/*.c))
 # The decompressors of kdump-compressed dumps (Debian's zlib, LZO, snappy, zstd).
 PTLAB_LIBS := -lz -llzo2 -lsnappy -lzstd
+# build/ptlab is linked statically: a `maps` run is a few milliseconds, and the dynamic
+# loader's work (five libraries, libstdc++ for snappy) was half of it. snappy is C++: its
+# runtime comes along. The sanitizer build stays dynamic (ASan needs that). No NSS: the
+# socket code resolves numeric hosts and localhost itself (tools/ptlab/sockio.c).
+PTLAB_STATIC := -static $(PTLAB_LIBS) -lstdc++ -lm
 ifneq ($(PTLAB_SRCS),)
 # Both builds: the tests run the sanitizer one on bad input.
 PTLAB_BIN  := $(B)/ptlab $(B)/san/ptlab
 $(B)/ptlab: $(PTLAB_SRCS) $(B)/host/libptlab.a
-	$(CC) $(HOST_CFLAGS) $(DEPFLAGS) -Itools/ptlab $(PTLAB_SRCS) $(B)/host/libptlab.a $(PTLAB_LIBS) -o $@
+	$(CC) $(HOST_CFLAGS) $(DEPFLAGS) -Itools/ptlab $(PTLAB_SRCS) $(B)/host/libptlab.a $(PTLAB_STATIC) -o $@
 $(B)/san/ptlab: $(PTLAB_SRCS) $(B)/san/libptlab.a
 	$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -Itools/ptlab $(PTLAB_SRCS) $(B)/san/libptlab.a $(PTLAB_LIBS) -o $@
 endif
