@@ -250,7 +250,7 @@ static int iterate_call(struct ptl_target *t, struct pg_memo_slot *memo, size_t 
 int ptl_iterate(struct ptl_target *t, struct pg_iter_opts *opts, pg_range_fn fn, void *arg)
 {
     struct iterate_args a = { opts, fn, arg };
-    return with_memo(t, 16384, iterate_call, &a);
+    return with_memo(t, 1024, iterate_call, &a);
 }
 
 static int layout_call(struct ptl_target *t, struct pg_memo_slot *memo, size_t slots, void *arg)
