@@ -117,6 +117,12 @@ $(B)/ptlab: $(PTLAB_SRCS) $(B)/host/libptlab.a
 $(B)/san/ptlab: $(PTLAB_SRCS) $(B)/san/libptlab.a
 	$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -Itools/ptlab $(PTLAB_SRCS) $(B)/san/libptlab.a $(PTLAB_LIBS) -o $@
 endif
+# The tests' second, independent walker: libkdumpfile's address translation over a kdump
+# file (tests/system/addrxlat_vtop.c; Debian's libkdumpfile-dev, installed by make check).
+KDUMPFILE_LIBS := -lkdumpfile -laddrxlat
+$(B)/tests/addrxlat_vtop: tests/system/addrxlat_vtop.c
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) $(DEPFLAGS) $< $(KDUMPFILE_LIBS) -o $@
 # The draw map page's script and style, embedded into the tool as C strings.
 PTLAB_ASSETS := $(sort $(wildcard tools/ptlab/*.js tools/ptlab/*.css))
 $(B)/gen/draw_assets.h: $(PTLAB_ASSETS) scripts/embed-text
@@ -184,7 +190,7 @@ unit: $(UNIT_BINS)
 linux-oracle:
 	@scripts/build-linux >/dev/null
 
-system: all
+system: all $(B)/tests/addrxlat_vtop
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests/system $(PYTEST_ARGS)
 
 # Short fuzz pass over every tests/fuzz harness (FUZZ_SECONDS each; FUZZ_NAMES: some only).
@@ -200,7 +206,7 @@ freestanding: $(B)/bzImage
 	@scripts/check-freestanding $(sort $(FREESTANDING_OBJS))
 
 # Everything check runs before the suites.
-check-build: all $(UNIT_BINS) linux-oracle
+check-build: all $(UNIT_BINS) $(B)/tests/addrxlat_vtop linux-oracle
 
 # make check: every suite, each timed, then one summary line per suite (scripts/run-check).
 check: deps-check
