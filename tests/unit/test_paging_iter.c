@@ -176,18 +176,28 @@ Test(iter, shared_pt_referenced_by_many_pmds)
     cr_assert_eq(t2.ranges, 0);
 }
 
+/* An ESPfix-like tree: root[510] -> a PUD whose first npmd PMDs all point, 512 times
+ * each, to one PT (returned in *pt); *pud receives the PUD. */
+static phys_addr_t build_espfix(unsigned npmd, phys_addr_t *pud, phys_addr_t *pt)
+{
+    phys_addr_t root = arena_root(&A);
+    *pud = arena_root(&A);
+    *pt = arena_root(&A);
+    arena_set64(&A, root, 510, *pud | _KERNPG_TABLE);
+    for (unsigned i = 0; i < npmd; i++) {
+        phys_addr_t pmd = arena_root(&A);
+        arena_set64(&A, *pud, i, pmd | _KERNPG_TABLE);
+        for (unsigned k = 0; k < 512; k++)
+            arena_set64(&A, pmd, k, *pt | _KERNPG_TABLE);
+    }
+    return root;
+}
+
 Test(iter, espfix_65536_references_fast)
 {
     /* 128 PMD tables whose 512 entries all point to the same PT: 65,536 references. */
     struct pg_ctx c = arena_ctx(&A, 4);
-    phys_addr_t root = arena_root(&A), pud = arena_root(&A), pt = arena_root(&A);
-    arena_set64(&A, root, 510, pud | _KERNPG_TABLE);
-    for (unsigned i = 0; i < 128; i++) {
-        phys_addr_t pmd = arena_root(&A);
-        arena_set64(&A, pud, i, pmd | _KERNPG_TABLE);
-        for (unsigned k = 0; k < 512; k++)
-            arena_set64(&A, pmd, k, pt | _KERNPG_TABLE);
-    }
+    phys_addr_t pud, pt, root = build_espfix(128, &pud, &pt);
     for (unsigned i = 0; i < 8; i++)
         arena_set64(&A, pt, i * 2, (0x6000000 + i * 0x1000) | __PAGE_KERNEL_RO);
 
@@ -361,14 +371,8 @@ Test(iter, count_expanded_equals_the_walk)
 Test(iter, count_expanded_shared_and_unreadable)
 {
     struct pg_ctx c = arena_ctx(&A, 4);
-    phys_addr_t root = arena_root(&A), pud = arena_root(&A), pt = arena_root(&A);
-    arena_set64(&A, root, 510, pud | _KERNPG_TABLE);
-    for (unsigned i = 0; i < 16; i++) {
-        phys_addr_t pmd = arena_root(&A);
-        arena_set64(&A, pud, i, pmd | _KERNPG_TABLE);
-        for (unsigned k = 0; k < 512; k++)
-            arena_set64(&A, pmd, k, pt | _KERNPG_TABLE);
-    }
+    phys_addr_t pud, pt, root = build_espfix(16, &pud, &pt);
+    (void)pt;
     arena_set64(&A, pud, 20, 0x7000000000ULL | _KERNPG_TABLE);     /* unreadable PMD */
     uint64_t want = 511 + (512 - 17) + 16ULL * 512 * 512 + 1;
     cr_assert_eq(walked_count(&c, root, 0, 0), want);
