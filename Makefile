@@ -104,14 +104,25 @@ $(B)/bench/%: bench/%.c $(B)/host/libptlab.a
 PTLAB_SRCS := $(sort $(wildcard tools/ptlab/*.c))
 # The decompressors of kdump-compressed dumps (Debian's zlib, LZO, snappy, zstd).
 PTLAB_LIBS := -lz -llzo2 -lsnappy -lzstd
+# build/ptlab is linked statically: a `maps` run is a few milliseconds, and the dynamic
+# loader's work (five libraries, libstdc++ for snappy) was half of it. snappy is C++: its
+# runtime comes along. The sanitizer build stays dynamic (ASan needs that). No NSS: the
+# socket code resolves numeric hosts and localhost itself (tools/ptlab/sockio.c).
+PTLAB_STATIC := -static $(PTLAB_LIBS) -lstdc++ -lm
 ifneq ($(PTLAB_SRCS),)
 # Both builds: the tests run the sanitizer one on bad input.
 PTLAB_BIN  := $(B)/ptlab $(B)/san/ptlab
 $(B)/ptlab: $(PTLAB_SRCS) $(B)/host/libptlab.a
-	$(CC) $(HOST_CFLAGS) $(DEPFLAGS) -Itools/ptlab $(PTLAB_SRCS) $(B)/host/libptlab.a $(PTLAB_LIBS) -o $@
+	$(CC) $(HOST_CFLAGS) $(DEPFLAGS) -Itools/ptlab $(PTLAB_SRCS) $(B)/host/libptlab.a $(PTLAB_STATIC) -o $@
 $(B)/san/ptlab: $(PTLAB_SRCS) $(B)/san/libptlab.a
 	$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -Itools/ptlab $(PTLAB_SRCS) $(B)/san/libptlab.a $(PTLAB_LIBS) -o $@
 endif
+# The tests' second, independent walker: libkdumpfile's address translation over a kdump
+# file (tests/system/addrxlat_vtop.c; Debian's libkdumpfile-dev, installed by make check).
+KDUMPFILE_LIBS := -lkdumpfile -laddrxlat
+$(B)/tests/addrxlat_vtop: tests/system/addrxlat_vtop.c
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) $(DEPFLAGS) $< $(KDUMPFILE_LIBS) -o $@
 # The draw map page's script and style, embedded into the tool as C strings.
 PTLAB_ASSETS := $(sort $(wildcard tools/ptlab/*.js tools/ptlab/*.css))
 $(B)/gen/draw_assets.h: $(PTLAB_ASSETS) scripts/embed-text
@@ -179,7 +190,7 @@ unit: $(UNIT_BINS)
 linux-oracle:
 	@scripts/build-linux >/dev/null
 
-system: all
+system: all $(B)/tests/addrxlat_vtop
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests/system $(PYTEST_ARGS)
 
 # Short fuzz pass over every tests/fuzz harness (FUZZ_SECONDS each; FUZZ_NAMES: some only).
@@ -195,7 +206,7 @@ freestanding: $(B)/bzImage
 	@scripts/check-freestanding $(sort $(FREESTANDING_OBJS))
 
 # Everything check runs before the suites.
-check-build: all $(UNIT_BINS) linux-oracle
+check-build: all $(UNIT_BINS) $(B)/tests/addrxlat_vtop linux-oracle
 
 # make check: every suite, each timed, then one summary line per suite (scripts/run-check).
 check: deps-check

@@ -612,6 +612,21 @@ int pg_iterate(const struct pg_ctx *ctx, phys_addr_t root, const struct pg_iter_
                pg_range_fn fn, void *arg);
 
 /*
+ * pg_count_expanded - how many ranges pg_iterate would report over opts'
+ * range with PG_MERGE_NONE, PG_ITER_HOLES, PG_ITER_EXPAND_SHARED and
+ * PG_ITER_EXPAND_CYCLES (one per entry reached, every table expanded at every
+ * reference), without expanding: a whole table's count is computed once per
+ * (table PA, level). Stops counting at cap.
+ * @opts: start, end and the memo (required: one slot per distinct table above
+ *        the PTs, about twice that); merge and flags are ignored
+ * @n: receives the count, or cap if it is cap or more
+ * returns: 0; -PG_ENOSPC (memo too small); -PG_ERANGE (bad VA range);
+ *          -PG_EIO (root unreadable); -PG_EINVAL.
+ */
+int pg_count_expanded(const struct pg_ctx *ctx, phys_addr_t root, const struct pg_iter_opts *opts,
+                      uint64_t cap, uint64_t *n);
+
+/*
  * pg_count_tables - the number of distinct tables at each level reachable
  * from root, the root included: counts[level] for level 1 (PTs) to
  * ctx->levels; counts[0] is 0. A table referenced several times counts once;

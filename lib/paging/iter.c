@@ -8,6 +8,8 @@
  * is a cycle; with a caller-supplied memo a counting pass first finds tables
  * referenced more than once (shared), which are then reported instead of
  * expanded unless asked. Unreadable tables are reported, never read.
+ * pg_count_expanded counts what a fully expanded walk would report, each
+ * table once.
  * Depends on: paging.h, pg_internal.h.
  */
 #include "pg_internal.h"
@@ -291,6 +293,25 @@ static int visit_(struct it_ *it, int level, phys_addr_t table, const void *t, u
     return 0;
 }
 
+/* The linear range [*ls, *le) that opts' VA range covers. returns: 0; -1 (bad range). */
+static int iter_span_(const struct pg_mode_desc *m, const struct pg_iter_opts *opts,
+                      uint64_t *ls, uint64_t *le)
+{
+    if (opts->start == 0 && opts->end == 0) {
+        *ls = 0;
+        *le = 1ULL << m->va_bits;
+        return 0;
+    }
+    virt_addr_t last = opts->end - 1;
+    if (!m->canonical && opts->end == 0)
+        last = 0xFFFFFFFFULL;
+    if (!pg_is_canonical(m->levels, opts->start) || !pg_is_canonical(m->levels, last))
+        return -1;
+    *ls = linear_(m, opts->start);
+    *le = linear_(m, last) + 1;
+    return *le <= *ls ? -1 : 0;
+}
+
 int pg_iterate(const struct pg_ctx *ctx, phys_addr_t root, const struct pg_iter_opts *opts,
                pg_range_fn fn, void *arg)
 {
@@ -301,24 +322,9 @@ int pg_iterate(const struct pg_ctx *ctx, phys_addr_t root, const struct pg_iter_
     if (!opts)
         opts = &def;
 
-    /* The linear range to visit. */
-    uint64_t top = 1ULL << m->va_bits;
-    uint64_t ls, le;
-    if (opts->start == 0 && opts->end == 0) {
-        ls = 0;
-        le = top;
-    } else {
-        virt_addr_t last = opts->end - 1;
-        if (!m->canonical && opts->end == 0)
-            last = 0xFFFFFFFFULL;
-        if (!pg_is_canonical(m->levels, opts->start) || !pg_is_canonical(m->levels, last))
-            return -PG_ERANGE;
-        ls = linear_(m, opts->start);
-        le = linear_(m, last) + 1;
-        if (le <= ls)
-            return -PG_ERANGE;
-    }
-
+    uint64_t top = 1ULL << m->va_bits, ls, le;
+    if (iter_span_(m, opts, &ls, &le))
+        return -PG_ERANGE;
     struct it_ it = {
         .ctx = ctx, .m = m, .merge = opts->merge, .flags = opts->flags, .fn = fn, .arg = arg,
         .nx_mask = nx_mask_(ctx, m),
@@ -369,4 +375,72 @@ int pg_count_tables(const struct pg_ctx *ctx, phys_addr_t root, struct pg_memo_s
         if (memo[i].key)
             counts[memo[i].key & 7]++;
     return 0;
+}
+
+/* ---- counting the expanded walk ---- */
+
+/*
+ * The number of entries of the table t (at `level`, PA table, linear base
+ * `base`) and of the tables below it, every reference expanded, over [lo, hi),
+ * capped at cap, into *n. A whole table's count is the same wherever it is
+ * referenced (cycles are followed, bounded by depth): it is kept in the memo
+ * slot's state (+1; 0 = not yet known). A PT's count needs no reading.
+ */
+static int count_expanded_(struct it_ *it, int level, phys_addr_t table, const void *t,
+                           uint64_t base, uint64_t lo, uint64_t hi, uint64_t cap, uint64_t *n)
+{
+    const struct pg_level_desc *d = &it->m->level[level];
+    unsigned first = level_index_(d, lo), last = level_index_(d, hi - 1);
+    if (level == 1) {
+        *n = last - first + 1;
+        return 0;
+    }
+    struct pg_memo_slot *ms = NULL;
+    if (lo == base && hi - lo == (1ULL << d->shift) << d->index_bits) {
+        ms = memo_find_(it, table, level, true);
+        if (!ms)
+            return -PG_ENOSPC;
+        if (ms->state) {
+            *n = ms->state - 1;
+            return 0;
+        }
+    }
+    uint64_t sum = 0, size = 1ULL << d->shift;
+    for (unsigned i = first; i <= last && sum < cap; i++) {
+        uint64_t e = load_entry_(t, d->entry_size, i), c = 1;
+        if ((e & PTE_P) && !entry_leaf_(it->ctx, it->m, level, e)) {
+            phys_addr_t child = pfn_addr_(it->m, e);
+            const void *ct = it->ctx->phys_to_virt(it->ctx->arg, child);
+            uint64_t ebase = base + ((uint64_t)i << d->shift);
+            uint64_t s = ebase > lo ? ebase : lo, en = ebase + size < hi ? ebase + size : hi;
+            int r = ct ? count_expanded_(it, level - 1, child, ct, ebase, s, en, cap, &c) : 0;
+            if (r)
+                return r;
+        }
+        sum = c < cap - sum ? sum + c : cap;
+    }
+    if (ms && sum < UINT32_MAX)
+        ms->state = (uint32_t)sum + 1;
+    *n = sum;
+    return 0;
+}
+
+int pg_count_expanded(const struct pg_ctx *ctx, phys_addr_t root, const struct pg_iter_opts *opts,
+                      uint64_t cap, uint64_t *n)
+{
+    const struct pg_mode_desc *m = ctx_mode_(ctx);
+    if (!m || !opts || !n || !opts->memo)
+        return -PG_EINVAL;
+    *n = 0;
+    if (opts->memo_slots < 2)
+        return -PG_ENOSPC;
+    uint64_t ls, le;
+    if (iter_span_(m, opts, &ls, &le))
+        return -PG_ERANGE;
+    const void *t = ctx->phys_to_virt(ctx->arg, root);
+    if (!t)
+        return -PG_EIO;
+    struct it_ it = { .ctx = ctx, .m = m, .memo = opts->memo, .memo_slots = opts->memo_slots };
+    memset(opts->memo, 0, opts->memo_slots * sizeof(*opts->memo));
+    return count_expanded_(&it, (int)m->levels, root, t, 0, ls, le, cap, n);
 }

@@ -38,7 +38,12 @@ static inline void out_mem_(struct out_ *o, const char *s, size_t n)
 }
 
 static inline void out_str_(struct out_ *o, const char *s) { out_mem_(o, s, strlen(s)); }
-static inline void out_chr_(struct out_ *o, char c) { out_mem_(o, &c, 1); }
+static inline void out_chr_(struct out_ *o, char c)
+{
+    if (o->n == sizeof(o->buf))
+        out_flush_(o);
+    o->buf[o->n++] = c;
+}
 
 static inline void out_spaces_(struct out_ *o, size_t n)
 {
@@ -48,8 +53,9 @@ static inline void out_spaces_(struct out_ *o, size_t n)
 
 static inline void out_hex_(struct out_ *o, uint64_t v, unsigned width)
 {
-    char b[24];
-    out_mem_(o, b, pg_u64_hex(b, v, width));
+    if (sizeof(o->buf) - o->n < 17)     /* pg_u64_hex writes up to 16 digits and a NUL */
+        out_flush_(o);
+    o->n += pg_u64_hex(o->buf + o->n, v, width);
 }
 
 /* End the line: newline, then hand it to the sink. */

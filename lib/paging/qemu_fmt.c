@@ -14,18 +14,24 @@
 
 size_t pg_u64_hex(char *buf, uint64_t v, unsigned min_width)
 {
-    static const char digits[] = "0123456789abcdef";
-    char tmp[16];
-    size_t n = 0;
-    do {
-        tmp[n++] = digits[v & 0xF];
-        v >>= 4;
-    } while (v);
-    while (n < min_width && n < 16)
-        tmp[n++] = '0';
-    for (size_t i = 0; i < n; i++)
-        buf[i] = tmp[n - 1 - i];
+    /* Two digits per step: the formatters print millions of these. */
+    static const char pairs[513] =
+        "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+        "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+        "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+        "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+        "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+        "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+        "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+        "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+    size_t n = min_width < 1 ? 1 : min_width > 16 ? 16 : min_width, i;
+    while (n < 16 && (v >> (4 * n)))
+        n++;
     buf[n] = '\0';
+    for (i = n; i >= 2; i -= 2, v >>= 8)
+        memcpy(buf + i - 2, pairs + (v & 0xFF) * 2, 2);
+    if (i)
+        buf[0] = pairs[(v & 0xF) * 2 + 1];
     return n;
 }
 
@@ -83,18 +89,26 @@ static int tlb_line_(void *arg, const struct pg_range *r)
     uint64_t e = r->entry;
     if (r->level == 1)
         e &= ~PTE_PS;
-    out_hex_(o, r->start, 16);
-    out_str_(o, ": ");
-    out_hex_(o, e & tlb_pa_mask_(st->m, r->level), 16);
-    out_chr_(o, ' ');
-    /* QEMU's flag letters, XGPDACTUW. */
-    static const struct { uint64_t bit; char c; } letters[] = {
-        { PTE_NX, 'X' }, { PTE_G, 'G' }, { PTE_PS, 'P' }, { PTE_D, 'D' }, { PTE_A, 'A' },
-        { PTE_PCD, 'C' }, { PTE_PWT, 'T' }, { PTE_U, 'U' }, { PTE_W, 'W' },
-    };
-    for (size_t i = 0; i < sizeof(letters) / sizeof(letters[0]); i++)
-        out_chr_(o, (e & letters[i].bit) ? letters[i].c : '-');
-    out_nl_(o);
+    /* The line has a fixed shape (16 + 2 + 16 + 1 + 9 letters + newline): built in place. */
+    char line[48];
+    pg_u64_hex(line, r->start, 16);
+    line[16] = ':';
+    line[17] = ' ';
+    pg_u64_hex(line + 18, e & tlb_pa_mask_(st->m, r->level), 16);
+    line[34] = ' ';
+    /* QEMU's flag letters, XGPDACTUW (one statement each: this runs per entry). */
+    line[35] = (e & PTE_NX) ? 'X' : '-';
+    line[36] = (e & PTE_G) ? 'G' : '-';
+    line[37] = (e & PTE_PS) ? 'P' : '-';
+    line[38] = (e & PTE_D) ? 'D' : '-';
+    line[39] = (e & PTE_A) ? 'A' : '-';
+    line[40] = (e & PTE_PCD) ? 'C' : '-';
+    line[41] = (e & PTE_PWT) ? 'T' : '-';
+    line[42] = (e & PTE_U) ? 'U' : '-';
+    line[43] = (e & PTE_W) ? 'W' : '-';
+    line[44] = '\n';
+    out_mem_(o, line, 45);
+    out_flush_(o);
     return 0;
 }
 

@@ -387,15 +387,16 @@ def stub_reply(req, phys):
 class FakePeer:
     """A TCP (or unix) server answering each connection with behave(conn) in a thread."""
 
-    def __init__(self, behave, unix_path=None):
+    def __init__(self, behave, unix_path=None, host="127.0.0.1"):
         if unix_path:
             self.sock = socket.socket(socket.AF_UNIX)
             self.sock.bind(unix_path)
             self.spec = unix_path
         else:
-            self.sock = socket.socket()
-            self.sock.bind(("127.0.0.1", 0))
-            self.spec = "127.0.0.1:%d" % self.sock.getsockname()[1]
+            self.sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+            self.sock.bind((host, 0))
+            self.port = self.sock.getsockname()[1]
+            self.spec = "%s:%d" % ("[%s]" % host if ":" in host else host, self.port)
         self.sock.listen(4)
         self.behave = behave
         self.thread = threading.Thread(target=self._serve, daemon=True)
@@ -479,6 +480,23 @@ def test_bad_gdbstub(behave, words):
     peer = FakePeer(behave)
     try:
         expect_failure(["maps", "--gdb", peer.spec], words)
+    finally:
+        peer.close()
+
+
+@pytest.mark.parametrize("host,spec", [
+    ("127.0.0.1", "localhost:%d"), ("127.0.0.1", ":%d"), ("127.0.0.1", "%d"),
+    ("::1", "[::1]:%d"), ("::1", "localhost:%d"),
+])
+def test_host_spellings(host, spec):
+    """build/ptlab is static: numeric hosts and localhost (IPv4, then IPv6) are resolved
+    without NSS. A stub without physical-memory mode shows that ptlab reached it."""
+    try:
+        peer = FakePeer(fake_stub(phys=False, close_on_memory=False), host=host)
+    except OSError:
+        pytest.skip("no %s on this machine" % host)
+    try:
+        expect_failure(["maps", "--gdb", spec % peer.port], ["physical-memory mode"])
     finally:
         peer.close()
 

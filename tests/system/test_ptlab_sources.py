@@ -9,7 +9,9 @@ image (scripts/ptlab-convert: Debian's QEMU 7.2 has no LZO or snappy, and
 QEMU writes no LiME). `maps --format qemu-tlb` from every file equals QEMU's
 `info tlb`, for each vCPU; `vtop` on the 40 addresses equals `gva2gpa`; and
 Debian's libkdumpfile, a second reader, reads the same page-table pages from
-the kdump files as ptlab reads from the ELF dump.
+the kdump files as ptlab reads from the ELF dump, and its address translation
+(libaddrxlat, a second walker: tests/system/addrxlat_vtop.c) gives the same
+physical addresses as `ptlab vtop` on the 40 addresses.
 Bad input: truncated and corrupt kdump and LiME files, an unknown
 compression: a message and exit status 1 or 2 within seconds.
 """
@@ -164,6 +166,35 @@ def test_libkdumpfile_reads_the_same_pages(moment):
             want = elf_page(pa)
             if want is not None:
                 assert k.read(kdumpfile.KDUMP_MACHPHYSADDR, pa, 4096) == want, (fmt, hex(pa))
+
+
+ADDRXLAT_VTOP = os.path.join(ROOT, "build", "tests", "addrxlat_vtop")
+
+
+def addrxlat_pa(path, vas):
+    """{va: pa or None} from libkdumpfile's own walk (tests/system/addrxlat_vtop.c), from
+    the CR3 and paging mode of the dump's first vCPU."""
+    subprocess.run(["make", "-s", "-C", ROOT, "build/tests/addrxlat_vtop"], check=True,
+                   capture_output=True, timeout=300)
+    r = subprocess.run([ADDRXLAT_VTOP, str(path)] + ["%x" % va for va in vas],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    got = {}
+    for line in r.stdout.splitlines():
+        va, pa = line.split()
+        got[int(va, 16)] = None if pa == "-" else int(pa, 16)
+    return got
+
+
+def test_addrxlat_walks_the_same(moment):
+    """A second walker: libkdumpfile's address translation (libaddrxlat) over every plain
+    kdump file translates the 40 addresses to what `ptlab vtop` says on the same file."""
+    vas = sorted(moment.vas)
+    for fmt in ("kdump-zlib", "kdump-lzo", "kdump-snappy", "kdump-zstd"):
+        path = moment.dumps[fmt]
+        ours = vtop_pa(run_ptlab("vtop", path, *["%x" % va for va in vas], check=False).stdout)
+        assert len(ours) == len(vas), fmt
+        assert addrxlat_pa(path, vas) == ours, fmt
 
 
 # ---------------------------------------------------------------------------

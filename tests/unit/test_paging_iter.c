@@ -2,7 +2,8 @@
  * test_paging_iter.c: pg_iterate: VA order, the two merge policies (golden
  * outputs), holes, ranges, cycles (a recursive slot), shared tables (with
  * and without expansion, reference counts, the ESPfix case of one table
- * referenced 65,536 times), unreadable pointers, memo exhaustion, early stop.
+ * referenced 65,536 times), unreadable pointers, memo exhaustion, early stop;
+ * pg_count_expanded against the expanded walk.
  */
 #include <criterion/criterion.h>
 #include <time.h>
@@ -175,18 +176,28 @@ Test(iter, shared_pt_referenced_by_many_pmds)
     cr_assert_eq(t2.ranges, 0);
 }
 
+/* An ESPfix-like tree: root[510] -> a PUD whose first npmd PMDs all point, 512 times
+ * each, to one PT (returned in *pt); *pud receives the PUD. */
+static phys_addr_t build_espfix(unsigned npmd, phys_addr_t *pud, phys_addr_t *pt)
+{
+    phys_addr_t root = arena_root(&A);
+    *pud = arena_root(&A);
+    *pt = arena_root(&A);
+    arena_set64(&A, root, 510, *pud | _KERNPG_TABLE);
+    for (unsigned i = 0; i < npmd; i++) {
+        phys_addr_t pmd = arena_root(&A);
+        arena_set64(&A, *pud, i, pmd | _KERNPG_TABLE);
+        for (unsigned k = 0; k < 512; k++)
+            arena_set64(&A, pmd, k, *pt | _KERNPG_TABLE);
+    }
+    return root;
+}
+
 Test(iter, espfix_65536_references_fast)
 {
     /* 128 PMD tables whose 512 entries all point to the same PT: 65,536 references. */
     struct pg_ctx c = arena_ctx(&A, 4);
-    phys_addr_t root = arena_root(&A), pud = arena_root(&A), pt = arena_root(&A);
-    arena_set64(&A, root, 510, pud | _KERNPG_TABLE);
-    for (unsigned i = 0; i < 128; i++) {
-        phys_addr_t pmd = arena_root(&A);
-        arena_set64(&A, pud, i, pmd | _KERNPG_TABLE);
-        for (unsigned k = 0; k < 512; k++)
-            arena_set64(&A, pmd, k, pt | _KERNPG_TABLE);
-    }
+    phys_addr_t pud, pt, root = build_espfix(128, &pud, &pt);
     for (unsigned i = 0; i < 8; i++)
         arena_set64(&A, pt, i * 2, (0x6000000 + i * 0x1000) | __PAGE_KERNEL_RO);
 
@@ -291,4 +302,79 @@ Test(iter, count_tables_per_level)
 
     cr_assert_eq(pg_count_tables(&c, root, memo, 2, n), -PG_ENOSPC);
     cr_assert_eq(pg_count_tables(&c, root, NULL, 32, n), -PG_EINVAL);
+}
+
+/* The ranges of a walk with no merging, holes, everything expanded: what pg_count_expanded counts. */
+static uint64_t walked_count(const struct pg_ctx *c, phys_addr_t root, virt_addr_t start,
+                             virt_addr_t end)
+{
+    struct pg_iter_opts o = { .start = start, .end = end, .merge = PG_MERGE_NONE,
+                              .flags = PG_ITER_HOLES | PG_ITER_EXPAND_SHARED | PG_ITER_EXPAND_CYCLES };
+    return run_tally(c, root, &o).ranges;
+}
+
+static uint64_t counted(const struct pg_ctx *c, phys_addr_t root, virt_addr_t start,
+                        virt_addr_t end, uint64_t cap)
+{
+    static struct pg_memo_slot memo[1024];
+    struct pg_iter_opts o = { .start = start, .end = end, .memo = memo, .memo_slots = 1024 };
+    uint64_t n = 12345;
+    int r = pg_count_expanded(c, root, &o, cap, &n);
+    cr_assert_eq(r, 0, "pg_count_expanded: %s", pg_strerror(r));
+    return n;
+}
+
+/* pg_count_expanded equals the expanded walk's range count, without expanding. */
+Test(iter, count_expanded_equals_the_walk)
+{
+    for (unsigned levels = 2; levels <= 5; levels++) {
+        struct pg_ctx c = arena_ctx(&A, levels);
+        phys_addr_t root = levels == 2 ? build_32bit(&A, &c) :
+                           levels == 3 ? build_pae(&A, &c) : build_linux_like(&A, &c);
+        cr_assert_eq(counted(&c, root, 0, 0, UINT64_MAX), walked_count(&c, root, 0, 0),
+                     "%u levels", levels);
+    }
+    struct pg_ctx c = arena_ctx(&A, 4);
+    phys_addr_t root = build_linux_like(&A, &c);
+    /* A recursive slot (followed down to the PTs) and a shared PT. */
+    arena_set64(&A, root, 300, root | PTE_P | PTE_W);
+    uint64_t all = walked_count(&c, root, 0, 0);
+    cr_assert_eq(counted(&c, root, 0, 0, UINT64_MAX), all);
+    /* Ranges clipped inside tables, across the canonical hole, and caps. */
+    static const virt_addr_t ranges[][2] = {
+        { 0xFFFFFFFF81100000ULL, 0xFFFFFFFF82000000ULL },
+        { 0x1000, 0xFFFF960000123000ULL },
+        { 0xFFFF968000000000ULL, 0 },
+        { 0x7FFFFFFFF000ULL, 0xFFFF800000001000ULL },
+    };
+    for (unsigned i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
+        cr_assert_eq(counted(&c, root, ranges[i][0], ranges[i][1], UINT64_MAX),
+                     walked_count(&c, root, ranges[i][0], ranges[i][1]), "range %u", i);
+    cr_assert_eq(counted(&c, root, 0, 0, all), all);
+    cr_assert_eq(counted(&c, root, 0, 0, all - 1), all - 1, "capped");
+    cr_assert_eq(counted(&c, root, 0, 0, 10), 10, "capped");
+    /* Errors: no memo, a bad range, an unreadable root, a memo too small. */
+    struct pg_memo_slot memo[2];
+    uint64_t n;
+    struct pg_iter_opts o = { 0 };
+    cr_assert_eq(pg_count_expanded(&c, root, &o, 10, &n), -PG_EINVAL);
+    o.memo = memo;
+    o.memo_slots = 2;
+    cr_assert_eq(pg_count_expanded(&c, root, &o, UINT64_MAX, &n), -PG_ENOSPC);
+    o.start = 0x0000800000000000ULL;
+    cr_assert_eq(pg_count_expanded(&c, root, &o, 10, &n), -PG_ERANGE);
+    o.start = 0;
+    cr_assert_eq(pg_count_expanded(&c, 0x7000000000ULL, &o, 10, &n), -PG_EIO);
+}
+
+/* The ESPfix tree: 65,536 references to one PT counted at once, and an unreadable PT. */
+Test(iter, count_expanded_shared_and_unreadable)
+{
+    struct pg_ctx c = arena_ctx(&A, 4);
+    phys_addr_t pud, pt, root = build_espfix(16, &pud, &pt);
+    (void)pt;
+    arena_set64(&A, pud, 20, 0x7000000000ULL | _KERNPG_TABLE);     /* unreadable PMD */
+    uint64_t want = 511 + (512 - 17) + 16ULL * 512 * 512 + 1;
+    cr_assert_eq(walked_count(&c, root, 0, 0), want);
+    cr_assert_eq(counted(&c, root, 0, 0, UINT64_MAX), want);
 }

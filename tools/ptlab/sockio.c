@@ -4,6 +4,7 @@
  */
 #include "sockio.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -114,6 +115,68 @@ static int connect_unix(const char *path, long long deadline, const char *what, 
     return fd;
 }
 
+/* The candidate addresses of a TCP host, in the order to try them. */
+struct tcp_addrs {
+    int n;
+    struct sockaddr_storage a[8];
+    socklen_t len[8];
+};
+
+static void add_addr(struct tcp_addrs *t, const void *sa, socklen_t len)
+{
+    if (t->n < (int)(sizeof(t->a) / sizeof(t->a[0])) && len <= sizeof(t->a[0])) {
+        memcpy(&t->a[t->n], sa, len);
+        t->len[t->n++] = len;
+    }
+}
+
+/*
+ * numeric_addrs - a numeric IPv4 or IPv6 host, or "localhost" (127.0.0.1 then ::1), into t
+ * without the resolver: build/ptlab is linked statically, and static glibc's getaddrinfo
+ * needs the shared NSS modules at run time. returns: true if host was one of those.
+ */
+static bool numeric_addrs(const char *host, unsigned port, struct tcp_addrs *t)
+{
+    struct sockaddr_in v4 = { .sin_family = AF_INET, .sin_port = htons(port) };
+    struct sockaddr_in6 v6 = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
+    bool local = strcmp(host, "localhost") == 0;
+    if (local || inet_pton(AF_INET, host, &v4.sin_addr) == 1) {
+        if (local)
+            v4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        add_addr(t, &v4, sizeof(v4));
+    }
+    if (local || (t->n == 0 && inet_pton(AF_INET6, host, &v6.sin6_addr) == 1)) {
+        if (local)
+            v6.sin6_addr = in6addr_loopback;
+        add_addr(t, &v6, sizeof(v6));
+    }
+    return t->n > 0;
+}
+
+/* resolve_tcp - the addresses of host:port: numeric_addrs, else getaddrinfo. returns: 0; -1. */
+static int resolve_tcp(const char *host, const char *port, struct tcp_addrs *t, char *err,
+                       size_t errlen)
+{
+    t->n = 0;
+    unsigned long pn = strtoul(port, NULL, 10);
+    if (pn > 65535) {
+        snprintf(err, errlen, "%s: port out of range", port);
+        return -1;
+    }
+    if (numeric_addrs(host, (unsigned)pn, t))
+        return 0;
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res;
+    int e = getaddrinfo(host, port, &hints, &res);
+    if (e) {
+        snprintf(err, errlen, "%s: %s", host, gai_strerror(e));
+        return -1;
+    }
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next)
+        add_addr(t, ai->ai_addr, ai->ai_addrlen);
+    freeaddrinfo(res);
+    return 0;
+}
+
 int sockio_connect(const char *spec, bool unix_ok, long long deadline, const char *what,
                    char *err, size_t errlen)
 {
@@ -125,20 +188,16 @@ int sockio_connect(const char *spec, bool unix_ok, long long deadline, const cha
         snprintf(err, errlen, "'%s' is not HOST:PORT%s", spec, unix_ok ? " nor a socket" : "");
         return -1;
     }
-    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res;
-    int e = getaddrinfo(host, port, &hints, &res);
-    if (e) {
-        snprintf(err, errlen, "%s: %s", host, gai_strerror(e));
+    struct tcp_addrs t;
+    if (resolve_tcp(host, port, &t, err, errlen))
         return -1;
-    }
-    int fd = -1;
-    e = ECONNREFUSED;
-    for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
-        fd = connect_addr(ai->ai_family, ai->ai_addr, ai->ai_addrlen, deadline);
+    int fd = -1, e = ECONNREFUSED;
+    for (int i = 0; i < t.n && fd < 0; i++) {
+        fd = connect_addr(t.a[i].ss_family, (const struct sockaddr *)&t.a[i], t.len[i],
+                          deadline);
         if (fd < 0)
             e = errno;
     }
-    freeaddrinfo(res);
     if (fd < 0 && e == ECONNREFUSED)
         snprintf(err, errlen, "%s:%s: connection refused: no %s listens there", host, port,
                  what);

@@ -250,7 +250,7 @@ static int iterate_call(struct ptl_target *t, struct pg_memo_slot *memo, size_t 
 int ptl_iterate(struct ptl_target *t, struct pg_iter_opts *opts, pg_range_fn fn, void *arg)
 {
     struct iterate_args a = { opts, fn, arg };
-    return with_memo(t, 16384, iterate_call, &a);
+    return with_memo(t, 1024, iterate_call, &a);
 }
 
 static int layout_call(struct ptl_target *t, struct pg_memo_slot *memo, size_t slots, void *arg)
@@ -273,6 +273,7 @@ int ptl_linux_layout(struct ptl_target *t, struct pg_linux_inferred *l)
 
 struct expansion_count {
     uint64_t n, budget;
+    virt_addr_t start, end;
 };
 
 static int count_entry(void *arg, const struct pg_range *r)
@@ -282,12 +283,24 @@ static int count_entry(void *arg, const struct pg_range *r)
     return ++c->n > c->budget;
 }
 
+static int expanded_call(struct ptl_target *t, struct pg_memo_slot *memo, size_t slots, void *arg)
+{
+    struct expansion_count *c = arg;
+    struct pg_iter_opts o = { .start = c->start, .end = c->end, .memo = memo, .memo_slots = slots };
+    return pg_count_expanded(&t->ctx, t->root, &o, c->budget + 1, &c->n);
+}
+
 bool ptl_expansion_within(struct ptl_target *t, virt_addr_t start, virt_addr_t end,
                           unsigned flags)
 {
     if (!t->max_entries)
         return true;
-    struct expansion_count c = { 0, t->max_entries };
+    struct expansion_count c = { 0, t->max_entries, start, end };
+    /* Everything expanded: each table counted once (lib/paging); else count by walking. */
+    if ((flags & PG_ITER_EXPAND_SHARED) && (flags & PG_ITER_EXPAND_CYCLES) &&
+        c.budget < UINT64_MAX && with_memo(t, 1024, expanded_call, &c) == 0)
+        return c.n <= c.budget;
+    c.n = 0;
     struct pg_iter_opts o = { .start = start, .end = end, .merge = PG_MERGE_NONE,
                               .flags = flags | PG_ITER_HOLES };
     return pg_iterate(&t->ctx, t->root, &o, count_entry, &c) <= 0;
