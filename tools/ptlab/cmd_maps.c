@@ -380,25 +380,47 @@ static int maps_args(void *state, int argc, char **argv)
     return 0;
 }
 
+/*
+ * The layout ptdump's markers follow: the tree's own; for a PTI user PGD, which
+ * holds no direct map, that of its kernel PGD (the page below), since Linux's
+ * markers are the kernel's whichever PGD it walks. NULL: not a Linux layout.
+ */
+static const struct pg_linux_inferred *marker_layout(struct maps_state *s,
+                                                     struct pg_linux_inferred *buf)
+{
+    if (!s->have_layout)
+        return NULL;
+    if (s->layout.verdict == PG_LV_PTI_USER_PGD) {
+        phys_addr_t root = s->t->root;
+        s->t->root = pg_pti_kernel_pgd(root);
+        int r = ptl_linux_layout(s->t, buf);
+        s->t->root = root;
+        return r == 0 && buf->verdict == PG_LV_LINUX ? buf : NULL;
+    }
+    return s->layout.verdict == PG_LV_LINUX ? &s->layout : NULL;
+}
+
 /* ptdump's markers: Linux's for --linux-config, at the inferred bases on a Linux guest
- * (the defaults where the tables do not show a base). */
-static const struct pg_marker *ptdump_markers(const struct maps_state *s,
+ * (the defaults where the tables do not show a base). NULL for 32-bit and PAE. */
+static const struct pg_marker *ptdump_markers(struct maps_state *s,
                                               struct pg_marker buf[PG_LINUX_MARKERS_MAX])
 {
     unsigned levels = s->t->mode->levels;
     struct pg_linux_layout l, def;
     pg_linux_layout_default(levels, &def);
     l = def;
-    if (s->have_layout && s->layout.verdict == PG_LV_LINUX) {
-        l = s->layout.layout;
-        if (!s->layout.value[PG_LF_VMALLOC_BASE].known)
+    struct pg_linux_inferred kernel;
+    const struct pg_linux_inferred *inf = marker_layout(s, &kernel);
+    if (inf) {
+        l = inf->layout;
+        if (!inf->value[PG_LF_VMALLOC_BASE].known)
             l.vmalloc_base = def.vmalloc_base;
-        if (!s->layout.value[PG_LF_VMEMMAP_BASE].known)
+        if (!inf->value[PG_LF_VMEMMAP_BASE].known)
             l.vmemmap_base = def.vmemmap_base;
     }
     l.config = s->linux_config;
     if (!pg_ptdump_markers_for_layout(&l, buf, PG_LINUX_MARKERS_MAX))
-        return NULL;    /* 32-bit and PAE: Linux's x86-64 markers do not apply */
+        return NULL;
     return buf;
 }
 
