@@ -5,8 +5,10 @@
  * the same series state machine Linux uses: a series ends when the raw flags,
  * the effective rights or the level change, or when the address reaches the
  * next marker; at most one marker is printed per finished line; the final
- * flush uses the end of the last range walked (0, the top, for Linux's). Markers are data: Linux's sets for 4- and 5-level
- * below, or the caller's own table.
+ * flush uses the end of the last range walked (0, the top, for Linux's), and
+ * the first series starts at the start of the first one. Markers are data:
+ * Linux's for 4- and 5-level paging and a kernel configuration (which
+ * markers exist, where Modules starts) below, or the caller's own table.
  * Depends on: paging.h, pg_format.h, pg_internal.h, pg_out.h.
  */
 #include "pg_internal.h"
@@ -377,11 +379,14 @@ static int dump_range_(void *arg, const struct pg_range *r)
 /*
  * The first series starts where the walk starts (Linux's walk starts at 0),
  * under the last marker at or below that address: a walk of a sub-range
- * prints what Linux's whole walk prints there.
+ * that starts at a break of Linux's series prints Linux's lines there
+ * (docs/formats.md, "Linux ptdump", "A sub-range").
  */
 static void start_at_(struct dump_ *d, const struct pg_va_range *ranges, size_t nranges)
 {
     size_t i = 0;
+    if (!nranges)
+        return;
     while (i + 1 < nranges && ranges[i].start == 0 && ranges[i].end == 0)
         i++;
     d->start = ranges[i].start;
