@@ -221,6 +221,7 @@ const struct pg_marker *kernel_ptdump_markers(void)
 	layout.page_offset_base = PAGE_OFFSET; /* the live bases, wherever KASLR put them */
 	layout.vmalloc_base = vmalloc_base;
 	layout.vmemmap_base = vmemmap_base;
+	layout.config = PG_LINUX_NO_RANDOMIZE_BASE; /* a 512 MiB image window: Modules at 0xffffffffa0000000 */
 	pg_ptdump_markers_for_layout(&layout, markers, PG_LINUX_MARKERS_MAX);
 	return markers;
 }

@@ -157,8 +157,9 @@ struct pg_linux_found {
 /*
  * struct pg_linux_inferred - the result.
  * verdict    PG_LV_LINUX, or why not
- * layout     levels and the three randomised bases (0 where unknown): what
- *            pg_ptdump_markers_for_layout takes
+ * layout     levels, the three randomised bases and modules_vaddr (0 where
+ *            unknown), config 0: what pg_ptdump_markers_for_layout takes
+ *            (the caller sets config, e.g. from pg_linux_config_parse)
  * value[]    each enum pg_linux_fact
  * region[]   nregions regions in ascending address order, disjoint
  * found      the summary

@@ -50,39 +50,76 @@ struct pg_va_range {
 };
 
 /*
+ * The configuration options of a Linux kernel that decide which ptdump
+ * markers it prints and where Modules starts (struct pg_linux_layout's
+ * config). 0 is the configuration of Debian's kernels (and of most
+ * distributions'): no KASAN; EFI, the LDT remap (MODIFY_LDT_SYSCALL),
+ * ESPfix (X86_ESPFIX64) and RANDOMIZE_BASE on.
+ * PG_LINUX_KASAN              CONFIG_KASAN: "KASAN shadow", "KASAN shadow end"
+ * PG_LINUX_NO_EFI             no CONFIG_EFI: no "EFI Runtime Services"
+ * PG_LINUX_NO_LDT             no CONFIG_MODIFY_LDT_SYSCALL: no "LDT remap"
+ * PG_LINUX_NO_ESPFIX          no CONFIG_X86_ESPFIX64: no "ESPfix Area"
+ * PG_LINUX_NO_RANDOMIZE_BASE  no CONFIG_RANDOMIZE_BASE: KERNEL_IMAGE_SIZE is
+ *                             512 MiB, so MODULES_VADDR is 0xffffffffa0000000
+ *                             (0xffffffffc0000000 with it: a 1 GiB image space)
+ */
+#define PG_LINUX_KASAN              0x01u
+#define PG_LINUX_NO_EFI             0x02u
+#define PG_LINUX_NO_LDT             0x04u
+#define PG_LINUX_NO_ESPFIX          0x08u
+#define PG_LINUX_NO_RANDOMIZE_BASE  0x10u
+
+/*
+ * pg_linux_config_parse - apply comma-separated words to *config: kasan,
+ * efi, ldt, espfix, randomize_base turn the option on, the same words with
+ * "no" before them (nokasan, noefi, ...) turn it off; later words win.
+ * E.g. "kasan,noefi". *config is unchanged on error.
+ * returns: 0; -PG_EINVAL (an empty or unknown word).
+ */
+int pg_linux_config_parse(const char *words, unsigned *config);
+
+/*
  * struct pg_linux_layout - where a live Linux kernel put the regions that
  * kernel_randomize_memory moves (KASLR of the memory regions): the direct
- * map, vmalloc and the vmemmap. The other regions of Linux's memory map are
- * fixed for a paging mode.
+ * map, vmalloc and the vmemmap; and its configuration (which markers exist,
+ * where the module area starts). The other regions of Linux's memory map are
+ * fixed for a paging mode. All zero but levels and the bases: Debian's
+ * configuration.
  * levels            4 or 5 (4-level or 5-level paging)
  * page_offset_base  start of the direct map (Linux's PAGE_OFFSET)
  * vmalloc_base      start of the vmalloc area (VMALLOC_START)
  * vmemmap_base      start of the struct page array (VMEMMAP_START)
+ * modules_vaddr     MODULES_VADDR; 0: by config (PG_LINUX_NO_RANDOMIZE_BASE)
+ * config            PG_LINUX_* bits
  */
 struct pg_linux_layout {
     unsigned levels;
     virt_addr_t page_offset_base;
     virt_addr_t vmalloc_base;
     virt_addr_t vmemmap_base;
+    virt_addr_t modules_vaddr;
+    unsigned config;
 };
 
 /*
  * pg_linux_layout_default - Linux's bases without memory KASLR for 4-level
  * (0xffff888000000000, 0xffffc90000000000, 0xffffea0000000000) or 5-level
  * paging (0xff11000000000000, 0xffa0000000000000, 0xffd4000000000000);
- * see docs/memlayout.md.
+ * see docs/memlayout.md. modules_vaddr and config are 0 (Debian's
+ * configuration: Modules at 0xffffffffc0000000).
  * @levels: 4 or 5; any other value gives l->levels = levels and zero bases
  * returns: nothing.
  */
 void pg_linux_layout_default(unsigned levels, struct pg_linux_layout *l);
 
-/* Room for Linux's marker table: 15 markers and the terminating entry. */
+/* Room for Linux's marker table: up to 15 markers and the terminating entry. */
 #define PG_LINUX_MARKERS_MAX 16
 
 /*
  * pg_ptdump_markers_for_layout - Linux 6.x's ptdump marker table for the
- * layout l: the fixed regions of l->levels and "Low Kernel Mapping",
- * "vmalloc() Area" and "Vmemmap" at l's bases, in ascending address order,
+ * layout l: the markers l->config has, the fixed regions of l->levels,
+ * "Low Kernel Mapping", "vmalloc() Area" and "Vmemmap" at l's bases and
+ * "Modules" at MODULES_VADDR, in ascending address order,
  * terminated by an entry with a NULL name (buf[count]). No allocation, no
  * state: the table is the caller's.
  * @buf, @n: the caller's array; n >= PG_LINUX_MARKERS_MAX always suffices
@@ -95,7 +132,8 @@ size_t pg_ptdump_markers_for_layout(const struct pg_linux_layout *l, struct pg_m
 /*
  * pg_ptdump_markers_linux - Linux 6.x's marker set without KASLR for levels
  * 4 or 5 (docs/memlayout.md; docs/formats.md, "Linux ptdump"): the table
- * of pg_ptdump_markers_for_layout at pg_linux_layout_default's bases.
+ * of pg_ptdump_markers_for_layout at pg_linux_layout_default's bases and
+ * configuration (no KASAN markers; Modules at 0xffffffffc0000000).
  * The Fixmap Area marker uses 0xFFFFFFFFFF400000 (the first PMD of
  * level2_fixmap_pgt's fixmap tables), since Linux's FIXADDR_START depends on
  * its configuration.

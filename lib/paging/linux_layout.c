@@ -645,6 +645,7 @@ int pg_linux_layout_infer(const struct pg_ctx *ctx, phys_addr_t root,
     out->layout.page_offset_base = dm->delta;
     out->layout.vmalloc_base = out->value[PG_LF_VMALLOC_BASE].value;
     out->layout.vmemmap_base = out->value[PG_LF_VMEMMAP_BASE].value;
+    out->layout.modules_vaddr = out->value[PG_LF_MODULES_VADDR].value;   /* 0: unknown */
     return 0;
 }
 

@@ -1,32 +1,26 @@
-"""Linux's own ptdump against ptlab's (docs/linux-oracle.md).
+"""Linux's own ptdump against ptlab's (docs/formats.md, "Linux ptdump
+against ptlab"; the oracle kernel: docs/linux-oracle.md).
 
 The oracle kernel (scripts/build-linux) boots with tests/system/guest's
 oracle_init, which prints /sys/kernel/debug/page_tables/{kernel,current_kernel,
-current_user} and stops at a breakpoint; `ptlab maps --format ptdump` on the
-dump of that moment must print the same text:
+current_user} and stops at a breakpoint; `ptlab maps --format ptdump
+--linux-config WORDS` on the dump of that moment, WORDS naming the oracle
+kernel's KASAN, EFI, LDT, ESPfix and RANDOMIZE_BASE options, must print the
+same text:
   kernel          the walk of init_top_pgt (swapper_pg_dir), found through
                   System.map and kcore's KCORE_TEXT segment: --cr3 PA
   current_kernel  the reading process's PGD: --kernel-pgd under PTI
   current_user    its user PGD under PTI (--user-pgd); without PTI the same
                   PGD as current_kernel.
 
-Compared byte for byte, except for the markers a dump cannot place: both texts
-lose them, and lose the line breaks they alone made (linux_oracle.drop_markers:
-two lines around such a marker become one when the dump says the entries on
-either side of the break are equal in everything Linux compares):
-  - markers this kernel's configuration leaves out and ptlab always prints:
-    "KASAN shadow" and "KASAN shadow end" (no CONFIG_KASAN), "EFI Runtime
-    Services" (no CONFIG_EFI);
-  - markers at addresses the configuration decides: "Modules" (MODULES_VADDR,
-    0xffffffff80000000 + KERNEL_IMAGE_SIZE: 1 GiB with RANDOMIZE_BASE, ptlab
-    assumes 512 MiB) and "Fixmap Area" (FIXADDR_START, below the fixmap's
-    top by the size of this configuration's fixmap; ptlab uses the first
-    fixmap PMD);
-  - with KASLR, "Low Kernel Mapping", "vmalloc() Area" and "Vmemmap": Linux
-    puts them at its randomised bases, ptlab's follow the fixed ones. (That
-    Linux's markers agree with the bases /proc/kcore gives is a test of its
-    own.)
-Every other line, marker and skipped-entries count must be equal.
+Compared byte for byte, markers at the randomised bases included, except for
+the one marker a dump cannot place, "Fixmap Area" (FIXADDR_START, below the
+fixmap's top by the size of this configuration's fixmap; ptlab uses the first
+fixmap PMD): both texts lose it, and lose the line break it alone made
+(linux_oracle.drop_markers: two lines around it become one when the dump says
+the entries on either side of the break are equal in everything Linux
+compares). Every other line, marker and skipped-entries count must be equal.
+A walk of a sub-range (--range, --region) must print Linux's lines there.
 
 Boots: a pairwise set of (KASLR on/off) x (4-level/5-level) x (PTI on/off),
 4 boots; `make matrix` (PTLAB_MATRIX=full) boots all 8.
@@ -47,11 +41,11 @@ PAIRWISE = [(False, 4, True), (False, 5, False), (True, 4, False), (True, 5, Tru
 CASES = FACTORS if os.environ.get("PTLAB_MATRIX") == "full" else PAIRWISE
 FILES = ("kernel", "current_kernel", "current_user")
 RANDOMISED = ("Low Kernel Mapping", "vmalloc() Area", "Vmemmap")
-CONFIG_PLACED = ("Modules", "Fixmap Area")
-# Markers ptlab prints that exist in Linux only with an option: (marker, CONFIG_ option).
-CONFIG_MARKERS = (("KASAN shadow", "CONFIG_KASAN"), ("KASAN shadow end", "CONFIG_KASAN"),
-                  ("EFI Runtime Services", "CONFIG_EFI"), ("LDT remap", "CONFIG_MODIFY_LDT_SYSCALL"),
-                  ("ESPfix Area", "CONFIG_X86_ESPFIX64"))
+CONFIG_PLACED = ("Fixmap Area",)
+# ptlab's --linux-config words and the options they name.
+CONFIG_WORDS = (("kasan", "CONFIG_KASAN"), ("efi", "CONFIG_EFI"),
+                ("ldt", "CONFIG_MODIFY_LDT_SYSCALL"), ("espfix", "CONFIG_X86_ESPFIX64"),
+                ("randomize_base", "CONFIG_RANDOMIZE_BASE"))
 # Linux's bases without KASLR (Documentation/arch/x86/x86_64/mm.rst).
 FIXED = {4: {"page_offset_base": 0xffff888000000000, "vmalloc_base": 0xffffc90000000000,
              "vmemmap_base": 0xffffea0000000000},
@@ -81,12 +75,15 @@ class Oracle:
         text_pa = next(s[2] for s in self.run.segments if s[0] == "KCORE_TEXT")
         init_top_pgt = text_pa + syms["init_top_pgt"] - syms["_text"]
         pgd = ["--kernel-pgd"] if self.pti else []
+        self.linux_config = ",".join(("" if self.config.get(opt, "n") == "y" else "no") + word
+                                     for word, opt in CONFIG_WORDS)
         self.args = {"kernel": ["--cr3", "%x" % init_top_pgt],
                      "current_kernel": pgd,
                      "current_user": ["--user-pgd"] if self.pti else []}
 
     def ptlab_ptdump(self, name, extra=()):
-        r = ptlab("maps", "--format", "ptdump", *self.args[name], *extra, self.run.dump, san=False)
+        r = ptlab("maps", "--format", "ptdump", "--linux-config", self.linux_config,
+                  *self.args[name], *extra, self.run.dump, san=False)
         assert r.returncode == 0, r.stderr
         return r.stdout
 
@@ -102,9 +99,7 @@ class Oracle:
 
     def markers_not_placed(self):
         """(ptlab's markers to drop, Linux's markers to drop)."""
-        absent = [m for m, opt in CONFIG_MARKERS if self.config.get(opt, "n") != "y"]
-        both = list(CONFIG_PLACED) + (list(RANDOMISED) if self.kaslr else [])
-        return absent + both, both
+        return list(CONFIG_PLACED), list(CONFIG_PLACED)
 
 
 @pytest.fixture(scope="module")
@@ -136,6 +131,29 @@ def test_ptdump_matches_linux(oracle, case, name):
         assert sorted(dropped_linux) == sorted(drop_linux), dropped_linux
     assert linux.count("\n") > 40 and "---[ High Kernel Mapping ]---" in linux
     assert ours_n == linux_n, first_difference(ours_n, linux_n)
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_ptdump_range_matches_linux(oracle, case):
+    """A walk of a sub-range prints what Linux's whole walk prints there: the
+    marker whose area holds the range's start, then Linux's own lines, the
+    first one starting at the range's start. The ranges start where Linux
+    starts a line after a marker (where Linux printed a marker late, at the
+    first break after its address, the break is not in a walk that starts
+    there: without KASLR the direct map's first page is on the LDT remap's
+    line) and end where Linux ends a series."""
+    o = oracle(case)
+    linux = o.run.files["kernel"]
+    items = ptdump_items(linux)
+    low = items[items.index(("marker", "Low Kernel Mapping")) + 1][1]
+    for sel in (["--range", "%x-%x" % (low, o.run.kcore["vmemmap_base"])],
+                ["--region", "Kernel text"]):
+        ours = o.ptlab_ptdump("kernel", sel)
+        head, rest = ours.split("\n", 1)
+        assert sel[0] != "--range" or rest.startswith("0x%016x-" % low), (sel, ours)
+        assert rest in linux, (sel, ours)
+        before = [it for it in ptdump_items(linux[:linux.index(rest)]) if it[0] == "marker"]
+        assert head == "---[ %s ]---" % before[-1][1], (sel, head, before[-1])
 
 
 def section(text, marker):

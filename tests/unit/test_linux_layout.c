@@ -407,6 +407,14 @@ Test(linux_layout, modules_after_a_512m_window)
     infer(&g, build(&g, NULL), &l);
     expect_value(&l, PG_LF_MODULES_VADDR, 0xFFFFFFFFA0000000ULL);
     expect_region(&l, "Modules", 0xFFFFFFFFA0000000ULL, 0xFFFFFFFFFF000000ULL);
+    /* The layout carries it to ptdump's Modules marker, whatever the configuration says. */
+    cr_assert_eq(l.layout.modules_vaddr, 0xFFFFFFFFA0000000ULL);
+    struct pg_marker mk[PG_LINUX_MARKERS_MAX];
+    cr_assert_gt(pg_ptdump_markers_for_layout(&l.layout, mk, PG_LINUX_MARKERS_MAX), 0);
+    size_t i = 0;
+    while (mk[i].name && strcmp(mk[i].name, "Modules"))
+        i++;
+    cr_assert_eq(mk[i].start, 0xFFFFFFFFA0000000ULL);
 
     /* Neither a module nor a moved text: the tables do not say. */
     arena_fini(&A);
@@ -415,6 +423,7 @@ Test(linux_layout, modules_after_a_512m_window)
     infer(&g, build(&g, NULL), &l);
     cr_assert(!l.value[PG_LF_MODULES_VADDR].known);
     cr_assert_eq(l.value[PG_LF_MODULES_VADDR].why, PG_LW_NO_MODULES);
+    cr_assert_eq(l.layout.modules_vaddr, 0, "unknown: the configuration decides");
 }
 
 /* Debian's bases with `ram` bytes of RAM in 1G pages. */

@@ -116,6 +116,68 @@ Test(format, ptdump_user_half_ends_at_its_range)
     cr_assert_null(strstr(out.s, "Kernel Space"));
 }
 
+/*
+ * A walk of a sub-range starts its first line at the range's start, under the
+ * marker whose area holds it, and prints the lines Linux's whole walk prints
+ * there (the range here starts and ends at series boundaries).
+ */
+Test(format, ptdump_range_starts_at_its_start)
+{
+    struct pg_ctx c = arena_ctx(&A, 4);
+    phys_addr_t root = build_linux_like(&A, &c);
+    ptdump_out(&c, root, NULL, NULL);
+    char *whole = strdup(out.s);
+    static const struct pg_va_range text = { 0xFFFFFFFF81000000ULL, 0xFFFFFFFF82200000ULL };
+    struct pg_ptdump_opts o = { .markers = pg_ptdump_markers_linux(4), .ranges = &text,
+                                .nranges = 1 };
+    ptdump_out(&c, root, &o, NULL);
+    const char *want_head = "---[ High Kernel Mapping ]---\n0xffffffff81000000-";
+    cr_assert_eq(strncmp(out.s, want_head, strlen(want_head)), 0, "got: %s", out.s);
+    /* Every line after the marker is a line of the whole walk, in the same order. */
+    const char *after = strchr(out.s, '\n') + 1;
+    const char *in_whole = strstr(whole, after);
+    cr_assert_not_null(in_whole, "sub-range:\n%s\nwhole:\n%s", out.s, whole);
+    cr_assert_not_null(strstr(out.s, "-0xffffffff82200000        2028K "), "ends at the range's end");
+    free(whole);
+
+    /* A range starting in the middle of a series: the first line starts there. */
+    static const struct pg_va_range mid = { 0xFFFFC90000001000ULL, 0xFFFFC90000002000ULL };
+    o.ranges = &mid;
+    ptdump_out(&c, root, &o, NULL);
+    cr_assert_str_eq(out.s, "---[ vmalloc() Area ]---\n"
+                            "0xffffc90000001000-0xffffc90000002000           4K     RW"
+                            "                 GLB NX pte\n");
+}
+
+/*
+ * Linux 6.1 takes a series' raw flags as the entry without bits 12-51: a
+ * large page's PAT bit (12) neither splits a series nor prints; a 4 KiB
+ * page's PAT bit (7) does both.
+ */
+Test(format, ptdump_large_page_pat_as_linux)
+{
+    struct pg_ctx c = arena_ctx(&A, 4);
+    phys_addr_t root = arena_root(&A);
+    virt_addr_t va = 0xFFFFC90000000000ULL;
+    t_map(&c, root, va, 2 * T_MiB, 0x40000000, __PAGE_KERNEL_LARGE | PTE_D, PG_MASK_2M);
+    t_map(&c, root, va + 2 * T_MiB, 2 * T_MiB, 0x40200000,
+          __PAGE_KERNEL_LARGE | PTE_D | PTE_PAT_LARGE, PG_MASK_2M);
+    t_map(&c, root, va + 4 * T_MiB, 0x1000, 0x40400000, __PAGE_KERNEL | PTE_D, PG_MASK_4K);
+    t_map(&c, root, va + 4 * T_MiB + 0x1000, 0x1000, 0x40401000,
+          __PAGE_KERNEL | PTE_D | PTE_PAT_LARGE, PG_MASK_4K);
+    uint64_t e;
+    cr_assert_eq(pg_translate(&c, root, va + 2 * T_MiB, NULL, &e, NULL), 0);
+    cr_assert(e & PTE_PAT_LARGE, "the second 2 MiB page has PAT");
+    static const struct pg_va_range r = { 0xFFFFC90000000000ULL, 0xFFFFC90000600000ULL };
+    struct pg_ptdump_opts o = { .ranges = &r, .nranges = 1 };
+    ptdump_out(&c, root, &o, NULL);
+    cr_assert_str_eq(out.s,
+        "0xffffc90000000000-0xffffc90000400000           4M     RW         PSE     GLB NX pmd\n"
+        "0xffffc90000400000-0xffffc90000401000           4K     RW                 GLB NX pte\n"
+        "0xffffc90000401000-0xffffc90000402000           4K     RW             PAT GLB NX pte\n"
+        "0xffffc90000402000-0xffffc90000600000        2040K                               pte\n");
+}
+
 Test(format, ptdump_espfix_not_expanded)
 {
     struct pg_ctx c = arena_ctx(&A, 4);

@@ -180,7 +180,7 @@ Test(policy, markers_for_layout_default_is_linux)
         struct pg_marker buf[PG_LINUX_MARKERS_MAX];
         pg_linux_layout_default(levels, &l);
         size_t n = pg_ptdump_markers_for_layout(&l, buf, PG_LINUX_MARKERS_MAX);
-        cr_assert_eq(n, PG_LINUX_MARKERS_MAX - 1);
+        cr_assert_eq(n, PG_LINUX_MARKERS_MAX - 3, "Debian's configuration: no KASAN markers");
         const struct pg_marker *lin = pg_ptdump_markers_linux(levels);
         for (size_t i = 0; i <= n; i++) {
             cr_assert_eq(buf[i].start, lin[i].start, "%u-level marker %zu", levels, i);
@@ -194,6 +194,11 @@ Test(policy, markers_for_layout_default_is_linux)
         cr_assert_eq(lin[marker_index(lin, "vmalloc() Area")].start, l.vmalloc_base);
         cr_assert_eq(lin[marker_index(lin, "Vmemmap")].start, l.vmemmap_base);
         cr_assert_eq(lin[marker_index(lin, "ESPfix Area")].max_lines, 16);
+        cr_assert_eq(lin[marker_index(lin, "Modules")].start, 0xFFFFFFFFC0000000ULL);
+        cr_assert_eq(lin[marker_index(lin, "EFI Runtime Services")].start,
+                     0xFFFFFFEF00000000ULL);
+        cr_assert_eq(marker_index(lin, "KASAN shadow"), -1);
+        cr_assert_eq(marker_index(lin, "KASAN shadow end"), -1);
     }
     cr_assert_null(pg_ptdump_markers_linux(3));
     cr_assert_null(pg_ptdump_markers_linux(2));
@@ -202,8 +207,10 @@ Test(policy, markers_for_layout_default_is_linux)
 Test(policy, markers_for_layout_moved_bases)
 {
     /* Randomised bases as kernel_randomize_memory may choose them (order kept). */
-    struct pg_linux_layout l = { 4, 0xFFFF9A4000000000ULL, 0xFFFFB43000000000ULL,
-                                 0xFFFFE3C000000000ULL };
+    struct pg_linux_layout l = { .levels = 4, .page_offset_base = 0xFFFF9A4000000000ULL,
+                                 .vmalloc_base = 0xFFFFB43000000000ULL,
+                                 .vmemmap_base = 0xFFFFE3C000000000ULL,
+                                 .config = PG_LINUX_KASAN };
     struct pg_marker buf[PG_LINUX_MARKERS_MAX + 2];
     memset(buf, 0, sizeof(buf));
     size_t n = pg_ptdump_markers_for_layout(&l, buf, N_(buf));
@@ -239,7 +246,7 @@ Test(policy, markers_for_layout_in_ptdump)
     struct pg_linux_layout l;
     struct pg_marker buf[PG_LINUX_MARKERS_MAX];
     pg_linux_layout_default(5, &l);
-    cr_assert_eq(pg_ptdump_markers_for_layout(&l, buf, N_(buf)), 15);
+    cr_assert_eq(pg_ptdump_markers_for_layout(&l, buf, N_(buf)), 13);
     struct strbuf a = { 0 }, b = { 0 };
     struct pg_sink sa = { strbuf_write, &a }, sb = { strbuf_write, &b };
     struct pg_ptdump_opts oa = { .markers = buf };
@@ -248,4 +255,63 @@ Test(policy, markers_for_layout_in_ptdump)
     cr_assert_str_eq(a.s, b.s);
     free(a.s);
     free(b.s);
+}
+
+Test(policy, markers_for_layout_config)
+{
+    /* Each option adds or removes its markers; Modules follows RANDOMIZE_BASE or the layout. */
+    static const struct {
+        unsigned config;
+        size_t n;
+        const char *absent, *present;
+        virt_addr_t modules;
+    } cases[] = {
+        { 0, 13, "KASAN shadow", "EFI Runtime Services", 0xFFFFFFFFC0000000ULL },
+        { PG_LINUX_KASAN, 15, NULL, "KASAN shadow end", 0xFFFFFFFFC0000000ULL },
+        { PG_LINUX_NO_EFI, 12, "EFI Runtime Services", "ESPfix Area", 0xFFFFFFFFC0000000ULL },
+        { PG_LINUX_NO_LDT, 12, "LDT remap", "Kernel Space", 0xFFFFFFFFC0000000ULL },
+        { PG_LINUX_NO_ESPFIX, 12, "ESPfix Area", "CPU entry Area", 0xFFFFFFFFC0000000ULL },
+        { PG_LINUX_NO_RANDOMIZE_BASE, 13, NULL, "Modules", 0xFFFFFFFFA0000000ULL },
+        { PG_LINUX_KASAN | PG_LINUX_NO_EFI | PG_LINUX_NO_LDT | PG_LINUX_NO_ESPFIX, 12,
+          "EFI Runtime Services", "KASAN shadow", 0xFFFFFFFFC0000000ULL },
+    };
+    for (unsigned levels = 4; levels <= 5; levels++) {
+        for (size_t i = 0; i < N_(cases); i++) {
+            struct pg_linux_layout l;
+            struct pg_marker buf[PG_LINUX_MARKERS_MAX];
+            pg_linux_layout_default(levels, &l);
+            l.config = cases[i].config;
+            cr_assert_eq(pg_ptdump_markers_for_layout(&l, buf, N_(buf)), cases[i].n, "case %zu", i);
+            if (cases[i].absent)
+                cr_assert_eq(marker_index(buf, cases[i].absent), -1, "case %zu", i);
+            cr_assert_geq(marker_index(buf, cases[i].present), 0, "case %zu", i);
+            cr_assert_eq(buf[marker_index(buf, "Modules")].start, cases[i].modules, "case %zu", i);
+            for (size_t k = 1; k < cases[i].n; k++)
+                cr_assert_leq(buf[k - 1].start, buf[k].start);
+            /* An inferred MODULES_VADDR wins over the configuration's. */
+            l.modules_vaddr = 0xFFFFFFFFC4000000ULL;
+            pg_ptdump_markers_for_layout(&l, buf, N_(buf));
+            cr_assert_eq(buf[marker_index(buf, "Modules")].start, 0xFFFFFFFFC4000000ULL);
+        }
+    }
+}
+
+Test(policy, linux_config_parse)
+{
+    unsigned c = 0;
+    cr_assert_eq(pg_linux_config_parse("kasan,noefi", &c), 0);
+    cr_assert_eq(c, PG_LINUX_KASAN | PG_LINUX_NO_EFI);
+    cr_assert_eq(pg_linux_config_parse("nokasan,efi,noldt,noespfix,norandomize_base", &c), 0);
+    cr_assert_eq(c, PG_LINUX_NO_LDT | PG_LINUX_NO_ESPFIX | PG_LINUX_NO_RANDOMIZE_BASE);
+    cr_assert_eq(pg_linux_config_parse("ldt,espfix,randomize_base", &c), 0);
+    cr_assert_eq(c, 0);
+    cr_assert_eq(pg_linux_config_parse("noefi,efi", &c), 0, "later words win");
+    cr_assert_eq(c, 0);
+    static const char *const bad[] = { "", "kasan,", ",kasan", "no", "nono", "KASAN", "kasan efi",
+                                       "nokasan,bogus", "noefii" };
+    for (size_t i = 0; i < N_(bad); i++) {
+        c = PG_LINUX_KASAN;
+        cr_assert_eq(pg_linux_config_parse(bad[i], &c), -PG_EINVAL, "'%s'", bad[i]);
+        cr_assert_eq(c, PG_LINUX_KASAN, "unchanged on error: '%s'", bad[i]);
+    }
 }

@@ -19,7 +19,7 @@
 enum maps_format { FMT_TEXT, FMT_JSON, FMT_CSV, FMT_QEMU_MEM, FMT_QEMU_TLB, FMT_PTDUMP };
 
 enum { OPT_FORMAT = PTL_OPT_CMD, OPT_RANGE, OPT_USER, OPT_KERNEL, OPT_PERM, OPT_EXPAND, OPT_PAT,
-       OPT_REGION };
+       OPT_REGION, OPT_LINUX_CONFIG };
 
 static const char maps_help[] =
     "usage: ptlab maps [OPTIONS] DUMP\n"
@@ -39,7 +39,11 @@ static const char maps_help[] =
     "  --expand         list every reference to a shared table (e.g. Linux's ESPfix\n"
     "                   area) instead of one summary line with its count\n"
     "  --pat linux|reset|HEX  IA32_PAT value for the memory type (default reset:\n"
-    "                   the power-on value; Linux reprograms entry 1 to WC)\n\n"
+    "                   the power-on value; Linux reprograms entry 1 to WC)\n"
+    "  --linux-config WORDS  the guest kernel's options that decide ptdump's markers,\n"
+    "                   comma-separated: [no]kasan, [no]efi, [no]ldt, [no]espfix,\n"
+    "                   [no]randomize_base (default: Debian's kernels, nokasan,efi,\n"
+    "                   ldt,espfix,randomize_base)\n\n"
     "On a Linux guest the JSON ranges name their region and ptdump's markers sit at\n"
     "the inferred direct map, vmalloc and vmemmap bases (ptlab regions).\n\n";
 
@@ -52,6 +56,7 @@ static const struct option maps_options[] = {
     { "expand", no_argument, NULL, OPT_EXPAND },
     { "pat", required_argument, NULL, OPT_PAT },
     { "region", required_argument, NULL, OPT_REGION },
+    { "linux-config", required_argument, NULL, OPT_LINUX_CONFIG },
     { 0, 0, 0, 0 },
 };
 
@@ -66,6 +71,8 @@ struct maps_state {
     bool have_range;
     uint64_t rstart, rend;
     const char *region;         /* --region NAME */
+    unsigned linux_config;      /* --linux-config: PG_LINUX_* */
+    bool have_linux_config;
     struct ptl_target *t;
     struct pg_linux_inferred layout;    /* valid when have_layout */
     bool have_layout;
@@ -327,6 +334,13 @@ static int maps_option(void *state, int code, const char *arg)
         break;
     case OPT_EXPAND: s->expand = true; break;
     case OPT_REGION: s->region = arg; break;
+    case OPT_LINUX_CONFIG:
+        if (pg_linux_config_parse(arg, &s->linux_config))
+            return ptl_usage_error("maps", "--linux-config: '%s' is not a comma-separated "
+                                   "list of [no]kasan, [no]efi, [no]ldt, [no]espfix, "
+                                   "[no]randomize_base", arg);
+        s->have_linux_config = true;
+        break;
     case OPT_PAT:
         if (!strcmp(arg, "linux")) s->pat = PTL_PAT_LINUX;
         else if (!strcmp(arg, "reset")) s->pat = PG_PAT_RESET;
@@ -356,29 +370,57 @@ static int maps_args(void *state, int argc, char **argv)
         return ptl_usage_error("maps", "--format qemu-mem/qemu-tlb print the whole address "
                                "space as QEMU does: no filters");
     if (s->fmt == FMT_PTDUMP && (s->filtered || s->expand))
-        return ptl_usage_error("maps", "--format ptdump takes only --range and --region");
+        return ptl_usage_error("maps", "--format ptdump takes only --range, --region and "
+                               "--linux-config");
+    if (s->have_linux_config && s->fmt != FMT_PTDUMP)
+        return ptl_usage_error("maps", "--linux-config goes with --format ptdump");
     if (s->region && (s->fmt == FMT_QEMU_MEM || s->fmt == FMT_QEMU_TLB))
         return ptl_usage_error("maps", "--format qemu-mem/qemu-tlb print the whole address "
                                "space as QEMU does: no --region");
     return 0;
 }
 
-/* ptdump's markers: Linux's, at the inferred bases on a Linux guest (the defaults where
- * the tables do not show a base). */
-static const struct pg_marker *ptdump_markers(const struct maps_state *s,
+/*
+ * The layout ptdump's markers follow: the tree's own; for a PTI user PGD, which
+ * holds no direct map, that of its kernel PGD (the page below), since Linux's
+ * markers are the kernel's whichever PGD it walks. NULL: not a Linux layout.
+ */
+static const struct pg_linux_inferred *marker_layout(struct maps_state *s,
+                                                     struct pg_linux_inferred *buf)
+{
+    if (!s->have_layout)
+        return NULL;
+    if (s->layout.verdict == PG_LV_PTI_USER_PGD) {
+        phys_addr_t root = s->t->root;
+        s->t->root = pg_pti_kernel_pgd(root);
+        int r = ptl_linux_layout(s->t, buf);
+        s->t->root = root;
+        return r == 0 && buf->verdict == PG_LV_LINUX ? buf : NULL;
+    }
+    return s->layout.verdict == PG_LV_LINUX ? &s->layout : NULL;
+}
+
+/* ptdump's markers: Linux's for --linux-config, at the inferred bases on a Linux guest
+ * (the defaults where the tables do not show a base). NULL for 32-bit and PAE. */
+static const struct pg_marker *ptdump_markers(struct maps_state *s,
                                               struct pg_marker buf[PG_LINUX_MARKERS_MAX])
 {
     unsigned levels = s->t->mode->levels;
-    if (!s->have_layout || s->layout.verdict != PG_LV_LINUX)
-        return pg_ptdump_markers_linux(levels);
     struct pg_linux_layout l, def;
     pg_linux_layout_default(levels, &def);
-    l = s->layout.layout;
-    if (!s->layout.value[PG_LF_VMALLOC_BASE].known)
-        l.vmalloc_base = def.vmalloc_base;
-    if (!s->layout.value[PG_LF_VMEMMAP_BASE].known)
-        l.vmemmap_base = def.vmemmap_base;
-    pg_ptdump_markers_for_layout(&l, buf, PG_LINUX_MARKERS_MAX);
+    l = def;
+    struct pg_linux_inferred kernel;
+    const struct pg_linux_inferred *inf = marker_layout(s, &kernel);
+    if (inf) {
+        l = inf->layout;
+        if (!inf->value[PG_LF_VMALLOC_BASE].known)
+            l.vmalloc_base = def.vmalloc_base;
+        if (!inf->value[PG_LF_VMEMMAP_BASE].known)
+            l.vmemmap_base = def.vmemmap_base;
+    }
+    l.config = s->linux_config;
+    if (!pg_ptdump_markers_for_layout(&l, buf, PG_LINUX_MARKERS_MAX))
+        return NULL;
     return buf;
 }
 
