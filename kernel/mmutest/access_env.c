@@ -257,8 +257,7 @@ void at_env_enter(struct at_env *e)
 	__asm__ volatile("pushfq; popq %0; cli" : "=r"(e->rflags) : : "memory");
 	__asm__ volatile("sidt %0" : "=m"(e->idt));
 	build_probe_idt(e);
-	e->rsp0 = current_task_stack();
-	update_task_stack((uint64_t)(uintptr_t)(probe_rsp0_stack + sizeof(probe_rsp0_stack)));
+	e->rsp0 = load_sp0((uint64_t)(uintptr_t)(probe_rsp0_stack + sizeof(probe_rsp0_stack)));
 	struct desc_ptr64 idt = { sizeof(probe_idt) - 1, (uint64_t)(uintptr_t)probe_idt };
 	__asm__ volatile("lidt %0" : : "m"(idt));
 	if (boot_cpu_data.pku) {
@@ -283,7 +282,7 @@ void at_env_leave(struct at_env *e)
 	write_cr3(e->cr3);
 	__flush_tlb_all();
 	__asm__ volatile("lidt %0" : : "m"(e->idt));
-	update_task_stack(e->rsp0);
+	load_sp0(e->rsp0);
 	if (e->rflags & (1u << 9))
 		__asm__ volatile("sti");
 }

@@ -4,6 +4,7 @@
  * memory regions go (kernel_randomize_memory), the direct map and
  * swapper_pg_dir (init_mem_mapping), least privilege (mark_rodata_ro).
  */
+#include <asm/pti.h>
 #include <asm/boot.h>
 #include <asm/console.h>
 #include <asm/cpufeature.h>
@@ -107,6 +108,7 @@ static void parse_layout(void)
 void setup_arch(void)
 {
 	early_cpu_init();           /* CPUID; EFER.NXE */
+	pti_check_boottime_disable(); /* pti=on|off|auto: Meltdown, as Linux decides */
 	kernel_ctx_init();          /* lib/paging's view of this CPU */
 	pat_init();                 /* IA32_PAT as Linux programs it: WB WC UC- UC WB WP UC- WT */
 	idt_setup_traps();          /* every exception reported, page faults handled */
