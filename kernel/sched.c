@@ -18,12 +18,12 @@
  * lets a tick in where it idles (sched_idle: the shell waiting for a byte or
  * for a process; an AP's idle loop).
  */
-#include <asm/pti.h>
 #include <asm/console.h>
 #include <asm/desc.h>
 #include <asm/mmu_context.h>
 #include <asm/percpu.h>
 #include <asm/processor.h>
+#include <asm/pti.h>
 #include <asm/sections.h>
 #include <asm/smp.h>
 #include <asm/traps.h>

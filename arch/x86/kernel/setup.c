@@ -4,7 +4,6 @@
  * memory regions go (kernel_randomize_memory), the direct map and
  * swapper_pg_dir (init_mem_mapping), least privilege (mark_rodata_ro).
  */
-#include <asm/pti.h>
 #include <asm/boot.h>
 #include <asm/console.h>
 #include <asm/cpufeature.h>
@@ -13,6 +12,7 @@
 #include <asm/page.h>
 #include <asm/pgtable.h>
 #include <asm/processor.h>
+#include <asm/pti.h>
 #include <asm/realmode.h>
 #include <asm/sections.h>
 #include <asm/setup.h>
