@@ -611,7 +611,7 @@ static int cmd_exit(int argc, char **argv)
 static const struct command commands[] = {
 	{ "help", "", "this list", cmd_help },
 	{ "regs", "", "CR0, CR2, CR3, CR4, EFER with their bits; paging mode; PCID", cmd_regs },
-	{ "cr3", "", "CR3 split into table address, PCID and flags", cmd_cr3 },
+	{ "cr3", "", "CR3 split into table address, PCID and flags; PTI's pair", cmd_cr3 },
 	{ "stages", "", "reprint the boot stage reports", cmd_stages },
 	{ "ptdump", "[kernel|boot|early|current|user PID|user-pgd PID|user-twin]", "a page table in Linux ptdump format (current CPU: a CPU's)",
 	  cmd_ptdump },

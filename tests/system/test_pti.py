@@ -110,3 +110,36 @@ def test_user_probes_kernel(tmp_path, append, present):
         assert va in faults, (name, out)
         assert faults[va] & 0x4, (name, "a user-mode access")
         assert faults[va] & 0x1 == present, (name, hex(va), hex(faults[va]))
+
+
+def mapped_lines(ptdump):
+    """The ptdump lines of mapped ranges: (start, end, flag text), markers and holes left out."""
+    rows = re.findall(r"^0x([0-9a-f]{16})-0x([0-9a-f]{16}) +\S+ (.*\S) +(?:pte|pmd|pud|p4d|pgd)$", ptdump, re.M)
+    return [(s, e, " ".join(f.split())) for s, e, f in rows if f.strip()]
+
+
+def test_user_pgd_in_a_dump(tmp_path):
+    """A process blocked in the kernel (init, sleeping): its user PGD (kernel PGD + 0x1000)
+    as the host tool reads it from a memory dump is what the kernel's shell prints, holds
+    no kernel page but the entry text, the cpu_entry_area and the TSS pages, and the
+    tool's lint finds nothing in it; the CPU's CR3 from QEMU's registers is one half of a pair."""
+    from ptlab_tool import ptlab
+    dump = tmp_path / "core.elf"
+    with Monitor(tmp_path, mem="256M", cpu=INTEL, marker=PROMPT) as m:
+        m.shell("run init &")
+        shell = m.shell("ptdump user-pgd 1")
+        m.command("stop")
+        regs = m.command("info registers")
+        m.command("dump-guest-memory %s" % dump)
+    user = int(re.search(r"user PGD 0x([0-9a-f]+) \(kernel PGD 0x([0-9a-f]+) \+ 0x1000\)", shell).group(1), 16)
+    cr3 = int(re.search(r"CR3=([0-9a-f]+)", regs).group(1), 16)
+    for root in (user, cr3):
+        r = ptlab("maps", "--format", "ptdump", "--cr3", "0x%x" % (root & ~0x1fff), "--user-pgd", str(dump))
+        assert r.returncode == 0, r.stderr
+        tool = mapped_lines(r.stdout)
+        if root == user:
+            assert tool == mapped_lines(shell), (r.stdout, shell)
+        kernel = [row for row in tool if int(row[0], 16) >= 1 << 63]
+        assert kernel and all("USR" not in f for _, _, f in kernel), kernel
+        lint = ptlab("lint", "--cr3", "0x%x" % (root & ~0x1fff), "--user-pgd", str(dump))
+        assert lint.returncode == 0, lint.stdout + lint.stderr
