@@ -21,6 +21,7 @@
 #define PTI_FLAG_PCID             2 /* ... with PCIDs (user PCID, no-flush bit) */
 
 #ifndef __ASSEMBLER__
+#include <stdbool.h>
 #include <stdint.h>
 
 /* The 64-bit hardware TSS (Intel SDM Vol. 3A, 8.7). */
@@ -91,6 +92,16 @@ void cpu_init_gdt(void);
  * CPU's entry stack in the cpu_entry_area, and the entry code moves the frame.
  */
 void update_task_stack(uint64_t sp0);
+/*
+ * load_direct_gdt - under PTI, make this CPU use its GDT and TSS at their
+ * per-CPU addresses (direct) or again through its cpu_entry_area (Linux's
+ * load_direct_gdt / load_fixmap_gdt, which also reloads TR here): for code
+ * that runs on page tables without the cpu_entry_area's NX mappings usable
+ * (accesstest's probe window with EFER.NXE = 0). Nothing without PTI.
+ * Precondition: interrupts off.
+ */
+void load_direct_gdt(bool direct);
+
 /* The hardware TSS.RSP0 (where the CPU lands from ring 3): read, or replace (returns the old one). */
 uint64_t current_task_stack(void);
 uint64_t load_sp0(uint64_t sp0);

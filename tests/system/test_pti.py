@@ -143,3 +143,13 @@ def test_user_pgd_in_a_dump(tmp_path):
         assert kernel and all("USR" not in f for _, _, f in kernel), kernel
         lint = ptlab("lint", "--cr3", "0x%x" % (root & ~0x1fff), "--user-pgd", str(dump))
         assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
+def test_accesstest_with_pti():
+    """accesstest's probe window (EFER.NXE = 0, its own tables) under PTI: the CPU leaves the
+    cpu_entry_area's GDT and TSS (NX entries, reserved bits there) for the direct ones
+    while it runs (load_direct_gdt)."""
+    b = boot(append="quiet test=accesstest_quick", mem="256M", cpu=INTEL, deadline=4 * DEADLINE)
+    assert b.status == EXIT_SUCCESS, b.output[-3000:]
+    assert ISOLATION.findall(b.output) == ["enabled"]
+    assert "test accesstest_quick: OK" in b.output and ", 0 mismatches" in b.output

@@ -113,6 +113,21 @@ void cpu_init_gdt(void)
 	setup_percpu_segment(cpu); /* a null GS selector may have cleared the GS base */
 }
 
+void load_direct_gdt(bool direct)
+{
+	struct pcpu *p = this_pcpu();
+	uint64_t tss = direct ? (uint64_t)(uintptr_t)&p->cpu_tss_rw : cea_page(p->cpu, CEA_TSS);
+
+	if (!pti_enabled)
+		return;
+	/* A fresh (not busy) descriptor, so that LTR takes it; loaded through the writable GDT. */
+	set_tss_desc(&p->gdt_page[GDT_ENTRY_TSS], tss, sizeof(struct x86_hw_tss) - 1);
+	load_gdt((uint64_t)(uintptr_t)p->gdt_page, false);
+	__asm__ volatile("ltr %w0" : : "r"((uint16_t)__TSS) : "memory");
+	if (!direct)
+		load_gdt(cea_page(p->cpu, CEA_GDT), false);
+}
+
 uint64_t current_task_stack(void)
 {
 	return this_pcpu()->cpu_tss_rw.x86_tss.sp0;
