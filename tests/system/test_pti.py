@@ -150,6 +150,7 @@ def test_accesstest_with_pti():
     cpu_entry_area's GDT and TSS (NX entries, reserved bits there) for the direct ones
     while it runs (load_direct_gdt)."""
     b = boot(append="quiet test=accesstest_quick", mem="256M", cpu=INTEL, deadline=4 * DEADLINE)
+    b.output = b.output.replace("\r", "")
     assert b.status == EXIT_SUCCESS, b.output[-3000:]
     assert ISOLATION.findall(b.output) == ["enabled"]
     assert "test accesstest_quick: OK" in b.output and ", 0 mismatches" in b.output
