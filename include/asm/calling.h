@@ -87,6 +87,15 @@
 	popq	%rax
 .endm
 
+/* Push the IRET frame (SS, RSP, RFLAGS, RIP, CS) found at 24..63(%rdi), SS first: a move to another stack. */
+.macro PUSH_IRET_FRAME_FROM_RDI
+	pushq	56(%rdi)			/* ss */
+	pushq	48(%rdi)			/* rsp */
+	pushq	40(%rdi)			/* rflags */
+	pushq	32(%rdi)			/* cs */
+	pushq	24(%rdi)			/* rip */
+.endm
+
 /*
  * An exception or interrupt frame (vector, error code, RIP, CS, RFLAGS, RSP,
  * SS at (%rsp)) entering from ring 3: SWAPGS, the kernel CR3, and the frame
@@ -101,11 +110,7 @@
 	SWITCH_TO_KERNEL_CR3 scratch_reg=%rdi
 	movq	%rsp, %rdi
 	movq	%gs:PCPU_top_of_stack, %rsp
-	pushq	56(%rdi)			/* ss */
-	pushq	48(%rdi)			/* rsp */
-	pushq	40(%rdi)			/* rflags */
-	pushq	32(%rdi)			/* cs */
-	pushq	24(%rdi)			/* rip */
+	PUSH_IRET_FRAME_FROM_RDI
 	pushq	16(%rdi)			/* error code */
 	pushq	8(%rdi)				/* vector */
 	movq	(%rdi), %rdi

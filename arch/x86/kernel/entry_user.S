@@ -70,11 +70,7 @@ restore_regs_and_iret:
 1:	RESTORE_REGS_EXCEPT_RDI
 	movq	%rsp, %rdi
 	movq	%gs:PCPU_tss_sp0, %rsp
-	pushq	56(%rdi)			/* ss */
-	pushq	48(%rdi)			/* rsp */
-	pushq	40(%rdi)			/* rflags */
-	pushq	32(%rdi)			/* cs */
-	pushq	24(%rdi)			/* rip */
+	PUSH_IRET_FRAME_FROM_RDI		/* RDI at 0, the vector and error code dropped */
 	pushq	(%rdi)				/* rdi */
 	SWITCH_TO_USER_CR3_STACK scratch_reg=%rdi
 	popq	%rdi
