@@ -17,6 +17,7 @@
 #include <asm/cpufeature.h>
 #include <asm/mmu_context.h>
 #include <asm/processor.h>
+#include <asm/pti.h>
 #include <asm/smp.h>
 #include <lib/cmdline.h>
 #include <lib/vsprintf.h>
@@ -315,6 +316,29 @@ int ptdump_user_pid(const char *pid_arg)
 	task_mm_unlock(mm);
 	if (err) {
 		printk("error: ptdump user %d: %s\n", t->pid, pg_strerror(err));
+		return 1;
+	}
+	return 0;
+}
+
+int ptdump_user_pgd_pid(const char *pid_arg)
+{
+	if (!pti_enabled) {
+		printk("error: ptdump user-pgd: page-table isolation is off (%s)\n", pti_reason);
+		return 1;
+	}
+	struct task_struct *t = task_arg(pid_arg, true);
+	struct mm_struct *mm = t ? task_mm_locked(t) : 0;
+	if (!mm)
+		return 1;
+	phys_addr_t user = pg_pti_user_pgd(__pa(mm->pgd));
+	struct pg_ptdump_opts opts = { .markers = kernel_ptdump_markers() };
+	printk("pid %d (%s): user PGD 0x%llx (kernel PGD 0x%llx + 0x1000), what ring 3 runs on\n", t->pid,
+	       t->comm, (unsigned long long)user, (unsigned long long)__pa(mm->pgd));
+	int err = pg_fmt_ptdump(&mm->ctx, user, &opts, &console_sink);
+	task_mm_unlock(mm);
+	if (err) {
+		printk("error: ptdump user-pgd %d: %s\n", t->pid, pg_strerror(err));
 		return 1;
 	}
 	return 0;

@@ -23,6 +23,7 @@
 #include <asm/mmu_context.h>
 #include <asm/percpu.h>
 #include <asm/processor.h>
+#include <asm/pti.h>
 #include <asm/sections.h>
 #include <asm/smp.h>
 #include <asm/traps.h>
@@ -51,7 +52,8 @@ struct task_struct *__switch_to_asm(uint64_t *prev_sp, uint64_t next_sp, struct 
 void sched_init(void)
 {
 	idt_set_ist(X86_TRAP_DF, IST_INDEX_DF + 1); /* the TSS below has the #DF stack */
-	cpu_init_gdt();   /* user segments and the TSS */
+	pti_init();       /* PTI: the cpu_entry_areas, the user twin of swapper_pg_dir */
+	cpu_init_gdt();   /* user segments and the TSS (through the cpu_entry_area under PTI) */
 	syscall_init();   /* MSR_STAR, MSR_LSTAR, MSR_SYSCALL_MASK */
 	init_pcid();      /* CR4.PCIDE when the CPU has PCID */
 	serial_idle_hook = sched_idle; /* the shell waiting for input lets processes run */

@@ -8,8 +8,10 @@
 #include <asm/console.h>
 #include <asm/cpufeature.h>
 #include <asm/page.h>
+#include <asm/percpu.h>
 #include <asm/pgtable.h>
 #include <asm/processor.h>
+#include <asm/pti.h>
 #include <asm/sections.h>
 #include <asm/setup.h>
 #include <asm/tlbflush.h>
@@ -174,6 +176,30 @@ static int cmd_regs(int argc, char **argv)
 	return 0;
 }
 
+/* Under PTI: the two halves of the pair CR3 belongs to, their PCIDs, and the entry code's CR3 loads. */
+static void print_pti_cr3(uint64_t cr3)
+{
+	phys_addr_t root = pg_cr3_root(current_paging_mode(), cr3);
+	bool pcid = read_cr4() & X86_CR4_PCIDE;
+	struct pti_cr3_stats st;
+
+	printk("  PTI    %s\n", pti_reason);
+	if (!pti_enabled)
+		return;
+	printk("  kernel PGD 0x%llx, PCID 0x%03llx: CR3 in the kernel\n", (unsigned long long)pg_pti_kernel_pgd(root),
+	       (unsigned long long)(pcid ? cr3 & PG_CR3_PCID : 0));
+	printk("  user   PGD 0x%llx, PCID 0x%03llx: CR3 0x%016llx in ring 3%s\n",
+	       (unsigned long long)pg_pti_user_pgd(root),
+	       (unsigned long long)(pcid ? pg_pti_user_pcid((uint16_t)(cr3 & PG_CR3_PCID)) : 0),
+	       (unsigned long long)pg_pti_user_cr3(cr3, pcid, false), pcid ? " (bit 63: no flush)" : "");
+	per_cpu_sum(PER_CPU_FIELD(cpu_tss_rw.pti_cr3_stats), &st);
+	printk("  CR3 loads by the entry code: to the kernel PGD %llu (flushing %llu, no-flush %llu),"
+	       " to the user PGD %llu (flushing %llu, no-flush %llu)\n",
+	       (unsigned long long)(st.kernel_flush + st.kernel_noflush), (unsigned long long)st.kernel_flush,
+	       (unsigned long long)st.kernel_noflush, (unsigned long long)(st.user_flush + st.user_noflush),
+	       (unsigned long long)st.user_flush, (unsigned long long)st.user_noflush);
+}
+
 static int cmd_cr3(int argc, char **argv)
 {
 	(void)argc;
@@ -187,6 +213,7 @@ static int cmd_cr3(int argc, char **argv)
 		printk("  PCID   none (CR4.PCIDE=0: bits 11:0 are flags)\n");
 		printk("  PWT    %d (bit 3)\n  PCD    %d (bit 4)\n", !!(cr3 & PG_CR3_PWT), !!(cr3 & PG_CR3_PCD));
 	}
+	print_pti_cr3(cr3);
 	return 0;
 }
 
@@ -259,7 +286,12 @@ static int cmd_ptdump(int argc, char **argv)
 		return ptdump(current_root(), which);
 	if (streq(which, "user"))
 		return argc == 3 ? ptdump_user_pid(argv[2]) : usage(argv[0]);
-	printk("error: ptdump: unknown table '%s' (kernel, boot, early, current [CPU], user PID)\n", which);
+	if (streq(which, "user-pgd"))
+		return argc == 3 ? ptdump_user_pgd_pid(argv[2]) : usage(argv[0]);
+	if (streq(which, "user-twin") && pti_enabled)
+		return ptdump(__pa_symbol(init_top_pgt_user), which);
+	printk("error: ptdump: unknown table '%s' (kernel, boot, early, current [CPU], user PID, user-pgd PID,"
+	       " user-twin)\n", which);
 	return 1;
 }
 
@@ -580,9 +612,9 @@ static int cmd_exit(int argc, char **argv)
 static const struct command commands[] = {
 	{ "help", "", "this list", cmd_help },
 	{ "regs", "", "CR0, CR2, CR3, CR4, EFER with their bits; paging mode; PCID", cmd_regs },
-	{ "cr3", "", "CR3 split into table address, PCID and flags", cmd_cr3 },
+	{ "cr3", "", "CR3 split into table address, PCID and flags; PTI's pair", cmd_cr3 },
 	{ "stages", "", "reprint the boot stage reports", cmd_stages },
-	{ "ptdump", "[kernel|boot|early|current|user PID]", "a page table in Linux ptdump format (current CPU: a CPU's)",
+	{ "ptdump", "[kernel|boot|early|current|user PID|user-pgd PID|user-twin]", "a page table in Linux ptdump format (current CPU: a CPU's)",
 	  cmd_ptdump },
 	{ "vtop", "VA [PID|-c CPU]", "crash-style walk of VA in the current table (or PID's, CPU's)", cmd_vtop },
 	{ "pa", "VA", "__pa(VA), and which branch of __phys_addr applied", cmd_pa },

@@ -32,11 +32,13 @@ SMP_SRCS := arch/x86/kernel/setup_percpu.c arch/x86/kernel/acpi/boot.c arch/x86/
 LAYOUT_SRCS := arch/x86/lib/kaslr.c arch/x86/mm/kaslr.c mm/sparse-vmemmap.c mm/vmalloc.c \
                arch/x86/mm/ioremap.c arch/x86/mm/pat.c drivers/acpi/tables.c arch/x86/pci/direct.c \
                drivers/video/bochs_vga.c arch/x86/mm/dump_layout.c kernel/vm_test.c
+# Page-table isolation: the pti= decision, the user PGDs' kernel part, each CPU's cpu_entry_area.
+PTI_SRCS := arch/x86/mm/pti.c arch/x86/mm/cpu_entry_area.c
 KERNEL_SRCS := arch/x86/kernel/head_64.S arch/x86/kernel/head64.c init/main.c \
                arch/x86/kernel/entry_64.S arch/x86/kernel/traps.c arch/x86/kernel/cpu.c \
                arch/x86/kernel/setup.c arch/x86/mm/fault.c arch/x86/mm/init.c \
                mm/memblock.c mm/page_alloc.c kernel/selftest.c kernel/readline.c kernel/shell.c \
-               $(PROCESS_SRCS) $(SMP_SRCS) $(LAYOUT_SRCS) \
+               $(PROCESS_SRCS) $(SMP_SRCS) $(LAYOUT_SRCS) $(PTI_SRCS) \
                $(sort $(wildcard kernel/mmutest/*.c kernel/mmutest/*.S)) \
                $(PAGING_SRCS) \
                $(BOOT_COMMON) $(KERNEL_EXTRA_SRCS)

@@ -18,9 +18,19 @@
 
 #define PCPU_self          0
 #define PCPU_current_task  8
-#define PCPU_top_of_stack  16 /* this CPU's TSS.RSP0: where SYSCALL switches to */
-#define PCPU_user_rsp      24 /* SYSCALL's scratch word for the user RSP */
-#define PCPU_cpu           32
+#define PCPU_top_of_stack  16 /* the top of current's kernel stack: where SYSCALL switches to */
+#define PCPU_cpu           24
+/*
+ * The page of the TSS (cpu_tss_rw, asm/desc.h), page-aligned in struct pcpu:
+ * under PTI the user PGD maps it at this address, because the entry code
+ * uses it through %gs before it switches to the kernel CR3.
+ */
+#define PCPU_cpu_tss_rw    8192
+#define PCPU_tss_sp0       (PCPU_cpu_tss_rw + TSS_sp0)
+#define PCPU_tss_sp2       (PCPU_cpu_tss_rw + TSS_sp2) /* SYSCALL's scratch word for the user RSP */
+#define PCPU_pti_flags     (PCPU_cpu_tss_rw + TSS_pti_flags)
+#define PCPU_user_pcid_flush_mask (PCPU_cpu_tss_rw + TSS_user_pcid_flush_mask)
+#define PCPU_pti_cr3_stats (PCPU_cpu_tss_rw + TSS_pti_cr3_stats)
 
 #define MSR_FS_BASE        0xc0000100u
 #define MSR_GS_BASE        0xc0000101u
@@ -28,8 +38,9 @@
 #define EXCEPTION_STKSZ    4096 /* the #DF stack (IST 1) */
 #define IST_INDEX_DF       0
 
-#ifndef __ASSEMBLER__
 #include <asm/desc.h>
+
+#ifndef __ASSEMBLER__
 #include <asm/segment.h>
 #include <asm/tlbflush.h>
 #include <stdbool.h>
@@ -58,7 +69,6 @@ struct pcpu {
 	struct pcpu *self;                     /* PCPU_self */
 	struct task_struct *current_task;      /* PCPU_current_task */
 	uint64_t top_of_stack;                 /* PCPU_top_of_stack */
-	uint64_t user_rsp;                     /* PCPU_user_rsp */
 	unsigned int cpu;                      /* PCPU_cpu */
 	uint32_t apicid;
 	volatile int state;                    /* enum cpu_state */
@@ -78,9 +88,10 @@ struct pcpu {
 	uint64_t boot_cycles;                  /* TSC cycles from INIT to CPU_ALIVE */
 	uint64_t regs_cr3, regs_cr4, regs_efer; /* read on this CPU by `cpus` */
 	uint8_t *ist_stack;                    /* the #DF stack, EXCEPTION_STKSZ bytes */
-	uint64_t gdt_page[GDT_ENTRY_TSS + 2] __attribute__((aligned(16)));
-	struct x86_hw_tss cpu_tss_rw __attribute__((aligned(128))); /* never crosses a page */
-} __attribute__((aligned(128)));
+	/* A page each: the cpu_entry_area maps them (the GDT read-only) under PTI. */
+	uint64_t gdt_page[512] __attribute__((aligned(4096)));
+	struct tss_struct cpu_tss_rw __attribute__((aligned(4096))); /* PCPU_cpu_tss_rw */
+} __attribute__((aligned(4096)));
 
 extern struct pcpu per_cpu_area[NR_CPUS];
 

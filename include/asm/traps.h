@@ -43,6 +43,8 @@ void idt_set_gate(unsigned int vector, uint64_t handler);
 void idt_set_ist(unsigned int vector, unsigned int ist);
 /* Load the IDT on this CPU (the one table all CPUs share). */
 void load_idt(void);
+/* Map the IDT read-only at CPU_ENTRY_AREA_RO_IDT and load IDTR with that address (under PTI). */
+void idt_map_in_cea(void);
 /* Whether rip is in the exception table (a fault-safe or user access). */
 bool search_exception_tables(uint64_t rip);
 /* An exception other than #PF in ring 3: report it and kill the process (kernel/exit.c). */

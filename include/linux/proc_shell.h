@@ -28,6 +28,8 @@ int stats_command_args(int argc, char **argv, const char *name, const char *what
 /* The table in CPU arg's CR3 (read on that CPU). returns: 0, or 1 (error printed). */
 int cpu_arg_root(const char *arg, phys_addr_t *root);
 int ptdump_user_pid(const char *pid_arg);
+/* `ptdump user-pgd PID`: the whole user PGD of PID's pair under PTI (user space and the entry trampoline). */
+int ptdump_user_pgd_pid(const char *pid_arg);
 /* Selftests (kernel/proc_test.c): run name with argv to its end. returns: the wait status, or -1. */
 int run_to_end(const char *name, int argc, char **argv);
 int vtop_pid(uint64_t va, const char *pid_arg);

@@ -125,6 +125,10 @@ enum pg_mode {
  *               PAE PDPTEs keep only P, PWT and PCD of it.
  * phys_bits     MAXPHYADDR (M); 0 means 52 (40 in 32-bit mode).
  * disabled      PG_NO_* features absent in this CPU state; 0 = all present.
+ * pti           4/5-level only: every root given to pg_map/pg_unmap/pg_protect/
+ *               pg_free_tables is the kernel PGD of a PTI pair (see
+ *               pg_pti_set_user_pgtbl): each write of a user-half top-level
+ *               entry is mirrored into the user PGD at root + 4096.
  */
 struct pg_ctx {
     void *(*phys_to_virt)(void *arg, phys_addr_t pa);
@@ -135,6 +139,7 @@ struct pg_ctx {
     uint64_t table_flags;
     unsigned phys_bits;
     unsigned disabled;
+    bool pti;
 };
 
 /* ------------------------------------------------------------------------ */
@@ -687,6 +692,73 @@ static inline phys_addr_t pg_pti_user_pgd(phys_addr_t pgd)
 {
     return pgd | PG_PTI_USER_PGD_BIT;
 }
+
+/*
+ * pg_pti_pgdp_maps_userspace - does top-level slot `index` of a `levels`-level
+ * PGD map user space (the lower half: 0..255 in 4- and 5-level paging)?
+ * Linux's pgdp_maps_userspace. returns: true for the user half.
+ */
+static inline bool pg_pti_pgdp_maps_userspace(unsigned levels, unsigned index)
+{
+    (void)levels;
+    return index < 256;
+}
+
+/*
+ * pg_pti_set_user_pgtbl - the PTI rule for a write of `pgd` into slot `index`
+ * of the kernel PGD of a pair (Linux's __pti_set_user_pgtbl): a user-half
+ * slot is written unchanged into the user PGD (user_pgd, that pair's second
+ * page, as an array of 512 entries); the kernel copy of a present user entry
+ * gets NX when nx is true (the CPU has it), so that running user code on the
+ * kernel CR3 faults. Kernel-half slots are the caller's business (the user
+ * PGD maps only the entry trampoline there) and are returned unchanged.
+ * returns: the value to store in the kernel PGD.
+ */
+uint64_t pg_pti_set_user_pgtbl(uint64_t *user_pgd, unsigned levels, unsigned index, uint64_t pgd,
+                               bool nx);
+
+/*
+ * PCIDs under PTI (Linux's kern_pcid / user_pcid, arch/x86/mm/tlb.c): the
+ * user half of an address space runs on the kernel PCID with bit 11 set.
+ * CR3 on the way out to user mode (SWITCH_TO_USER_CR3): bit 12 (the user PGD)
+ * set and, with PCID, bit 11 and the no-flush bit 63 unless a flush of the
+ * user PCID is pending. On the way in (SWITCH_TO_KERNEL_CR3): bits 12 and 11
+ * cleared and, with PCID, bit 63 set (the kernel PCID is never flushed by an
+ * entry). The entry code does this in assembly; these are its reference.
+ */
+#define PG_PTI_USER_PCID_BIT (1u << 11)
+
+static inline uint16_t pg_pti_user_pcid(uint16_t kern_pcid)
+{
+    return (uint16_t)(kern_pcid | PG_PTI_USER_PCID_BIT);
+}
+
+static inline uint64_t pg_pti_user_cr3(uint64_t kernel_cr3, bool pcid, bool flush)
+{
+    uint64_t cr3 = (kernel_cr3 & ~(1ULL << 63)) | PG_PTI_USER_PGD_BIT;
+    if (pcid)
+        cr3 |= PG_PTI_USER_PCID_BIT | (flush ? 0 : 1ULL << 63);
+    return cr3;
+}
+
+static inline uint64_t pg_pti_kernel_cr3(uint64_t user_cr3, bool pcid)
+{
+    uint64_t cr3 = user_cr3 & ~(PG_PTI_USER_PGD_BIT | PG_PTI_USER_PCID_BIT | 1ULL << 63);
+    return pcid ? cr3 | 1ULL << 63 : cr3;
+}
+
+/*
+ * pg_pti_meltdown_affected - Linux's decision for `pti=auto`
+ * (X86_BUG_CPU_MELTDOWN, arch/x86/kernel/cpu/common.c): AMD and Hygon CPUs
+ * are not affected; any other vendor is, unless IA32_ARCH_CAPABILITIES
+ * (MSR 0x10a, present when CPUID.(EAX=7,ECX=0):EDX[29]) reports RDCL_NO
+ * (bit 0).
+ * @vendor: the 12 bytes of the CPUID leaf 0 vendor string
+ * @arch_caps: the MSR's value, 0 when the CPU has no such MSR
+ * returns: true if the CPU needs PTI.
+ */
+bool pg_pti_meltdown_affected(const char vendor[12], uint64_t arch_caps);
+#define PG_ARCH_CAP_RDCL_NO 1ULL
 
 /*
  * pg_range_wx - is an iterated range writable and executable, the mappings

@@ -257,10 +257,10 @@ void at_env_enter(struct at_env *e)
 	__asm__ volatile("pushfq; popq %0; cli" : "=r"(e->rflags) : : "memory");
 	__asm__ volatile("sidt %0" : "=m"(e->idt));
 	build_probe_idt(e);
-	e->rsp0 = current_task_stack();
-	update_task_stack((uint64_t)(uintptr_t)(probe_rsp0_stack + sizeof(probe_rsp0_stack)));
+	e->rsp0 = load_sp0((uint64_t)(uintptr_t)(probe_rsp0_stack + sizeof(probe_rsp0_stack)));
 	struct desc_ptr64 idt = { sizeof(probe_idt) - 1, (uint64_t)(uintptr_t)probe_idt };
 	__asm__ volatile("lidt %0" : : "m"(idt));
+	load_direct_gdt(true); /* PTI: the cpu_entry_area's NX entries are reserved bits with NXE = 0 */
 	if (boot_cpu_data.pku) {
 		write_cr4(e->cr4 | X86_CR4_PKE);
 		e->pkru = rdpkru();
@@ -282,8 +282,9 @@ void at_env_leave(struct at_env *e)
 	wrmsr(MSR_EFER, e->efer);
 	write_cr3(e->cr3);
 	__flush_tlb_all();
+	load_direct_gdt(false);
 	__asm__ volatile("lidt %0" : : "m"(e->idt));
-	update_task_stack(e->rsp0);
+	load_sp0(e->rsp0);
 	if (e->rflags & (1u << 9))
 		__asm__ volatile("sti");
 }

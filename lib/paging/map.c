@@ -238,8 +238,20 @@ static bool slot_full_(const struct slot_ *sl)
     return sl->lo == sl->ebase && sl->hi == sl->eend;
 }
 
+/* The user PGD of a PTI pair (ctx->pti) rooted at root, or NULL. */
+static uint64_t *pti_user_pgd_(const struct pg_ctx *ctx, const struct pg_mode_desc *m, phys_addr_t root)
+{
+    if (!ctx->pti || m->levels < PG_MODE_4LEVEL)
+        return NULL;
+    return ctx->phys_to_virt(ctx->arg, pg_pti_user_pgd(root));
+}
+
 static void slot_store_(const struct op_ *op, const struct slot_ *sl, uint64_t e)
 {
+    uint64_t *user;
+    if (sl->level == (int)op->m->levels && sl->v->kind == VIEW_REAL && sl->v->pa == op->root &&
+        (user = pti_user_pgd_(op->ctx, op->m, op->root)))
+        e = pg_pti_set_user_pgtbl(user, op->m->levels, sl->i, e, !(op->ctx->disabled & PG_NO_NX));
     store_entry_(sl->v->mem, op->m->level[sl->level].entry_size, sl->i, e);
 }
 
@@ -559,8 +571,12 @@ int pg_free_tables(const struct pg_ctx *ctx, phys_addr_t root)
     struct op_ op = { .ctx = ctx, .m = m, .root = root };
     op.path[m->levels] = root;
     each_present_(ctx, m, (int)m->levels, t, free_child_, &op);
-    for (unsigned i = 0; i < (1u << d->index_bits); i++)
+    uint64_t *user = pti_user_pgd_(ctx, m, root);
+    for (unsigned i = 0; i < (1u << d->index_bits); i++) {
         store_entry_(t, d->entry_size, i, 0);
+        if (user)
+            pg_pti_set_user_pgtbl(user, m->levels, i, 0, false);
+    }
     return 0;
 }
 

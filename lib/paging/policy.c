@@ -1,7 +1,8 @@
 /*
  * policy.c: the decisions the kernel, the host tool and the MMU model take
  * alike, written once: the paging mode from CR0/CR4/EFER, the top table from
- * CR3, and Linux's W+X rule over iterated ranges.
+ * CR3, Linux's W+X rule over iterated ranges, and the PTI rules (which CPUs
+ * need it, the mirror of user-half PGD entries).
  * Depends on: paging.h, regs.h, pg_internal.h.
  */
 #include <paging/regs.h>
@@ -55,4 +56,21 @@ int pg_count_wx(const struct pg_ctx *ctx, phys_addr_t root, virt_addr_t start, v
     int r = pg_iterate(ctx, root, &opts, count_wx_, &n);
     *pages = r ? 0 : n;
     return r;
+}
+
+uint64_t pg_pti_set_user_pgtbl(uint64_t *user_pgd, unsigned levels, unsigned index, uint64_t pgd, bool nx)
+{
+    if (!pg_pti_pgdp_maps_userspace(levels, index))
+        return pgd;
+    user_pgd[index] = pgd;
+    if (nx && (pgd & (PTE_P | PTE_U)) == (PTE_P | PTE_U))
+        pgd |= PTE_NX;
+    return pgd;
+}
+
+bool pg_pti_meltdown_affected(const char vendor[12], uint64_t arch_caps)
+{
+    if (!memcmp(vendor, "AuthenticAMD", 12) || !memcmp(vendor, "HygonGenuine", 12))
+        return false;
+    return !(arch_caps & PG_ARCH_CAP_RDCL_NO);
 }

@@ -91,6 +91,69 @@ Test(policy, pti_pair)
     cr_assert_eq(pg_pti_user_pgd(pg_pti_kernel_pgd(user)) - pg_pti_kernel_pgd(user), 0x1000);
 }
 
+Test(policy, pti_meltdown_decision)
+{
+    cr_assert(pg_pti_meltdown_affected("GenuineIntel", 0));
+    cr_assert(!pg_pti_meltdown_affected("GenuineIntel", PG_ARCH_CAP_RDCL_NO));
+    cr_assert(pg_pti_meltdown_affected("GenuineIntel", 0x2));   /* other bits do not matter */
+    cr_assert(!pg_pti_meltdown_affected("AuthenticAMD", 0));
+    cr_assert(!pg_pti_meltdown_affected("HygonGenuine", 0));
+    cr_assert(pg_pti_meltdown_affected("CentaurHauls", 0));
+}
+
+Test(policy, pti_cr3_and_pcid)
+{
+    cr_assert_eq(pg_pti_user_pcid(1), 0x801);
+    cr_assert_eq(pg_pti_user_pcid(6), 0x806);
+    const uint64_t k = 0x7A2E000ULL | 3;     /* PCID 3 */
+    cr_assert_eq(pg_pti_user_cr3(k, true, false), (1ULL << 63) | 0x7A2F803ULL);
+    cr_assert_eq(pg_pti_user_cr3(k, true, true), 0x7A2F803ULL);
+    cr_assert_eq(pg_pti_user_cr3(0x7A2E000ULL, false, false), 0x7A2F000ULL);
+    cr_assert_eq(pg_pti_kernel_cr3(0x7A2F803ULL, true), (1ULL << 63) | k);
+    cr_assert_eq(pg_pti_kernel_cr3(0x7A2F000ULL, false), 0x7A2E000ULL);
+    cr_assert_eq(pg_pti_kernel_cr3(pg_pti_user_cr3(k | (1ULL << 63), true, true), true), k | (1ULL << 63));
+}
+
+Test(policy, pti_set_user_pgtbl)
+{
+    uint64_t user[512] = { 0 };
+    const uint64_t e = 0x123000ULL | PTE_P | PTE_W | PTE_U;
+    cr_assert_eq(pg_pti_set_user_pgtbl(user, 4, 0, e, true), e | PTE_NX);
+    cr_assert_eq(user[0], e, "the user copy is unchanged");
+    cr_assert_eq(pg_pti_set_user_pgtbl(user, 4, 1, e, false), e, "no NX without the CPU's NX");
+    cr_assert_eq(pg_pti_set_user_pgtbl(user, 4, 2, e & ~PTE_U, true), e & ~PTE_U, "supervisor: no NX");
+    cr_assert_eq(user[2], e & ~PTE_U);
+    cr_assert_eq(pg_pti_set_user_pgtbl(user, 4, 300, e, true), e, "kernel half: not mirrored");
+    cr_assert_eq(user[300], 0);
+    cr_assert_eq(pg_pti_set_user_pgtbl(user, 5, 255, 0, true), 0);
+    cr_assert_eq(user[255], 0);
+}
+
+/* pg_map and pg_unmap on a ctx with pti mirror the user half into root + 4096. */
+Test(policy, pti_map_mirrors_user_half)
+{
+    struct pg_ctx ctx = arena_ctx(&A, 4);
+    phys_addr_t root = arena_root(&A), user = arena_root(&A);
+    cr_assert_eq(user, pg_pti_user_pgd(root), "the arena hands out an 8 KiB-aligned pair");
+    ctx.pti = true;
+    uint64_t *k = arena_p2v(&A, root), *u = arena_p2v(&A, user);
+    cr_assert_eq(pg_map(&ctx, root, 0x400000, 0x401000, 0x200000, PTE_P | PTE_W | PTE_U, PG_MASK_4K, 0, 0), 0);
+    cr_assert(k[0] & PTE_P);
+    cr_assert(k[0] & PTE_NX, "the kernel copy of a user entry is NX");
+    cr_assert_eq(u[0], k[0] & ~PTE_NX, "the user copy: the same table, executable");
+    const virt_addr_t kva = 0xffff888000000000ULL;
+    cr_assert_eq(pg_map(&ctx, root, kva, kva + 0x1000, 0x200000, PTE_P | PTE_W, PG_MASK_4K, 0, 0), 0);
+    cr_assert(k[273] & PTE_P);
+    cr_assert_eq(u[273], 0, "kernel half: nothing in the user PGD");
+    cr_assert_eq(pg_unmap(&ctx, root, 0x400000, 0x401000, 0, 0), 0);
+    cr_assert_eq(k[0], 0);
+    cr_assert_eq(u[0], 0, "the freed table is gone from the user PGD too");
+    cr_assert_eq(pg_map(&ctx, root, 0x400000, 0x401000, 0x200000, PTE_P | PTE_U, PG_MASK_4K, 0, 0), 0);
+    cr_assert(u[0] & PTE_P);
+    cr_assert_eq(pg_free_tables(&ctx, root), 0);
+    cr_assert_eq(u[0], 0);
+}
+
 Test(policy, range_wx)
 {
     static const struct { enum pg_range_kind kind; uint64_t eff; bool wx; } cases[] = {

@@ -4,12 +4,15 @@
  * Each of the 32 exception vectors has a stub that pushes a dummy error code
  * (where the CPU pushes none) and the vector number, then exception_common
  * saves the general registers into a struct pt_regs and calls do_exception()
- * (from ring 3 with the kernel's GS base: KERNEL_ENTRY_IF_USER, asm/calling.h).
- * exception_stubs[] lists the stubs for idt_setup_traps().
+ * (from ring 3 with the kernel's GS base and CR3, on the task's stack:
+ * KERNEL_ENTRY_IF_USER, asm/calling.h); it returns through entry_user.S's
+ * restore_regs_and_iret. exception_stubs[] lists the stubs for
+ * idt_setup_traps(). The stubs run before the CR3 switch: they are in
+ * .entry.text, which the user PGDs map under PTI.
  */
 #include <asm/calling.h>
 
-	.text
+	.section .entry.text, "ax"
 	.altmacro
 
 .macro EXC_STUB vec
@@ -28,17 +31,16 @@ exc_stub_\vec:
 	vec = vec + 1
 	.endr
 
+	.noaltmacro
 exception_common:
 	cld
-	KERNEL_ENTRY_IF_USER 24		/* CS, above the vector and the error code */
+	KERNEL_ENTRY_IF_USER
 	SAVE_REGS
 	movq	%rsp, %rdi
 	call	do_exception
-	RESTORE_REGS
-	addq	$16, %rsp		/* vector and error code */
-	KERNEL_EXIT_IF_USER 8
-	iretq
+	jmp	restore_regs_and_iret
 
+.altmacro
 .macro STUB_ADDR vec
 	.quad	exc_stub_\vec
 .endm

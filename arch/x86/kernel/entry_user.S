@@ -8,8 +8,9 @@
  *                      a struct pt_regs, call do_syscall_64, leave by SYSRET
  *                      (or IRET when do_syscall_64 says SYSRET is unsafe).
  *   irq_stubs          interrupt vectors: pt_regs, do_IRQ, IRET.
- * Every way in from ring 3 and out to it goes through KERNEL_ENTRY_FROM_USER
- * and KERNEL_EXIT_TO_USER (asm/calling.h).
+ * Every way in from ring 3 and out to it goes through SWAPGS and the PTI CR3
+ * switches (asm/calling.h); this code, which runs on the user CR3 before and
+ * after them, is in .entry.text, the only kernel text the user PGDs map.
  *   ret_from_fork      where a new task's first switch returns: IRET to ring 3
  *                      from the pt_regs at the top of its kernel stack.
  *   __switch_to_asm    save the callee-saved registers and RSP of prev,
@@ -20,17 +21,17 @@
 #include <asm/percpu.h>
 #include <asm/segment.h>
 
-	.text
-
+	.section .entry.text, "ax"
 
 	.balign	16
 	.globl	entry_SYSCALL_64
 entry_SYSCALL_64:
-	KERNEL_ENTRY_FROM_USER
-	movq	%rsp, %gs:PCPU_user_rsp
-	movq	%gs:PCPU_top_of_stack, %rsp	/* TSS.RSP0: the top of current's kernel stack */
+	swapgs
+	movq	%rsp, %gs:PCPU_tss_sp2		/* TSS.sp2: the scratch word, in the page the user PGD maps */
+	SWITCH_TO_KERNEL_CR3 scratch_reg=%rsp
+	movq	%gs:PCPU_top_of_stack, %rsp	/* the top of current's kernel stack */
 	pushq	$__USER_DS			/* ss */
-	pushq	%gs:PCPU_user_rsp		/* rsp */
+	pushq	%gs:PCPU_tss_sp2		/* rsp */
 	pushq	%r11				/* rflags, as SYSCALL saved them */
 	pushq	$__USER_CS			/* cs */
 	pushq	%rcx				/* rip, as SYSCALL saved it */
@@ -41,20 +42,42 @@ entry_SYSCALL_64:
 	call	do_syscall_64			/* returns nonzero when SYSRET is safe */
 	testl	%eax, %eax
 	jz	restore_regs_and_iret
-	RESTORE_REGS
-	movq	16(%rsp), %rcx			/* regs->rip */
-	movq	32(%rsp), %r11			/* regs->rflags */
-	movq	40(%rsp), %rsp			/* regs->rsp: the user stack */
-	KERNEL_EXIT_TO_USER
+	RESTORE_REGS_EXCEPT_RDI			/* RDI, vector, error code, RIP, CS, RFLAGS, RSP left */
+	movq	24(%rsp), %rcx			/* regs->rip */
+	movq	40(%rsp), %r11			/* regs->rflags */
+	movq	%rsp, %rdi
+	movq	%gs:PCPU_tss_sp0, %rsp		/* the entry stack under PTI, else this same stack's top */
+	pushq	48(%rdi)			/* regs->rsp: the user stack */
+	pushq	(%rdi)				/* regs->rdi */
+	SWITCH_TO_USER_CR3_STACK scratch_reg=%rdi
+	popq	%rdi
+	popq	%rsp
+	swapgs
 	sysretq
 
+/*
+ * The way out through IRET, to ring 0 or ring 3 (Linux's
+ * swapgs_restore_regs_and_return_to_usermode): to ring 3 the frame goes to
+ * TSS.RSP0 (the entry stack under PTI) before the switch to the user CR3.
+ */
 	.globl	restore_regs_and_iret
 restore_regs_and_iret:
+	testb	$3, 144(%rsp)			/* regs->cs */
+	jnz	1f
 	RESTORE_REGS
 	addq	$16, %rsp			/* vector and error code */
-	KERNEL_EXIT_IF_USER 8
+	iretq
+1:	RESTORE_REGS_EXCEPT_RDI
+	movq	%rsp, %rdi
+	movq	%gs:PCPU_tss_sp0, %rsp
+	PUSH_IRET_FRAME_FROM_RDI		/* RDI at 0, the vector and error code dropped */
+	pushq	(%rdi)				/* rdi */
+	SWITCH_TO_USER_CR3_STACK scratch_reg=%rdi
+	popq	%rdi
+	swapgs
 	iretq
 
+	.text
 	.globl	ret_from_fork
 ret_from_fork:
 	movq	%rax, %rdi			/* the task switched from (__switch_to_asm) */
@@ -72,6 +95,7 @@ irq_stub_\vec:
 	jmp	irq_common
 .endm
 
+	.section .entry.text, "ax"
 	.altmacro
 	vec = 0x20
 	.rept	16
@@ -83,9 +107,10 @@ irq_stub_\vec:
 	IRQ_STUB 0xfd
 	IRQ_STUB 0xff
 
+	.noaltmacro
 irq_common:
 	cld
-	KERNEL_ENTRY_IF_USER 24
+	KERNEL_ENTRY_IF_USER
 	SAVE_REGS
 	pushfq					/* clear AC: ring 3 may have set it, and with SMAP */
 	andq	$~0x40000, (%rsp)		/* AC=1 would open user memory to the kernel */
@@ -94,6 +119,7 @@ irq_common:
 	call	do_IRQ
 	jmp	restore_regs_and_iret
 
+.altmacro
 .macro STUB_ADDR vec
 	.quad	irq_stub_\vec
 .endm

@@ -132,8 +132,16 @@ early_top_pgt:
 early_dynamic_pgts:
 	.fill	512 * EARLY_DYNAMIC_PAGE_TABLES, 8, 0
 
+	/*
+	 * swapper_pg_dir and, in the next page, its user twin (page-table
+	 * isolation, arch/x86/mm/pti.c): an 8 KiB-aligned pair, as Linux's.
+	 */
+	.balign	8192
 	.globl	init_top_pgt
 init_top_pgt:
+	.fill	512, 8, 0
+	.globl	init_top_pgt_user
+init_top_pgt_user:
 	.fill	512, 8, 0
 
 	/* 5-level only: early_top_pgt[511] is pointed here by __startup_64 */

@@ -12,6 +12,7 @@
 #include <asm/page.h>
 #include <asm/pgtable.h>
 #include <asm/processor.h>
+#include <asm/pti.h>
 #include <asm/realmode.h>
 #include <asm/sections.h>
 #include <asm/setup.h>
@@ -107,6 +108,7 @@ static void parse_layout(void)
 void setup_arch(void)
 {
 	early_cpu_init();           /* CPUID; EFER.NXE */
+	pti_check_boottime_disable(); /* pti=on|off|auto: Meltdown, as Linux decides */
 	kernel_ctx_init();          /* lib/paging's view of this CPU */
 	pat_init();                 /* IA32_PAT as Linux programs it: WB WC UC- UC WB WP UC- WT */
 	idt_setup_traps();          /* every exception reported, page faults handled */

@@ -19,8 +19,8 @@ static uint8_t boot_doublefault_stack[EXCEPTION_STKSZ] __attribute__((aligned(16
 _Static_assert(__builtin_offsetof(struct pcpu, self) == PCPU_self, "PCPU_self");
 _Static_assert(__builtin_offsetof(struct pcpu, current_task) == PCPU_current_task, "PCPU_current_task");
 _Static_assert(__builtin_offsetof(struct pcpu, top_of_stack) == PCPU_top_of_stack, "PCPU_top_of_stack");
-_Static_assert(__builtin_offsetof(struct pcpu, user_rsp) == PCPU_user_rsp, "PCPU_user_rsp");
 _Static_assert(__builtin_offsetof(struct pcpu, cpu) == PCPU_cpu, "PCPU_cpu");
+_Static_assert(__builtin_offsetof(struct pcpu, cpu_tss_rw) == PCPU_cpu_tss_rw, "PCPU_cpu_tss_rw");
 
 void per_cpu_sum(size_t offset, size_t size, void *sum)
 {

@@ -12,7 +12,9 @@
  * stack overflow and names the task (Linux's handle_stack_overflow).
  */
 #include <asm/console.h>
+#include <asm/cpu_entry_area.h>
 #include <asm/desc.h>
+#include <asm/page.h>
 #include <asm/processor.h>
 #include <asm/segment.h>
 #include <asm/traps.h>
@@ -42,7 +44,9 @@ struct exception_table_entry {
 extern const uint64_t exception_stubs[32];
 extern const struct exception_table_entry __start___ex_table[], __stop___ex_table[];
 
-static struct idt_entry idt_table[256] __attribute__((aligned(16)));
+/* One page: under PTI the cpu_entry_area maps it read-only and IDTR points there (idt_map_in_cea). */
+static struct idt_entry idt_table[256] __attribute__((aligned(4096)));
+static uint64_t idt_address = (uint64_t)(uintptr_t)idt_table;
 struct fault_record last_fault = { .vector = 0xff };
 
 static const char *const exception_names[32] = {
@@ -78,8 +82,15 @@ void idt_set_ist(unsigned int vector, unsigned int ist)
 
 void load_idt(void)
 {
-	struct desc_ptr idt = { sizeof(idt_table) - 1, (uint64_t)(uintptr_t)idt_table };
+	struct desc_ptr idt = { sizeof(idt_table) - 1, idt_address };
 	__asm__ volatile("lidt %0" : : "m"(idt));
+}
+
+void idt_map_in_cea(void)
+{
+	cea_set_pte(CPU_ENTRY_AREA_RO_IDT, __pa_symbol(idt_table), __PAGE_KERNEL_RO);
+	idt_address = CPU_ENTRY_AREA_RO_IDT;
+	load_idt();
 }
 
 void idt_setup_traps(void)

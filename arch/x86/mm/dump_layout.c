@@ -11,6 +11,7 @@
 #include <asm/kaslr.h>
 #include <asm/pgtable.h>
 #include <asm/pgtable_64_types.h>
+#include <asm/pti.h>
 #include <lib/vsprintf.h>
 #include <linux/sched.h>
 #include <linux/shell.h>
@@ -35,8 +36,9 @@ static unsigned int fixed_rows(struct layout_row *r, bool l5)
 	r[n++] = (struct layout_row){ TOP_HALF(l5), l5 ? 0xff10000000000000ULL : 0xffff880000000000ULL,
 		"... guard hole, also reserved for hypervisor" };
 	r[n++] = (struct layout_row){ l5 ? 0xff10000000000000ULL : 0xffff880000000000ULL,
-		l5 ? 0xff11000000000000ULL : 0xffff888000000000ULL, "LDT remap for PTI (empty: ptlab has no PTI)" };
-	r[n++] = (struct layout_row){ CPU_ENTRY_AREA_BASE, 0xfffffe8000000000ULL, "cpu_entry_area mapping (empty)" };
+		l5 ? 0xff11000000000000ULL : 0xffff888000000000ULL, pti_enabled ? "LDT remap for PTI (empty: ptlab has no LDT)" : "LDT remap for PTI (empty: ptlab has no PTI)" };
+	r[n++] = (struct layout_row){ CPU_ENTRY_AREA_BASE, 0xfffffe8000000000ULL,
+		pti_enabled ? "cpu_entry_area mapping" : "cpu_entry_area mapping (empty)" };
 	r[n++] = (struct layout_row){ 0xffffff0000000000ULL, 0xffffff8000000000ULL, "%esp fixup stacks (empty)" };
 	r[n++] = (struct layout_row){ 0xffffffef00000000ULL, 0xffffffff00000000ULL, "EFI region mapping space (empty)" };
 	r[n++] = (struct layout_row){ __START_KERNEL_map, __START_KERNEL_map + KERNEL_IMAGE_SIZE,

@@ -12,7 +12,9 @@
  * round-robin (flushing what the previous owner left). CR3 = __pa(pgd) |
  * (ASID + 1), with bit 63 set when no flush is needed. Without PCID every
  * switch is a plain CR3 load (a full flush of non-global entries) on ASID 0.
- * Kernel mappings are global either way.
+ * Kernel mappings are global either way. Under PTI with PCID a flush here
+ * also marks the user PCID (kernel PCID | 0x800) for a flush on the next
+ * exit to ring 3 (invalidate_user_asid).
  *
  * A change to an mm's tables bumps mm->context.tlb_gen; every CPU that may
  * cache the mm (mm_cpumask) then runs flush_tlb_func, which catches its
@@ -25,6 +27,7 @@
 #include <asm/mmu_context.h>
 #include <asm/percpu.h>
 #include <asm/processor.h>
+#include <asm/pti.h>
 #include <asm/sections.h>
 #include <asm/smp.h>
 #include <lib/cmdline.h>
@@ -51,6 +54,26 @@ uint64_t build_cr3(const uint64_t *pgd, uint16_t asid)
 	if (pcid_enabled)
 		cr3 |= kern_pcid(asid);
 	return cr3;
+}
+
+/*
+ * Under PTI with PCID: the user PCID of asid must be flushed on the next
+ * exit to ring 3 (SWITCH_TO_USER_CR3 then loads CR3 without bit 63), because
+ * a flush done here, on the kernel PCID, does not reach it (Linux's
+ * invalidate_user_asid).
+ */
+static void invalidate_user_asid(uint16_t asid)
+{
+	if (!pti_enabled || !pcid_enabled)
+		return;
+	this_cpu_ptr(cpu_tss_rw)->user_pcid_flush_mask |= 1ULL << kern_pcid(asid);
+}
+
+/* INVLPG of a user address in the kernel PCID; the user PCID's copy later (Linux's __native_flush_tlb_one_user). */
+static void flush_tlb_one_user(uint64_t addr)
+{
+	flush_tlb_one(addr);
+	invalidate_user_asid(this_cpu_read(cpu_tlbstate.loaded_mm_asid));
 }
 
 static uint64_t build_cr3_noflush(const uint64_t *pgd, uint16_t asid)
@@ -91,6 +114,8 @@ static void load_new_mm_cr3(uint64_t *pgdir, uint16_t new_asid, bool need_flush,
 
 	if (other_mm && (read_cr3() & ~CR3_NOFLUSH) == (new_mm_cr3 & ~CR3_NOFLUSH))
 		st->cr3_same++;
+	if (need_flush)
+		invalidate_user_asid(new_asid);
 	write_cr3(new_mm_cr3);
 	st->cr3_loads++;
 	if (need_flush)
@@ -169,6 +194,7 @@ void switch_stats_total(struct switch_stats *sum)
 /* A full flush of the loaded ASID's non-global entries (Linux's flush_tlb_local). */
 static void flush_tlb_local(void)
 {
+	invalidate_user_asid(this_cpu_read(cpu_tlbstate.loaded_mm_asid));
 	write_cr3(read_cr3() & ~CR3_NOFLUSH);
 }
 
@@ -204,7 +230,7 @@ static void flush_tlb_func(void *info)
 	uint64_t mm_tlb_gen = atomic_read(&loaded_mm->context.tlb_gen);
 	if (f->end != TLB_FLUSH_ALL && f->new_tlb_gen == local_tlb_gen + 1 && f->new_tlb_gen == mm_tlb_gen) {
 		for (uint64_t addr = f->start; addr < f->end; addr += PAGE_SIZE)
-			flush_tlb_one(addr);
+			flush_tlb_one_user(addr);
 		st->flush_pages++;
 		st->pages += (f->end - f->start) >> PAGE_SHIFT;
 	} else {
@@ -343,6 +369,7 @@ void initialize_tlbstate_and_flush(void)
 	ts->ctxs[0].tlb_gen = atomic_read(&init_mm.context.tlb_gen);
 	for (int i = 1; i < TLB_NR_DYN_ASIDS; i++)
 		ts->ctxs[i].ctx_id = 0;
+	pti_cpu_init(pcid_enabled);
 }
 
 void init_pcid(void)
@@ -359,4 +386,5 @@ void init_pcid(void)
 		pcid_enabled = true;
 		initialize_tlbstate_and_flush(); /* init_mm on ASID 0, PCID 1 */
 	}
+	pti_cpu_init(pcid_enabled); /* the entry code switches CR3 from here (under PTI) */
 }

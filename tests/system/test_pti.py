@@ -1,0 +1,156 @@
+"""System tests of page-table isolation (docs/processes.md, "Page-table isolation"):
+the pti=on|off|auto decision for Intel and AMD vendors, the process programs and
+tlbshoot with PTI on (one and two CPUs), the entry code's CR3 switches, a user
+program whose reads of kernel addresses (text, data, direct map, vmalloc) all fault
+as not present under PTI and as present without it, and the user PGD of a process
+blocked in the kernel read from a memory dump (the host tool) against the shell's.
+
+QEMU's TCG `max` CPU has no PCID and no IA32_ARCH_CAPABILITIES: PCID under PTI is
+measured on Bochs (bench/pti_bench.py); RDCL_NO is covered by the unit tests of
+pg_pti_meltdown_affected.
+"""
+import re
+
+import pytest
+
+from ptlab_qemu import EXIT_SUCCESS, PROMPT, Monitor, boot
+
+DEADLINE = 90.0
+INTEL = "max,vendor=GenuineIntel"
+AMD = "max,vendor=AuthenticAMD"
+ISOLATION = re.compile(r"^Kernel/User page tables isolation: (.*)$", re.M)
+CR3_LOADS = re.compile(r"CR3 loads by the entry code: to the kernel PGD (\d+) \(flushing (\d+), no-flush (\d+)\),"
+                       r" to the user PGD (\d+) \(flushing (\d+), no-flush (\d+)\)")
+SEGFAULT = re.compile(r"segfault at 0x([0-9a-f]{16}) ip 0x[0-9a-f]{16} error 0x([0-9a-f]+)")
+
+
+def run_script(script, cpu, append="", smp=1, quiet=True):
+    extra = ["-smp", str(smp), "-accel", "tcg,thread=multi"] if smp > 1 else []
+    b = boot(append=('%s %s run="%s"' % ("quiet" if quiet else "", append, script)).strip(), mem="256M",
+             cpu=cpu, extra=extra, deadline=DEADLINE)
+    b.output = b.output.replace("\r", "")
+    return b
+
+
+@pytest.mark.parametrize("cpu,append,decision,vendor", [
+    (INTEL, "", "enabled", "GenuineIntel"),
+    (INTEL, "pti=auto", "enabled", "GenuineIntel"),
+    (INTEL, "pti=off", "disabled on command line", "GenuineIntel"),
+    (INTEL, "nopti", "disabled on command line", "GenuineIntel"),
+    (AMD, "", "disabled, CPU not affected (vendor)", "AuthenticAMD"),
+    (AMD, "pti=on", "force enabled on command line", "AuthenticAMD"),
+    ("max", "", None, None),
+])
+def test_decision(cpu, append, decision, vendor):
+    """The boot line as Linux prints it; `cr3` shows the pair only when PTI is on."""
+    b = run_script("run hello;cr3", cpu, append, quiet=False)
+    assert b.status == EXIT_SUCCESS, b.output[-3000:]
+    m = re.search(r"PTI: CPU vendor (\S+), ", b.output)
+    assert m, b.output[:3000]
+    if vendor is None:   # plain `max`: whatever QEMU says, the decision follows Linux's rule
+        vendor = m.group(1)
+        decision = "disabled, CPU not affected (vendor)" if vendor in ("AuthenticAMD", "HygonGenuine") \
+            else "enabled"
+    assert m.group(1) == vendor
+    assert ISOLATION.findall(b.output) == [decision]
+    assert "hello from pid 1" in b.output
+    on = "enabled" in decision
+    assert ("user   PGD 0x" in b.output) == on
+    loads = CR3_LOADS.search(b.output)
+    assert bool(loads) == on
+    if on:   # hello: at least its exec's return, its write and its exit went through the switches
+        k, kf, kn, u, uf, un = map(int, loads.groups())
+        assert k >= 3 and u >= 3 and kn == 0 and un == 0, loads.group(0)   # no PCID in TCG: all flush
+
+
+def test_pti_bad_option():
+    b = run_script("exit", INTEL, "pti=maybe")
+    assert "pti=maybe: unknown (use pti=on, pti=off or pti=auto)" in b.output
+    assert b.status != EXIT_SUCCESS
+
+
+@pytest.mark.parametrize("smp", [1, 2])
+def test_programs_with_pti(smp):
+    """forktest, faults, tlbshoot and the process selftests with PTI on."""
+    script = "run forktest 3;run faults;run tlbshoot 20;cr3"
+    b = run_script(script, INTEL, "test=process", smp=smp)
+    assert b.status == EXIT_SUCCESS, b.output[-4000:]
+    assert ISOLATION.findall(b.output) == ["enabled"]
+    assert "test process: OK" in b.output
+    assert "forktest: parent still reads 0x1111" in b.output and ": OK" in b.output
+    assert "faults: 8 of 8 cases as expected: OK" in b.output, b.output[-4000:]
+    m = re.search(r"^tlbshoot: (\d+) rounds on (\d+) CPUs, (\d+) stale$", b.output, re.M)
+    assert m and int(m.group(3)) == 0 and int(m.group(2)) == smp, b.output[-4000:]
+    k, _, _, u, _, _ = map(int, CR3_LOADS.search(b.output).groups())
+    assert k > 100 and u > 100
+
+
+def probe_targets(m):
+    """Kernel text, data, direct map and vmalloc addresses that are mapped in the kernel."""
+    text = int(re.search(r"start_kernel reached at 0x([0-9a-f]{16})", m.output).group(1), 16)
+    image_end = int(re.search(r"kernel image \[0x[0-9a-f]{16}-0x([0-9a-f]{16})\)", m.output).group(1), 16)
+    layout = m.shell("layout")
+    direct = int(re.search(r"^ ([0-9a-f]{16}) \|.*\| direct mapping of all physical memory", layout,
+                           re.M).group(1), 16)
+    vmalloc = int(re.search(r"^0x([0-9a-f]{16})-0x[0-9a-f]{16} +\d+ \S+ phys=", layout, re.M).group(1), 16)
+    return {"text": text & ~0xfff, "data": (image_end - 0x1000), "direct map": direct + 0x100000,
+            "vmalloc": vmalloc}
+
+
+@pytest.mark.parametrize("append,present", [("", 0), ("pti=off", 1)])
+def test_user_probes_kernel(tmp_path, append, present):
+    """Each read faults; under PTI the #PF error code says not present (bit 0 clear): the
+    user PGD does not map the kernel; without PTI the same pages are present (supervisor)."""
+    with Monitor(tmp_path, append=append, mem="256M", cpu=INTEL, marker=PROMPT) as m:
+        targets = probe_targets(m)
+        out = m.shell("run ptiprobe " + " ".join("%x" % va for va in targets.values()), timeout=DEADLINE)
+    assert "ptiprobe: 4 of 4 kernel addresses faulted: OK" in out, out
+    faults = {int(va, 16): int(err, 16) for va, err in SEGFAULT.findall(out)}
+    for name, va in targets.items():
+        assert va in faults, (name, out)
+        assert faults[va] & 0x4, (name, "a user-mode access")
+        assert faults[va] & 0x1 == present, (name, hex(va), hex(faults[va]))
+
+
+def mapped_lines(ptdump):
+    """The ptdump lines of mapped ranges: (start, end, flag text), markers and holes left out."""
+    rows = re.findall(r"^0x([0-9a-f]{16})-0x([0-9a-f]{16}) +\S+ (.*\S) +(?:pte|pmd|pud|p4d|pgd)$", ptdump, re.M)
+    return [(s, e, " ".join(f.split())) for s, e, f in rows if f.strip()]
+
+
+def test_user_pgd_in_a_dump(tmp_path):
+    """A process blocked in the kernel (init, sleeping): its user PGD (kernel PGD + 0x1000)
+    as the host tool reads it from a memory dump is what the kernel's shell prints, holds
+    no kernel page but the entry text, the cpu_entry_area and the TSS pages, and the
+    tool's lint finds nothing in it; the CPU's CR3 from QEMU's registers is one half of a pair."""
+    from ptlab_tool import ptlab
+    dump = tmp_path / "core.elf"
+    with Monitor(tmp_path, mem="256M", cpu=INTEL, marker=PROMPT) as m:
+        m.shell("run init &")
+        shell = m.shell("ptdump user-pgd 1")
+        m.command("stop")
+        regs = m.command("info registers")
+        m.command("dump-guest-memory %s" % dump)
+    user = int(re.search(r"user PGD 0x([0-9a-f]+) \(kernel PGD 0x([0-9a-f]+) \+ 0x1000\)", shell).group(1), 16)
+    cr3 = int(re.search(r"CR3=([0-9a-f]+)", regs).group(1), 16)
+    for root in (user, cr3):
+        r = ptlab("maps", "--format", "ptdump", "--cr3", "0x%x" % (root & ~0x1fff), "--user-pgd", str(dump))
+        assert r.returncode == 0, r.stderr
+        tool = mapped_lines(r.stdout)
+        if root == user:
+            assert tool == mapped_lines(shell), (r.stdout, shell)
+        kernel = [row for row in tool if int(row[0], 16) >= 1 << 63]
+        assert kernel and all("USR" not in f for _, _, f in kernel), kernel
+        lint = ptlab("lint", "--cr3", "0x%x" % (root & ~0x1fff), "--user-pgd", str(dump))
+        assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
+def test_accesstest_with_pti():
+    """accesstest's probe window (EFER.NXE = 0, its own tables) under PTI: the CPU leaves the
+    cpu_entry_area's GDT and TSS (NX entries, reserved bits there) for the direct ones
+    while it runs (load_direct_gdt)."""
+    b = boot(append="quiet test=accesstest_quick", mem="256M", cpu=INTEL, deadline=4 * DEADLINE)
+    b.output = b.output.replace("\r", "")
+    assert b.status == EXIT_SUCCESS, b.output[-3000:]
+    assert ISOLATION.findall(b.output) == ["enabled"]
+    assert "test accesstest_quick: OK" in b.output and ", 0 mismatches" in b.output
