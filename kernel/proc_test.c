@@ -8,6 +8,7 @@
  */
 #include <asm/console.h>
 #include <asm/mmu_context.h>
+#include <asm/smp.h>
 #include <linux/proc_shell.h>
 #include <linux/sched.h>
 #include <linux/selftest.h>
@@ -49,8 +50,14 @@ bool test_process(void)
 	KTEST_CHECK(run_to_end("hello", 2, hello) == 0); /* warm-up: the timer starts with the first process */
 	uint64_t free0 = nr_free_pages(), tables0 = kernel_table_pages;
 
-	struct task_struct *a = spawn_user_program("init", 1, init, ~0ULL, &err);
-	struct task_struct *b = spawn_user_program("hello", 2, hello, ~0ULL, &err);
+	/*
+	 * Both on this CPU only: neither runs before this test yields, so their
+	 * mms are as pgd_alloc and execve left them while they are compared (on
+	 * another CPU hello could have exited and freed its mm by then).
+	 */
+	uint64_t this_cpu = 1ULL << smp_processor_id();
+	struct task_struct *a = spawn_user_program("init", 1, init, this_cpu, &err);
+	struct task_struct *b = spawn_user_program("hello", 2, hello, this_cpu, &err);
 	KTEST_CHECK(a && b);
 	unsigned int boundary = KERNEL_PGD_BOUNDARY;
 	printk("  KERNEL_PGD_BOUNDARY %u: pgd entries %u..511 cloned from swapper_pg_dir\n", boundary, boundary);
