@@ -56,6 +56,12 @@ int cmdline_get_option(const char *cmdline, const char *name, char *buf, size_t 
 	if (!cmdline)
 		return -1;
 	while (next_word(&p, &w, &len)) {
+		if (len && w[0] == '"') {
+			/* "name=value with spaces", as GRUB's linux command quotes such a word
+			   (Linux's next_arg takes it too) */
+			w++;
+			len--;
+		}
 		if (len <= nl || w[nl] != '=' || memcmp(w, name, nl) != 0)
 			continue;
 		for (size_t i = nl + 1; i < len; i++) {

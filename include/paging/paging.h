@@ -761,6 +761,53 @@ bool pg_pti_meltdown_affected(const char vendor[12], uint64_t arch_caps);
 #define PG_ARCH_CAP_RDCL_NO 1ULL
 
 /*
+ * What Linux maps in the kernel half of a PTI user PGD (arch/x86/mm/pti.c,
+ * 6.1): pti_clone_user_shared clones the cpu_entry_area's top-level entry and
+ * maps each CPU's TSS page (cpu_tss_rw, writable, NX) at its per-CPU address,
+ * for the scratch word SYSCALL's entry keeps in TSS.sp2;
+ * pti_clone_entry_text maps the entry text read-only and executable;
+ * pti_setup_espfix64 clones the ESPfix area's entry, pti_setup_vsyscall the
+ * vsyscall page; pti_clone_kernel_text (pti=auto on a CPU without PCID) the
+ * kernel image's text and rodata, read-only; and the LDT of a process that
+ * has one is mapped read-only at the LDT remap. Addresses (Linux's fixed
+ * ones, docs/memlayout.md): CPU_ENTRY_AREA_BASE 0xfffffe0000000000 and
+ * ESPFIX_BASE_ADDR 0xffffff0000000000, 512 GiB each, with 4- and 5-level
+ * paging alike; the LDT remap is top-level slot -240 (0xffff880000000000, or
+ * 0xff10000000000000 with 5 levels); the image window
+ * [0xffffffff80000000, 0xffffffffc0000000); the vsyscall page
+ * 0xffffffffff600000.
+ */
+enum pg_pti_clone {
+    PG_PTI_NOT_CLONED,          /* nothing Linux maps there: a finding */
+    PG_PTI_USER_SPACE,          /* the user half: not the rule's business */
+    PG_PTI_CPU_ENTRY_AREA,      /* inside the cpu_entry_area, any rights */
+    PG_PTI_ENTRY_TEXT,          /* read-only and executable, supervisor */
+    PG_PTI_TSS,                 /* not executable, each frame also in the cpu_entry_area */
+    PG_PTI_ESPFIX,              /* read-only, in the ESPfix area */
+    PG_PTI_KERNEL_IMAGE,        /* read-only, in the kernel image window (rodata) */
+    PG_PTI_LDT,                 /* read-only, in the LDT remap */
+    PG_PTI_VSYSCALL,            /* read-only, the vsyscall page (may be user) */
+};
+
+#define PG_PTI_CPU_ENTRY_AREA_BASE  0xfffffe0000000000ULL
+#define PG_PTI_CPU_ENTRY_AREA_END   0xfffffe8000000000ULL
+
+/*
+ * pg_pti_user_clone - which of Linux's clones (above) explains a mapped range
+ * [va, va + size) of a PTI user PGD with effective rights eff (PTE_W, PTE_U,
+ * PTE_NX as pg_iterate reports them); the whole range must lie in one region.
+ * @cea_alias: every frame of the range is also mapped in the cpu_entry_area
+ *             (the caller knows the tables; a TSS page has that alias)
+ * returns: the clone, PG_PTI_USER_SPACE below the kernel half, or
+ *          PG_PTI_NOT_CLONED: kernel memory Linux keeps out of user PGDs.
+ */
+enum pg_pti_clone pg_pti_user_clone(unsigned levels, virt_addr_t va, uint64_t size, uint64_t eff,
+                                    bool cea_alias);
+
+/* pg_pti_clone_name - a short description of a clone ("cpu_entry_area", ...). */
+const char *pg_pti_clone_name(enum pg_pti_clone c);
+
+/*
  * pg_range_wx - is an iterated range writable and executable, the mappings
  * Linux's W+X check (ptdump's note_wx) counts? True for a PG_RANGE_MAPPED
  * range whose effective rights (r->eff: R/W ANDed, NX ORed down the walk)

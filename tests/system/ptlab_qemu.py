@@ -225,11 +225,12 @@ clock: sync=none
 BOCHS_DONE = ("TESTS PASSED", "TESTS FAILED", "ptlab: panic", "ptlab>")
 
 
-def run_bochs(tmp_path, cmdline, deadline=600.0, cpu="corei7_skylake_x", cpus=1):
-    """Boot the GRUB ISO with cmdline (words without spaces: GRUB re-quotes them) on
-    Bochs (CPU model cpu, cpus processors) until the selftests' verdict, a panic or the
-    shell prompt, or deadline seconds (wall: generous, a quick run takes 10-25 s on an
-    idle machine and was seen at 96 s on a loaded one); returns COM1's text (without CRs)."""
+def run_bochs(tmp_path, cmdline, deadline=600.0, cpu="corei7_skylake_x", cpus=1, done=BOCHS_DONE):
+    """Boot the GRUB ISO with cmdline (a word with spaces must be quoted whole,
+    '"run=a b"') on Bochs (CPU model cpu, cpus processors) until one of the strings in
+    `done` (default: the selftests' verdict, a panic or the shell prompt) or deadline
+    seconds (wall: generous, a quick run takes 10-25 s on an idle machine and was seen at
+    96 s on a loaded one); returns COM1's text (without CRs)."""
     iso = make_iso(tmp_path, cmdline)
     com1, rc, cfg = tmp_path / "com1.txt", tmp_path / "rc", tmp_path / "bochsrc"
     cfg.write_text(BOCHSRC.format(iso=iso, com1=com1, log=tmp_path / "bochs.log", cpu=cpu, cpus=cpus))
@@ -243,7 +244,7 @@ def run_bochs(tmp_path, cmdline, deadline=600.0, cpu="corei7_skylake_x", cpus=1)
         while time.monotonic() < until and proc.poll() is None:
             time.sleep(1)
             text = com1.read_text(errors="replace") if com1.exists() else ""
-            if any(m in text for m in BOCHS_DONE):
+            if any(m in text for m in done):
                 break
     finally:
         proc.kill()

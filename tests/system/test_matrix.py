@@ -1,10 +1,14 @@
-"""The boot matrix (5-level paging, KASLR, SMP): the kernel's self-test (selftests
-for every stage, then shell commands on the live tables and user programs:
-forktest, faults, tlbshoot) across CPUs x memory sizes x KASLR (off, and
-seeded) x -smp 1, 2, 4 (multi-threaded TCG). `make check` runs a reduced
-matrix; `make matrix` (PTLAB_MATRIX=full) the whole of it: 4 CPUs x 3 sizes x
-9 seeds = 108 boots, the CPU count going round 1, 2, 4 with the seed, so that
-every CPU model and size meets every CPU count three times.
+"""The boot matrix (5-level paging, KASLR, SMP, page-table isolation): the kernel's
+self-test (selftests for every stage, then shell commands on the live tables and
+user programs: forktest, faults, tlbshoot) across CPUs x memory sizes x KASLR
+(off, and seeded) x -smp 1, 2, 4 (multi-threaded TCG) x PTI. `make check` runs a
+reduced matrix; `make matrix` (PTLAB_MATRIX=full) the whole of it: 4 CPUs x 3
+sizes x 9 seeds = 108 boots, the CPU count going round 1, 2, 4 with the seed, so
+that every CPU model and size meets every CPU count three times, and PTI on
+(pti=on, an Intel vendor string) for every odd seed index, so that every CPU model
+and size has it four times, with every CPU count. The reduced matrix has PTI in one
+cell (max, 2G, two CPUs): PTI makes a cell's boot no slower that matters (the
+entry code's CR3 loads are a few thousand; measured in docs/processes.md).
 """
 import itertools
 import os
@@ -29,22 +33,26 @@ SELFTESTS = ["early_pf", "early_pf_pool_reset", "direct_map", "wx", "pa_va", "no
 
 
 def cells():
+    """(cpu, mem, seed, smp, pti) per cell; with pti the CPU gets an Intel vendor string."""
     if os.environ.get("PTLAB_MATRIX") == "full":
-        return [(cpu, mem, seed, SMPS[i % 3])
+        return [(cpu, mem, seed, SMPS[i % 3], i % 2 == 1)
                 for (cpu, mem), (i, seed) in itertools.product(itertools.product(CPUS, MEMS), enumerate(SEEDS))]
     # Reduced: every CPU and every size, KASLR off once per CPU, a different seed per cell,
-    # every CPU model with 1, 2 and 4 CPUs.
+    # every CPU model with 1, 2 and 4 CPUs; PTI in the max, 2G cell.
     reduced = []
     for i, (cpu, mem) in enumerate(itertools.product(CPUS, MEMS)):
-        reduced.append((cpu, mem, None if i % 3 == 0 else 1 + i % 8, SMPS[i % 3]))
+        reduced.append((cpu, mem, None if i % 3 == 0 else 1 + i % 8, SMPS[i % 3], (cpu, mem) == ("max", "2G")))
     return reduced
 
 
-def run_cell(cpu, mem, seed, smp):
+def run_cell(cpu, mem, seed, smp, pti=False):
     kaslr = "nokaslr" if seed is None else "kaslr_seed=%d" % seed
-    b = boot(append='quiet %s test=all run="%s"' % (kaslr, SCRIPT), mem=mem, cpu=cpu,
-             extra=["-smp", str(smp), "-accel", "tcg,thread=multi"])
+    b = boot(append='quiet %s %s test=all run="%s"' % (kaslr, "pti=on" if pti else "", SCRIPT), mem=mem,
+             cpu=cpu + (",vendor=GenuineIntel" if pti else ""), extra=["-smp", str(smp), "-accel", "tcg,thread=multi"])
     assert b.status == EXIT_SUCCESS, b.output[-3000:]
+    isolation = re.findall(r"^Kernel/User page tables isolation: (.*)$", b.output.replace("\r", ""), re.M)
+    assert len(isolation) == 1 and (isolation[0] == "enabled" if pti
+                                    else isolation[0].startswith("disabled")), isolation
     assert "ALL TESTS PASSED" in b.output and "FAILED" not in b.output
     ran = re.findall(r"^test (\w+): OK$", b.output.replace("\r", ""), re.M)
     assert ran == SELFTESTS, "every selftest of test=all ran in this cell: %s" % ran
@@ -56,9 +64,9 @@ def run_cell(cpu, mem, seed, smp):
     return b
 
 
-@pytest.mark.parametrize("cpu,mem,seed,smp", cells(), ids=lambda v: str(v))
-def test_matrix_cell(cpu, mem, seed, smp):
-    b = run_cell(cpu, mem, seed, smp)
+@pytest.mark.parametrize("cpu,mem,seed,smp,pti", cells(), ids=lambda v: str(v))
+def test_matrix_cell(cpu, mem, seed, smp, pti):
+    b = run_cell(cpu, mem, seed, smp, pti)
     la57 = cpu.startswith("max") and "la57=off" not in cpu
     assert ("paging: 5-level" if la57 else "paging: 4-level") in b.output   # from `regs`
     gb = cpu.startswith("max") and "pdpe1gb=off" not in cpu

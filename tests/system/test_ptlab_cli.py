@@ -492,3 +492,27 @@ def test_self_referencing_tables_never_hang(tmp_path):
     assert ptlab("lint", "--raw", "--cr3", "0", "--mode", "4", f).returncode == 1
     assert ptlab("ptov", "--raw", "--cr3", "0", "--mode", "4", f, "0").returncode == 1
     assert ptlab("vtop", "--raw", "--cr3", "0", "--mode", "4", f, "ffffffffffffffff").returncode == 0
+
+
+def test_lint_pti_user_pgd(cores):
+    """A PTI user PGD's kernel half (docs/ptlab.1, lint): the cpu_entry_area, the entry text and
+    a TSS page (its frame also in the cpu_entry_area) are Linux's clones; three planted kernel
+    pages (direct map, vmalloc, kernel data) are reported, one line each with its rights,
+    whether CR3 is the user PGD as stored or --user-pgd picks it; the kernel PGD is not checked."""
+    planted = cores["linux4-pti-planted"]
+    for core in (cores["linux4-pti"], planted):
+        for opts in ((), ("--user-pgd",)):
+            r = ptlab("lint", *opts, core)
+            leaks = [l.split()[1:4] for l in r.stdout.splitlines() if l.startswith("pti-user ")]
+            if core == planted:
+                assert r.returncode == 1 and r.stdout.splitlines()[-1] == "3 findings", r.stdout
+                assert leaks == [["ffff8b0d01000000-ffff8b0d01001000", "4K", "rw--"],
+                                 ["ffffcdb500000000-ffffcdb500001000", "4K", "r---"],
+                                 ["ffffffffa8200000-ffffffffa8201000", "4K", "rw--"]], r.stdout
+            else:
+                assert r.returncode == 0 and leaks == [], r.stdout
+        r = ptlab("lint", "--kernel-pgd", core)
+        assert "pti-user" not in r.stdout, r.stdout
+    # The user PGD selected from a kernel CR3 (bit 12 clear) is checked too.
+    r = ptlab("lint", "--cr3", "0x2000", "--user-pgd", planted)
+    assert r.stdout.count("\npti-user ") + r.stdout.startswith("pti-user ") == 3, r.stdout

@@ -277,7 +277,8 @@ def test_linux_pti_pgd_pair(tmp_path):
     has a pair of PGDs, the kernel one (CR3 bit 12 clear) and its user twin (bit 12 set).
     QEMU walks the loaded one; --kernel-pgd and --user-pgd walk the two halves, derived from
     CR3 whichever is loaded: the guest stops where linux_guest's /init blocks, with its
-    shell's address space loaded (the user half if the shell is still in user mode)."""
+    shell's address space loaded (the user half if the shell is still in user mode).
+    The user PGD's kernel half is what Linux's pti.c clones (ptlab lint: nothing found)."""
     dump = tmp_path / "pti.elf"
     with boot_linux(tmp_path, "console=ttyS0 panic=-1", cpu="qemu64,vendor=GenuineIntel") as g:
         assert "page tables isolation: enabled" in g.output
@@ -303,3 +304,6 @@ def test_linux_pti_pgd_pair(tmp_path):
     assert full_kern.count("\nffff8") > full_user.count("\nffff8")
     r = ptlab("diff", "--kernel-pgd", dump, "--cr3-b", "%x" % user_pgd)
     assert r.returncode == 1 and r.stdout.startswith("~ ")
+    # Its kernel half holds only Linux's PTI clones: lint's pti-user finds nothing.
+    r = ptlab("lint", "--user-pgd", dump)
+    assert r.returncode == 0 and r.stdout == "0 findings\n", r.stdout + r.stderr

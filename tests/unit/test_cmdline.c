@@ -28,6 +28,10 @@ Test(cmdline, options)
 	char big[32];
 	cr_assert_eq(cmdline_get_option("run=\"ptdump; vtop 0x1\" q", "run", big, sizeof(big)), 16);
 	cr_assert_str_eq(big, "ptdump; vtop 0x1", "quotes removed, spaces kept");
+	/* GRUB's linux command quotes a word with spaces whole: "run=a b" */
+	cr_assert_eq(cmdline_get_option("quiet \"run=cr3;run nullsys 9\" x", "run", big, sizeof(big)), 17);
+	cr_assert_str_eq(big, "cr3;run nullsys 9");
+	cr_assert_eq(cmdline_get_option("\"", "run", big, sizeof(big)), -1);
 	cr_assert_eq(cmdline_get_option("kernel_phys", "kernel_phys", buf, sizeof(buf)), -1);
 	cr_assert_eq(cmdline_get_option("kernel_physx=1", "kernel_phys", buf, sizeof(buf)), -1);
 	cr_assert_eq(cmdline_get_option("k=", "k", buf, sizeof(buf)), 0, "present with an empty value");

@@ -1,7 +1,8 @@
 /*
  * test_paging_policy.c: the policies of lib/paging that the kernel, the host
  * tool and the MMU model share: the register bits (regs.h), the paging mode
- * from CR0/CR4/EFER, the top table from CR3, Linux's PTI PGD pair, the W+X
+ * from CR0/CR4/EFER, the top table from CR3, Linux's PTI PGD pair and what its
+ * user PGD may map of the kernel, the W+X
  * rule and count, and Linux's ptdump markers for a (randomised) layout.
  */
 #include <criterion/criterion.h>
@@ -112,6 +113,59 @@ Test(policy, pti_cr3_and_pcid)
     cr_assert_eq(pg_pti_kernel_cr3(0x7A2F803ULL, true), (1ULL << 63) | k);
     cr_assert_eq(pg_pti_kernel_cr3(0x7A2F000ULL, false), 0x7A2E000ULL);
     cr_assert_eq(pg_pti_kernel_cr3(pg_pti_user_cr3(k | (1ULL << 63), true, true), true), k | (1ULL << 63));
+}
+
+/* What a PTI user PGD may map of the kernel: Linux's clones (arch/x86/mm/pti.c). */
+Test(policy, pti_user_clone)
+{
+    const uint64_t RO = 0, RW = PTE_W, ROX = 0, NX = PTE_NX, K = 4096;
+    const struct {
+        unsigned levels;
+        virt_addr_t va;
+        uint64_t size, eff;
+        bool alias;
+        enum pg_pti_clone want;
+    } c[] = {
+        { 4, 0x400000, K, PTE_W | PTE_U, false, PG_PTI_USER_SPACE },
+        /* The cpu_entry_area: any rights, up to its last byte, 4- and 5-level. */
+        { 4, 0xfffffe0000000000, K, RO | NX, false, PG_PTI_CPU_ENTRY_AREA },
+        { 4, 0xfffffe0000001000, K, RW | NX, false, PG_PTI_CPU_ENTRY_AREA },
+        { 5, 0xfffffe7ffffff000, K, RW | NX, false, PG_PTI_CPU_ENTRY_AREA },
+        { 4, 0xfffffe7ffffff000, 2 * K, RW | NX, false, PG_PTI_NOT_CLONED },  /* runs past it */
+        /* Entry text: read-only executable anywhere in the kernel half; not writable. */
+        { 4, 0xffffffff81e00000, 2 * K, ROX, false, PG_PTI_ENTRY_TEXT },
+        { 4, 0xffffc90000000000, K, ROX, false, PG_PTI_ENTRY_TEXT },
+        { 4, 0xffffffff81e00000, K, RW, false, PG_PTI_NOT_CLONED },
+        { 4, 0xffffffff81e00000, K, ROX | PTE_U, false, PG_PTI_NOT_CLONED },
+        /* The TSS page: not executable, its frame also in the cpu_entry_area. */
+        { 4, 0xffff88800f806000, K, RW | NX, true, PG_PTI_TSS },
+        { 4, 0xffff88800f806000, K, RW | NX, false, PG_PTI_NOT_CLONED },
+        { 4, 0xffff88800f806000, K, RW, true, PG_PTI_NOT_CLONED },          /* W+X */
+        /* Read-only regions; writable there is a leak. */
+        { 4, 0xffffff7200000000, K, RO | NX, false, PG_PTI_ESPFIX },
+        { 4, 0xffffff7200000000, K, RW | NX, false, PG_PTI_NOT_CLONED },
+        { 4, 0xffffffff89a00000, 8 << 20, RO | NX, false, PG_PTI_KERNEL_IMAGE },
+        { 4, 0xffffffff89a00000, K, RW | NX, false, PG_PTI_NOT_CLONED },
+        { 4, 0xffffffffbffff000, 2 * K, RO | NX, false, PG_PTI_NOT_CLONED }, /* past the window */
+        { 4, 0xffff880000001000, K, RO | NX, false, PG_PTI_LDT },
+        { 5, 0xff10000000001000, K, RO | NX, false, PG_PTI_LDT },
+        { 5, 0xffff880000001000, K, RO | NX, false, PG_PTI_NOT_CLONED },
+        { 4, 0xffffffffff600000, K, RO | NX | PTE_U, false, PG_PTI_VSYSCALL },
+        { 4, 0xffffffffff600000, K, RW | NX | PTE_U, false, PG_PTI_NOT_CLONED },
+        /* Data elsewhere: the direct map, vmalloc, the top page. */
+        { 4, 0xffff888000000000, K, RO | NX, false, PG_PTI_NOT_CLONED },
+        { 4, 0xffffc90000000000, K, RW | NX, false, PG_PTI_NOT_CLONED },
+        { 4, 0xfffffffffffff000, K, RO | NX, false, PG_PTI_NOT_CLONED },
+    };
+    for (size_t i = 0; i < N_(c); i++) {
+        enum pg_pti_clone got = pg_pti_user_clone(c[i].levels, c[i].va, c[i].size, c[i].eff,
+                                                  c[i].alias);
+        cr_assert_eq(got, c[i].want, "case %zu: %016llx: %s, want %s", i,
+                     (unsigned long long)c[i].va, pg_pti_clone_name(got),
+                     pg_pti_clone_name(c[i].want));
+    }
+    cr_assert_str_eq(pg_pti_clone_name(PG_PTI_TSS), "a CPU's TSS page at its per-CPU address");
+    cr_assert_str_eq(pg_pti_clone_name((enum pg_pti_clone)99), "?");
 }
 
 Test(policy, pti_set_user_pgtbl)

@@ -6,11 +6,14 @@
  *   outside-ram   table pointers to memory the dump does not have
  *   user-table    a page-table page mapped user-accessible
  *   cycle         an entry pointing back to a table on its own walk
+ *   pti-user      in a PTI user PGD, kernel memory Linux's pti.c does not
+ *                 clone there (lib/paging's pg_pti_user_clone)
  * Exit status 1 when there is any finding.
  *
  * Everything comes from lib/paging: pg_iterate (each shared table expanded at
  * its first reference, so each table is examined once), pg_walk for the
- * entries above each leaf table, pg_entry_reserved for the leaves.
+ * entries above each leaf table, pg_entry_reserved for the leaves,
+ * pg_pti_user_clone for the kernel half of a PTI user PGD.
  * Depends on: ptlab.h, lib/paging.
  */
 #include <stdarg.h>
@@ -29,6 +32,13 @@ static const char lint_help[] =
     "  outside-ram  a table pointer to memory the dump does not contain\n"
     "  user-table   a page-table page mapped user-accessible\n"
     "  cycle        an entry pointing back to a table on its own walk\n"
+    "  pti-user     kernel memory in a PTI user PGD that Linux never maps there:\n"
+    "               anything but the cpu_entry_area, read-only executable (entry)\n"
+    "               text, each CPU's TSS page (a frame the cpu_entry_area maps\n"
+    "               too), and read-only ESPfix, kernel image, LDT and vsyscall\n"
+    "               pages; checked with --user-pgd, or when CR3 is a user PGD\n"
+    "               (bit 12 set, a kernel half with the cpu_entry_area and no\n"
+    "               direct map)\n"
     "Exit status 1 if anything is found, 0 if the tables are clean.\n\n";
 
 struct pa_set {
@@ -204,6 +214,93 @@ static void lint_user_tables(struct lint_state *s)
     }
 }
 
+/* The PTI pass: the cpu_entry_area's frames, then the kernel half's ranges. */
+struct pti_state {
+    struct lint_state *s;
+    struct user_range *cea;     /* the cpu_entry_area's ranges (va, pa, size) */
+    size_t ncea, cea_cap;
+};
+
+static int pti_cea_range(void *arg, const struct pg_range *r)
+{
+    struct pti_state *p = arg;
+    if (r->kind != PG_RANGE_MAPPED)
+        return 0;
+    p->cea = ptl_grow(p->cea, p->ncea, &p->cea_cap, sizeof(*p->cea), 64);
+    if (!p->cea) {
+        p->s->oom = true;
+        return 1;
+    }
+    p->cea[p->ncea++] = (struct user_range){ r->start, r->pa, r->size, r->eff };
+    return 0;
+}
+
+/* Is every frame of [pa, pa + size) also mapped in the cpu_entry_area? */
+static bool pti_cea_alias(const struct pti_state *p, phys_addr_t pa, uint64_t size)
+{
+    for (uint64_t off = 0; off < size; off += PAGE_SIZE) {
+        bool found = false;
+        for (size_t i = 0; i < p->ncea && !found; i++)
+            found = pa + off - p->cea[i].pa < p->cea[i].size;
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+static int pti_kernel_range(void *arg, const struct pg_range *r)
+{
+    struct pti_state *p = arg;
+    if (r->kind != PG_RANGE_MAPPED)
+        return 0;
+    bool alias = !(r->eff & PTE_NX) ? false : pti_cea_alias(p, r->pa, r->size);
+    if (pg_pti_user_clone(p->s->t->mode->levels, r->start, r->size, r->eff, alias)
+        != PG_PTI_NOT_CLONED)
+        return 0;
+    char sz[32], rights[8];
+    finding(p->s, "pti-user", "%016" PRIx64 "-%016" PRIx64 " %s %s kernel memory in a PTI user "
+            "PGD that none of Linux's PTI clones maps", r->start,
+            r->start + r->size, ptl_size_str(r->size, sz), ptl_rights_str(r->eff, rights));
+    return 0;
+}
+
+/*
+ * Is t's root a PTI user PGD? --user-pgd says so; with the CR3 as stored,
+ * bit 12 set and a kernel half that Linux's layout inference calls a PTI
+ * user PGD (the cpu_entry_area, no direct map). 4- and 5-level only.
+ */
+static bool pti_user_root(struct ptl_target *t)
+{
+    if (t->mode->levels < PG_MODE_4LEVEL || t->in.pgd == PTL_PGD_KERNEL)
+        return false;
+    if (t->in.pgd == PTL_PGD_USER)
+        return true;
+    if (!(t->root & PG_PTI_USER_PGD_BIT))
+        return false;
+    struct pg_linux_inferred *l = malloc(sizeof(*l));
+    bool pti = l && ptl_linux_layout(t, l) == 0 && l->verdict == PG_LV_PTI_USER_PGD;
+    free(l);
+    return pti;
+}
+
+static int lint_pti(struct lint_state *s)
+{
+    struct ptl_target *t = s->t;
+    struct pti_state p = { .s = s };
+    struct pg_iter_opts o = { .start = PG_PTI_CPU_ENTRY_AREA_BASE, .end = PG_PTI_CPU_ENTRY_AREA_END,
+                              .merge = PG_MERGE_RAW,
+                              .flags = PG_ITER_EXPAND_FIRST | PG_ITER_PHYS_CONTIG };
+    int r = ptl_iterate(t, &o, pti_cea_range, &p);
+    if (r == 0 && !s->oom) {
+        struct pg_iter_opts k = { .start = ~0ULL << (t->mode->va_bits - 1),
+                                  .merge = PG_MERGE_RAW,
+                                  .flags = PG_ITER_EXPAND_FIRST | PG_ITER_PHYS_CONTIG };
+        r = ptl_iterate(t, &k, pti_kernel_range, &p);
+    }
+    free(p.cea);
+    return r;
+}
+
 static int lint_run(void *state, struct ptl_target *t)
 {
     (void)state;
@@ -218,6 +315,8 @@ static int lint_run(void *state, struct ptl_target *t)
     }
     if (r == 0 && !s.oom && s.nuser && s.tables.n)
         lint_user_tables(&s);
+    if (r == 0 && !s.oom && pti_user_root(t))
+        r = lint_pti(&s);
     if (s.oom) {
         ptl_error("lint", "out of memory");
         rc = PTL_EXIT_FAIL;
@@ -234,7 +333,7 @@ static int lint_run(void *state, struct ptl_target *t)
 }
 
 const struct ptl_cmd ptl_cmd_lint = {
-    .name = "lint", .summary = "W+X, reserved bits, misaligned pages, bad pointers, cycles",
+    .name = "lint", .summary = "W+X, reserved bits, misaligned pages, bad pointers, cycles, PTI leaks",
     .help = lint_help, .input = true, .run = lint_run,
     .args_error = "expected one DUMP argument",
 };
