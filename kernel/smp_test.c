@@ -1,6 +1,6 @@
 /*
- * smp_test.c: the in-kernel test of SMP (test=smp, named only; Bochs runs it
- * through GRUB, which cannot pass a run= script with spaces):
+ * smp_test.c: the in-kernel test of SMP (test=smp, named only; the Bochs test
+ * runs it through GRUB):
  *   - tlbshoot (threads on every CPU: munmap, mprotect, remap under readers)
  *     ends with 0 stale accesses, forktest runs on every CPU;
  *   - no IPI went unanswered or had to be resent;

@@ -20,7 +20,6 @@ def test_pcid_switches_under_bochs(tmp_path):
     assert shutil.which("bochs"), "bochs is not installed: run scripts/install-deps check"
     # test=process (kernel/proc_test.c): hello, init, forktest and faults, ps while two
     # processes live, the switch statistics, and the page counts before and after.
-    # (A run= script with spaces cannot pass through GRUB's `linux`, which re-quotes it.)
     out = run_bochs(tmp_path, "quiet nokaslr test=process")
     assert "ALL TESTS PASSED" in out, out[-4000:]
     assert "test process: OK" in out
