@@ -3,17 +3,20 @@ the pti=on|off|auto decision for Intel and AMD vendors, the process programs and
 tlbshoot with PTI on (one and two CPUs), the entry code's CR3 switches, a user
 program whose reads of kernel addresses (text, data, direct map, vmalloc) all fault
 as not present under PTI and as present without it, and the user PGD of a process
-blocked in the kernel read from a memory dump (the host tool) against the shell's.
+blocked in the kernel read from a memory dump (the host tool) against the shell's, and
+QEMU's `info tlb` while user code runs (stopped by a gdbstub breakpoint) against both.
 
 QEMU's TCG `max` CPU has no PCID and no IA32_ARCH_CAPABILITIES: PCID under PTI is
 measured on Bochs (bench/pti_bench.py); RDCL_NO is covered by the unit tests of
 pg_pti_meltdown_affected.
 """
+import os
 import re
+import subprocess
 
 import pytest
 
-from ptlab_qemu import EXIT_SUCCESS, PROMPT, Monitor, boot
+from ptlab_qemu import BUILD, EXIT_SUCCESS, PROMPT, Monitor, boot
 
 DEADLINE = 90.0
 INTEL = "max,vendor=GenuineIntel"
@@ -154,3 +157,60 @@ def test_accesstest_with_pti():
     assert b.status == EXIT_SUCCESS, b.output[-3000:]
     assert ISOLATION.findall(b.output) == ["enabled"]
     assert "test accesstest_quick: OK" in b.output and ", 0 mismatches" in b.output
+
+
+def user_symbol(program, name):
+    """The address of a symbol of a user program (build/user/PROGRAM.elf)."""
+    out = subprocess.run(["nm", os.path.join(BUILD, "user", program + ".elf")], capture_output=True,
+                         text=True, check=True).stdout
+    return int(re.search(r"^([0-9a-f]+) T %s$" % name, out, re.M).group(1), 16)
+
+
+def test_info_tlb_while_user_code_runs(tmp_path):
+    """The vCPU stopped by a gdbstub breakpoint on the first instruction of init's main, in
+    ring 3: its CR3 is the user half of a PGD pair (bit 12 set), and QEMU's own `info tlb`
+    of that moment is, line for line, what the host tool prints for that CR3 from a dump
+    of the moment; the kernel half of it is what the kernel's shell reports for the
+    process (`ptdump user-pgd PID`) once the guest runs on."""
+    from linux_oracle import GdbStub
+    from ptlab_tool import ptlab
+    gdb_path = str(tmp_path / "gdb.sock")
+    dump = tmp_path / "core.elf"
+    main = user_symbol("init", "main")
+    with Monitor(tmp_path, mem="256M", cpu=INTEL, marker=PROMPT,
+                 extra=["-gdb", "unix:%s,server=on,wait=off" % gdb_path]) as m:
+        gdb = GdbStub(gdb_path, 30)
+        try:
+            # QEMU stops a running guest when a debugger connects, and says so (T02).
+            assert gdb.receive(30).startswith("T02")
+            assert gdb.request("Z0,%x,1" % main) == "OK"
+            gdb.send("c")
+            m.child.sendline("run init &")
+            reply = gdb.receive(DEADLINE)
+            assert reply.startswith("T05"), reply
+            regs = m.command("info registers")
+            tlb = m.command("info tlb")
+            m.command("dump-guest-memory %s" % dump)
+            assert gdb.request("z0,%x,1" % main) == "OK"
+            gdb.send("c")
+        finally:
+            gdb.close()
+        m.child.expect(r"\[pid (\d+)\] init")
+        pid = m.child.match.group(1)
+        m.child.expect_exact(PROMPT)
+        shell = m.shell("ptdump user-pgd %s" % pid)
+    assert int(re.search(r"RIP=([0-9a-f]+)", regs).group(1), 16) == main, regs
+    assert re.search(r"CS =0033 ", regs), regs                      # CPL 3
+    cr3 = int(re.search(r"CR3=([0-9a-f]+)", regs).group(1), 16)
+    assert cr3 & 0x1000, "CR3 %x: not the user half" % cr3
+    r = ptlab("maps", "--format", "qemu-tlb", "--cr3", "0x%x" % cr3, str(dump))
+    assert r.returncode == 0, r.stderr
+    qemu_lines = [l for l in tlb.replace("\r", "").splitlines() if re.match(r"^[0-9a-f]{16}: ", l)]
+    assert qemu_lines and r.stdout.splitlines() == qemu_lines
+    kernel_half = [l for l in qemu_lines if int(l.split(":")[0], 16) >= 1 << 63]
+    assert kernel_half, "the user half maps the entry text and the cpu_entry_area"
+    r = ptlab("maps", "--format", "ptdump", "--cr3", "0x%x" % cr3, str(dump))
+    assert r.returncode == 0, r.stderr
+    # The user part has changed since (init forked: its data pages are copy-on-write now).
+    kernel = lambda rows: [row for row in rows if int(row[0], 16) >= 1 << 63]
+    assert kernel(mapped_lines(shell)) and kernel(mapped_lines(r.stdout)) == kernel(mapped_lines(shell))
