@@ -7,8 +7,8 @@ blocked in the kernel read from a memory dump (the host tool) against the shell'
 QEMU's `info tlb` while user code runs (stopped by a gdbstub breakpoint) against both.
 
 QEMU's TCG `max` CPU has no PCID and no IA32_ARCH_CAPABILITIES: PCID under PTI is
-measured on Bochs (bench/pti_bench.py); RDCL_NO is covered by the unit tests of
-pg_pti_meltdown_affected.
+checked on Bochs (system calls switch CR3 without flushing; bench/pti_bench.py measures
+them); RDCL_NO is covered by the unit tests of pg_pti_meltdown_affected.
 """
 import os
 import re
@@ -214,3 +214,24 @@ def test_info_tlb_while_user_code_runs(tmp_path):
     # The user part has changed since (init forked: its data pages are copy-on-write now).
     kernel = lambda rows: [row for row in rows if int(row[0], 16) >= 1 << 63]
     assert kernel(mapped_lines(shell)) and kernel(mapped_lines(r.stdout)) == kernel(mapped_lines(shell))
+
+
+def test_syscalls_do_not_flush_with_pcid_under_bochs(tmp_path):
+    """Bochs's Skylake has PCID, and as an Intel CPU it gets PTI (pti=auto): 200 more null
+    system calls (nullsys 201 against nullsys 1) add at least two CR3 writes each (to the
+    kernel half and back) and not one flushing CR3 load: the kernel and user PCIDs keep
+    both halves' TLB entries (bit 63 set on every switch)."""
+    import shutil
+    from ptlab_qemu import run_bochs
+    assert shutil.which("bochs"), "bochs is not installed: run scripts/install-deps check"
+    out = run_bochs(tmp_path, 'quiet nokaslr "run=cr3;run nullsys 1;cr3;run nullsys 201;cr3;exit"',
+                    deadline=900, done=("ptlab> exit", "ptlab: panic"))
+    assert ISOLATION.findall(out) == ["enabled"], out[-3000:]
+    loads = [tuple(map(int, m.groups())) for m in CR3_LOADS.finditer(out)]
+    assert len(loads) == 3, out[-3000:]
+    flushing = [kf + uf for k, kf, kn, u, uf, un in loads]
+    noflush = [kn + un for k, kf, kn, u, uf, un in loads]
+    base_f, run_f = flushing[1] - flushing[0], flushing[2] - flushing[1]
+    base_n, run_n = noflush[1] - noflush[0], noflush[2] - noflush[1]
+    assert run_f - base_f == 0, (flushing, noflush)
+    assert run_n - base_n >= 2 * 200, (flushing, noflush)
