@@ -191,7 +191,7 @@ linux-oracle:
 	@scripts/build-linux >/dev/null
 
 system: all $(B)/tests/addrxlat_vtop
-	$(PYTHON) -m pytest -q -p no:cacheprovider tests/system $(PYTEST_ARGS)
+	$(PYTHON) -m pytest -q -p no:cacheprovider --durations=20 tests/system $(PYTEST_ARGS)
 
 # Short fuzz pass over every tests/fuzz harness (FUZZ_SECONDS each; FUZZ_NAMES: some only).
 FUZZ_SECONDS ?= 5
