@@ -10,8 +10,6 @@ record headers disagree with the file, is detected and the index rebuilt; a
 cache directory that cannot be made is no error; --no-cache and
 PTLAB_NO_CACHE write nothing. Everything runs under the ASan+UBSan build.
 """
-import importlib.machinery
-import importlib.util
 import os
 import struct
 import subprocess
@@ -19,22 +17,10 @@ import zlib
 
 import pytest
 
-from ptlab_qemu import ROOT
 from ptlab_tool import PTLAB_SAN, mkcore
+from test_ptlab_sources import convert      # scripts/ptlab-convert
 
 KEY_END = 8 + 8 * 8 + 8         # magic, key, record count (kdump_index.c)
-
-
-def _script(name):
-    path = os.path.join(ROOT, "scripts", name)
-    loader = importlib.machinery.SourceFileLoader(name.replace("-", "_"), path)
-    spec = importlib.util.spec_from_loader(loader.name, loader)
-    mod = importlib.util.module_from_spec(spec)
-    loader.exec_module(mod)
-    return mod
-
-
-convert = _script("ptlab-convert")
 
 
 def flatten(plain, chunk):
