@@ -181,7 +181,7 @@ static void keep_head(struct kd_heads *hs, const uint8_t *h)
  * checked). Read with pread when the file is open: the headers are 16 KiB
  * apart, and touching the mapping for each costs a page fault (far more
  * than a system call). A saved header is compared with the file for the
- * first and last record and every (n / 8)th.
+ * first and the last (end) record and every (n / 8 + 1)th.
  * returns: 0; -1 if the saved headers end early or differ from the file.
  */
 static int flat_record(const struct kdump *k, struct kd_heads *hs, size_t i, uint64_t pos,
@@ -207,7 +207,7 @@ static int flat_record(const struct kdump *k, struct kd_heads *hs, size_t i, uin
     return 0;
 }
 
-/* add_rec - append record {off, len} with its data at b + pos. returns: 0; -1 (no memory). */
+/* add_rec - append record {off, len}, its data at k->buf + pos. returns: 0; -1 (no memory). */
 static int add_rec(struct kdump *k, size_t *cap, uint64_t off, uint64_t len, uint64_t pos)
 {
     if (k->nrecs == *cap) {

@@ -29,7 +29,8 @@
 /*
  * struct ptl_kdidx - the cache slot of one open file.
  * path         its index file
- * key          the file's identity: device, inode, size, mtime s/ns, ctime s/ns, CRC-32 of its first bytes
+ * key          the file's identity: device, inode, size, mtime s/ns, ctime
+ *              s/ns, a CRC-32 of its first 16 KiB
  */
 struct ptl_kdidx {
     char path[PATH_MAX];
