@@ -19,6 +19,7 @@
 #include "../../tools/ptlab/source.c"
 #include "../../tools/ptlab/dump.c"
 #include "../../tools/ptlab/kdump.c"
+#include "../../tools/ptlab/kdump_index.c"
 #include "../../tools/ptlab/target.c"
 
 /*

@@ -15,6 +15,7 @@
 #include "../../tools/ptlab/source.c"
 #include "../../tools/ptlab/dump.c"
 #include "../../tools/ptlab/kdump.c"
+#include "../../tools/ptlab/kdump_index.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

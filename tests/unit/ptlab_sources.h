@@ -10,5 +10,6 @@
 #include "../../tools/ptlab/source.c"
 #include "../../tools/ptlab/dump.c"
 #include "../../tools/ptlab/kdump.c"
+#include "../../tools/ptlab/kdump_index.c"
 
 #endif /* TESTS_PTLAB_SOURCES_H */

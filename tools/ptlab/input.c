@@ -21,7 +21,7 @@
 /* getopt_long codes of the input options (the commands' own start at PTL_OPT_CMD). */
 enum {
     OPT_CPU = 0x100, OPT_CR3, OPT_MODE, OPT_RAW, OPT_USER_PGD, OPT_KERNEL_PGD, OPT_PHYS_BITS,
-    OPT_MAX_ENTRIES, OPT_GDB, OPT_MEM_FILE, OPT_QMP, OPT_KEEP_STOPPED, OPT_STATS,
+    OPT_MAX_ENTRIES, OPT_GDB, OPT_MEM_FILE, OPT_QMP, OPT_KEEP_STOPPED, OPT_STATS, OPT_NO_CACHE,
 };
 
 const struct option ptl_input_options[] = {
@@ -38,6 +38,7 @@ const struct option ptl_input_options[] = {
     { "qmp", required_argument, NULL, OPT_QMP },
     { "keep-stopped", no_argument, NULL, OPT_KEEP_STOPPED },
     { "stats", no_argument, NULL, OPT_STATS },
+    { "no-cache", no_argument, NULL, OPT_NO_CACHE },
     { 0, 0, 0, 0 },
 };
 
@@ -47,6 +48,8 @@ const char ptl_input_help[] =
     "  --cr3 VALUE      walk the tables at this CR3 (PCID and flag bits are masked)\n"
     "  --mode 4|5|pae|32  paging mode (default: from CR0, CR4 and the ELF machine)\n"
     "  --raw            the file is a raw physical memory image (needs --cr3, --mode)\n"
+    "  --no-cache       index a flattened kdump file afresh, without the index\n"
+    "                   cache (also: PTLAB_NO_CACHE=1)\n"
     "  --gdb HOST:PORT  a running QEMU through its gdbstub (-s, -gdb tcp::PORT)\n"
     "                   instead of DUMP\n"
     "  --mem-file FILE --qmp SOCKET  a running QEMU through its guest RAM shared\n"
@@ -122,6 +125,9 @@ int ptl_input_option(const char *cmd, int c, const char *arg, struct ptl_input_o
         return 0;
     case OPT_STATS:
         o->stats = true;
+        return 0;
+    case OPT_NO_CACHE:
+        o->no_cache = true;
         return 0;
     default:
         return -1;

@@ -7,8 +7,9 @@
  * max_mapnr_64, the second bitmap (the pages that have a descriptor), the
  * descriptors {int64 offset; u32 size; u32 flags; u64 page_flags}.
  * The flattened form is read through an index of its records sorted by the
- * file offset they stand for (records that overlap are refused).
- * Depends on: kdump.h, notes.h, source.h, zlib, liblzo2, libsnappy, libzstd.
+ * file offset they stand for (records that overlap are refused), built
+ * from their headers, which the index cache keeps (kdump_index.h).
+ * Depends on: kdump.h, kdump_index.h, notes.h, source.h, zlib, liblzo2, libsnappy, libzstd.
  */
 #include "kdump.h"
 
@@ -22,6 +23,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "kdump_index.h"
 #include "notes.h"
 
 #define FLAT_HEADER_SIZE    4096u   /* the flattened form's header block */
@@ -145,43 +147,104 @@ static int rec_cmp(const void *a, const void *b)
 }
 
 /*
- * flat_record - the {offset, size} header of the record at pos (in the file,
- * checked). Read with pread when the file is open: the headers are 16 KiB
- * apart, and touching the mapping for each costs a page fault (far more
- * than a system call).
+ * The record headers of a flattened file, in file order, 16 bytes each as
+ * in the file: read from the file (saved NULL), or the n saved in the
+ * index cache (kdump_index.h), some of which are compared with the file.
+ * With collect, those read from the file are kept in out (for the cache).
  */
-static void flat_record(const struct kdump *k, uint64_t pos, uint64_t *off, uint64_t *len)
+struct kd_heads {
+    const uint8_t *saved;
+    size_t n;
+    bool collect;
+    uint8_t *out;
+    size_t nout, cap;
+};
+
+/* keep_head - append header h to hs->out; on no memory, stop collecting. */
+static void keep_head(struct kd_heads *hs, const uint8_t *h)
 {
-    uint8_t h[16];
-    if (k->fd < 0 || pread(k->fd, h, sizeof(h), (off_t)pos) != (ssize_t)sizeof(h))
-        memcpy(h, k->buf + pos, sizeof(h));
-    *off = get_be64(h);
-    *len = get_be64(h + 8);
+    if (hs->nout == hs->cap) {
+        hs->cap = hs->cap ? hs->cap * 2 : 1024;
+        uint8_t *n = realloc(hs->out, hs->cap * 16);
+        if (!n) {
+            free(hs->out);
+            *hs = (struct kd_heads){ 0 };
+            return;
+        }
+        hs->out = n;
+    }
+    memcpy(hs->out + hs->nout++ * 16, h, 16);
 }
 
-/* index_flat - the records of a flattened file, sorted. returns: 0; -1 with a message. */
-static int index_flat(struct kdump *k, char *err, size_t errlen)
+/*
+ * flat_record - the {offset, size} header of record i, at pos (in the file,
+ * checked). Read with pread when the file is open: the headers are 16 KiB
+ * apart, and touching the mapping for each costs a page fault (far more
+ * than a system call). A saved header is compared with the file for the
+ * first and the last (end) record and every (n / 8 + 1)th.
+ * returns: 0; -1 if the saved headers end early or differ from the file.
+ */
+static int flat_record(const struct kdump *k, struct kd_heads *hs, size_t i, uint64_t pos,
+                       uint64_t *off, uint64_t *len)
 {
-    const uint8_t *b = k->buf;
-    if (k->size < FLAT_HEADER_SIZE || get_be64(b + 16) != 1 || get_be64(b + 24) != 1) {
-        ptl_fail(err, errlen, "truncated or unknown flattened kdump header (type and version "
-                 "must be 1)");
+    uint8_t h[16];
+    const uint8_t *p = h;
+    bool check = hs->saved && (i == 0 || i + 1 == hs->n || i % (hs->n / 8 + 1) == 0);
+    if (hs->saved && i >= hs->n)
         return -1;
+    if (hs->saved)
+        p = hs->saved + i * 16;
+    if (!hs->saved || check) {
+        if (k->fd < 0 || pread(k->fd, h, sizeof(h), (off_t)pos) != (ssize_t)sizeof(h))
+            memcpy(h, k->buf + pos, sizeof(h));
+        if (check && memcmp(h, p, 16))
+            return -1;
     }
-    size_t cap = 0;
-    bool sorted = true, ended = false;
-    for (uint64_t pos = FLAT_HEADER_SIZE; !ended;) {
+    if (hs->collect)
+        keep_head(hs, h);
+    *off = get_be64(p);
+    *len = get_be64(p + 8);
+    return 0;
+}
+
+/* add_rec - append record {off, len}, its data at k->buf + pos. returns: 0; -1 (no memory). */
+static int add_rec(struct kdump *k, size_t *cap, uint64_t off, uint64_t len, uint64_t pos)
+{
+    if (k->nrecs == *cap) {
+        *cap = *cap ? *cap * 2 : 1024;
+        struct kd_rec *n = realloc(k->recs, *cap * sizeof(*n));
+        if (!n)
+            return -1;
+        k->recs = n;
+    }
+    k->recs[k->nrecs++] = (struct kd_rec){ off, len, k->buf + pos };
+    k->vsize = off + len > k->vsize ? off + len : k->vsize;
+    return 0;
+}
+
+/*
+ * index_records - the records of a flattened file whose header block is
+ * checked, from hs (see struct kd_heads), into k->recs, unsorted;
+ * *sorted says whether they came in order. returns: 0; -1 with a message.
+ */
+static int index_records(struct kdump *k, struct kd_heads *hs, bool *sorted, char *err,
+                         size_t errlen)
+{
+    size_t cap = 0, i = 0;
+    uint64_t pos = FLAT_HEADER_SIZE;
+    for (;; i++) {
         if (!ptl_in_file(pos, 16, k->size)) {
             ptl_fail(err, errlen, "truncated flattened kdump: no end record (file ends at "
                      "%#zx)", k->size);
             return -1;
         }
         uint64_t off, len;
-        flat_record(k, pos, &off, &len);
-        if (off == ~0ULL) {
-            ended = true;
-            break;
+        if (flat_record(k, hs, i, pos, &off, &len)) {
+            ptl_fail(err, errlen, "the kdump index cache is not this file's");
+            return -1;
         }
+        if (off == ~0ULL)
+            break;
         if ((int64_t)off < 0 || !ptl_in_file(pos + 16, len, k->size) || off + len < off) {
             ptl_fail(err, errlen, "%s flattened kdump: the record at %#llx (offset %#llx, "
                      "size %#llx) runs past the end of the file", (int64_t)off < 0 ?
@@ -189,23 +252,24 @@ static int index_flat(struct kdump *k, char *err, size_t errlen)
                      (unsigned long long)off, (unsigned long long)len);
             return -1;
         }
-        if (len) {
-            if (k->nrecs == cap) {
-                cap = cap ? cap * 2 : 1024;
-                struct kd_rec *n = realloc(k->recs, cap * sizeof(*n));
-                if (!n) {
-                    ptl_fail(err, errlen, "out of memory");
-                    return -1;
-                }
-                k->recs = n;
-            }
-            if (k->nrecs && off < k->recs[k->nrecs - 1].off)
-                sorted = false;
-            k->recs[k->nrecs++] = (struct kd_rec){ off, len, b + pos + 16 };
-            k->vsize = off + len > k->vsize ? off + len : k->vsize;
+        if (k->nrecs && len && off < k->recs[k->nrecs - 1].off)
+            *sorted = false;
+        if (len && add_rec(k, &cap, off, len, pos + 16)) {
+            ptl_fail(err, errlen, "out of memory");
+            return -1;
         }
         pos += 16 + len;
     }
+    if (hs->saved && i + 1 != hs->n) {
+        ptl_fail(err, errlen, "the kdump index cache is not this file's");
+        return -1;
+    }
+    return 0;
+}
+
+/* sort_records - sort k->recs by offset and refuse overlaps. returns: 0; -1 with a message. */
+static int sort_records(struct kdump *k, bool sorted, char *err, size_t errlen)
+{
     if (!sorted)
         qsort(k->recs, k->nrecs, sizeof(*k->recs), rec_cmp);
     for (size_t i = 1; i < k->nrecs; i++) {
@@ -216,6 +280,51 @@ static int index_flat(struct kdump *k, char *err, size_t errlen)
         }
     }
     return 0;
+}
+
+/*
+ * index_from - index_records and sort_records from hs, starting afresh.
+ * returns: 0; -1 with a message.
+ */
+static int index_from(struct kdump *k, struct kd_heads *hs, char *err, size_t errlen)
+{
+    bool sorted = true;
+    k->nrecs = 0;
+    k->vsize = 0;
+    return index_records(k, hs, &sorted, err, errlen) || sort_records(k, sorted, err, errlen)
+           ? -1 : 0;
+}
+
+/*
+ * index_flat - the records of a flattened file, sorted: from the index
+ * cache when it holds this file's headers, else from the file (then saved
+ * to the cache). With cache false, or the file not open, no cache.
+ * returns: 0; -1 with a message.
+ */
+static int index_flat(struct kdump *k, bool cache, char *err, size_t errlen)
+{
+    const uint8_t *b = k->buf;
+    if (k->size < FLAT_HEADER_SIZE || get_be64(b + 16) != 1 || get_be64(b + 24) != 1) {
+        ptl_fail(err, errlen, "truncated or unknown flattened kdump header (type and version "
+                 "must be 1)");
+        return -1;
+    }
+    struct ptl_kdidx x;
+    struct kd_heads hs = { 0 };
+    cache = cache && ptl_kdidx_init(&x, k->fd, k->buf, k->size) == 0;
+    if (cache && (hs.saved = ptl_kdidx_load(&x, &hs.n))) {
+        int r = index_from(k, &hs, err, errlen);
+        free((void *)hs.saved);
+        if (r == 0)
+            return 0;
+        hs = (struct kd_heads){ 0 };    /* stale or corrupt: build it again */
+    }
+    hs.collect = cache;
+    int r = index_from(k, &hs, err, errlen);
+    if (r == 0 && hs.collect)
+        ptl_kdidx_save(&x, hs.out, hs.nout);
+    free(hs.out);
+    return r;
 }
 
 /* ---- headers, bitmap, notes ---- */
@@ -535,8 +644,8 @@ static int check_extent(const struct kdump *k, char *err, size_t errlen)
     return 0;
 }
 
-int ptl_kdump_source(struct ptl_source *s, const uint8_t *buf, size_t size, int fd, char *err,
-                     size_t errlen)
+int ptl_kdump_source(struct ptl_source *s, const uint8_t *buf, size_t size, int fd, bool cache,
+                     char *err, size_t errlen)
 {
     struct kdump *k = calloc(1, sizeof(*k));
     if (!k) {
@@ -551,8 +660,7 @@ int ptl_kdump_source(struct ptl_source *s, const uint8_t *buf, size_t size, int 
     k->vsize = size;
     k->flat = size >= 8 && memcmp(buf, PTL_KDUMP_SIGNATURE, 8);
     if (k->flat) {
-        k->vsize = 0;
-        if (index_flat(k, err, errlen))
+        if (index_flat(k, cache, err, errlen))
             return -1;
     }
     struct kd_header h;

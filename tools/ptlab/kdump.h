@@ -42,10 +42,12 @@ bool ptl_is_kdump(const uint8_t *buf, size_t size);
  * outlives s): RAM ranges from the dumpable-page bitmap, vCPUs from the
  * QEMU notes, the format named with its form and compression.
  * @fd: the open file that buf maps (read while indexing), or -1
+ * @cache: a flattened file's index may come from and go to the index cache
+ *         (kdump_index.h; only with fd)
  * returns: 0; -1 with a message in err (s may hold a partial state: the
  *          caller closes it).
  */
-int ptl_kdump_source(struct ptl_source *s, const uint8_t *buf, size_t size, int fd, char *err,
-                     size_t errlen);
+int ptl_kdump_source(struct ptl_source *s, const uint8_t *buf, size_t size, int fd, bool cache,
+                     char *err, size_t errlen);
 
 #endif /* PTLAB_KDUMP_H */

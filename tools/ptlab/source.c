@@ -22,15 +22,18 @@
 
 /* ---- recognising and opening ---- */
 
-/* parse - ptl_source_from_buffer, with the file buf maps open as fd (or -1). */
+/*
+ * parse - ptl_source_from_buffer, with the file buf maps open as fd (or -1);
+ * cache: the kdump index cache may be used.
+ */
 static int parse(struct ptl_source *s, const uint8_t *buf, size_t size, int fd, bool raw,
-                 char *err, size_t errlen)
+                 bool cache, char *err, size_t errlen)
 {
     memset(s, 0, sizeof(*s));
     bool elf = size >= 4 && !memcmp(buf, "\177ELF", 4);
     int r;
     if (!raw && ptl_is_kdump(buf, size))
-        r = ptl_kdump_source(s, buf, size, fd, err, errlen);
+        r = ptl_kdump_source(s, buf, size, fd, cache, err, errlen);
     else if (!raw && ptl_is_lime(buf, size))
         r = ptl_dump_source(s, buf, size, PTL_DUMP_LIME, err, errlen);
     else if (raw || elf)
@@ -50,7 +53,7 @@ static int parse(struct ptl_source *s, const uint8_t *buf, size_t size, int fd, 
 int ptl_source_from_buffer(struct ptl_source *s, const uint8_t *buf, size_t size, bool raw,
                            char *err, size_t errlen)
 {
-    return parse(s, buf, size, -1, raw, err, errlen);
+    return parse(s, buf, size, -1, raw, false, err, errlen);
 }
 
 /*
@@ -101,7 +104,7 @@ static int open_file(struct ptl_source *s, const struct ptl_source_spec *spec, c
     const uint8_t *map = s->map;
     size_t size = s->map_size;
     s->map = NULL;      /* parse closes s on failure: unmap here */
-    int r = parse(s, map, size, fd, spec->raw, err, errlen);
+    int r = parse(s, map, size, fd, spec->raw, !spec->no_cache, err, errlen);
     close(fd);
     if (r) {
         munmap((void *)map, size);

@@ -144,10 +144,12 @@ struct ptl_source {
  * raw          the file is a raw physical image (file offset = pa)
  * gdb          HOST:PORT of a QEMU gdbstub (live)
  * mem_file, qmp  a QEMU's shared RAM file and its QMP socket (live)
+ * no_cache     do not use the index cache of flattened kdump files
  */
 struct ptl_source_spec {
     const char *path;
     bool raw;
+    bool no_cache;
     const char *gdb;
     const char *mem_file;
     const char *qmp;

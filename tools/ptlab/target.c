@@ -52,8 +52,8 @@ int ptl_target_open(struct ptl_target *t, const struct ptl_input_opts *o)
 {
     char err[600];
     memset(t, 0, sizeof(*t));
-    struct ptl_source_spec spec = { .path = o->path, .raw = o->raw, .gdb = o->gdb,
-                                    .mem_file = o->mem_file, .qmp = o->qmp };
+    struct ptl_source_spec spec = { .path = o->path, .raw = o->raw, .no_cache = o->no_cache,
+                                    .gdb = o->gdb, .mem_file = o->mem_file, .qmp = o->qmp };
     int rc = ptl_source_open(&t->src, &spec, err, sizeof(err));
     if (rc) {
         target_msg(o, "%s", err);

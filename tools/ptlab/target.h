@@ -40,6 +40,7 @@ struct ptl_input_opts {
     uint64_t cr3;               /* --cr3: overrides the note */
     unsigned mode;              /* --mode: 0 = from the dump, else 2, 3, 4, 5 */
     bool raw;                   /* --raw: the file is a raw physical image */
+    bool no_cache;              /* --no-cache: no kdump index cache */
     enum ptl_pgd_select pgd;
     unsigned phys_bits;         /* --phys-bits: MAXPHYADDR for reserved-bit checks (0 = 52) */
     uint64_t max_entries;       /* --max-entries: budget of an expanding walk (0 = none) */
