@@ -251,6 +251,11 @@ def test_bad_kdump_and_lime(small):
     (tmp / "unknown").write_bytes(bytes(unknown))
     r = run_ptlab("info", tmp / "unknown", san=True, check=False)
     assert r.returncode == 1 and "unknown kdump compression" in r.stderr, r.stderr
+    wrapping = bytearray(files["lime"].read_bytes())
+    wrapping[16:24] = b"\xff" * 8          # the first range's last byte at 2^64 - 1
+    (tmp / "wrapping").write_bytes(bytes(wrapping))
+    r = run_ptlab("info", tmp / "wrapping", san=True, check=False)
+    assert r.returncode == 1 and "wraps around" in r.stderr, r.stderr
     for p in bad:
         for cmd in (["info"], ["maps", "--format", "qemu-tlb"]):
             r = subprocess.run([os.path.join(ROOT, "build", "san", "ptlab")] + cmd + [str(p)],

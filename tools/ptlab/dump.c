@@ -279,6 +279,12 @@ static int lime_range_(const struct ptl_dump *d, uint64_t pos, uint64_t i, uint6
                  (unsigned long long)pos, magic, version, PTL_LIME_MAGIC);
         return -1;
     }
+    if (last == UINT64_MAX) {   /* its end, last + 1, would wrap to 0 */
+        ptl_fail(err, errlen, "corrupt LiME image: range %llu [%#llx, %#llx] (inclusive) wraps "
+                 "around", (unsigned long long)i, (unsigned long long)start,
+                 (unsigned long long)last);
+        return -1;
+    }
     if (last < start || last - start >= d->size ||
         !ptl_in_file(pos + LIME_HEADER_SIZE_, last - start + 1, d->size)) {
         ptl_fail(err, errlen, "%s LiME image: range %llu [%#llx, %#llx] (inclusive) needs "
