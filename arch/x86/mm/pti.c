@@ -30,6 +30,7 @@
 #define X86_FEATURE_ARCH_CAPABILITIES (1u << 29) /* CPUID.(EAX=7,ECX=0):EDX */
 
 bool pti_enabled;
+static bool pti_auto; /* enabled by pti=auto (Linux's PTI_AUTO), not forced by pti=on */
 const char *pti_reason = "not decided";
 
 /* IA32_ARCH_CAPABILITIES, or 0 when the CPU has no such MSR. */
@@ -63,7 +64,7 @@ void pti_check_boottime_disable(void)
 		pti_enabled = true;
 		pti_reason = affected ? "enabled" : "force enabled on command line";
 	} else if (affected) {
-		pti_enabled = true;
+		pti_enabled = pti_auto = true;
 		pti_reason = "enabled";
 	} else {
 		pti_reason = (caps & PG_ARCH_CAP_RDCL_NO) ? "disabled, CPU not affected (RDCL_NO)"
@@ -130,6 +131,48 @@ void pti_init(void)
 		     (unsigned long long)__pa_symbol(init_top_pgt_user),
 		     (unsigned long long)(uintptr_t)__entry_text_start,
 		     (unsigned long long)(uintptr_t)__entry_text_end, (unsigned long long)CPU_ENTRY_AREA_BASE, NR_CPUS);
+}
+
+/*
+ * Linux's pti_kernel_image_global_ok: global kernel text only under pti=auto
+ * and without PCID (decided by init_pcid). Linux also refuses it on K8 (PTI
+ * is never automatic on AMD anyway) and with RANDSTRUCT (which ptlab lacks).
+ */
+static bool pti_kernel_image_global_ok(void)
+{
+	return pti_auto && !pcid_enabled;
+}
+
+/*
+ * Linux's pti_clone_kernel_text: the text and rodata [_text, __end_rodata)
+ * in the user twin too, each page as swapper_pg_dir maps it (Linux clones
+ * the PMDs; ptlab's image shares 2 MiB pages with its data, so page by
+ * page), and the text global in both: fewer TLB misses without PCID.
+ */
+static void pti_clone_kernel_text(void)
+{
+	uint64_t start = (uint64_t)(uintptr_t)_text, end_global = (uint64_t)(uintptr_t)_etext;
+
+	if (!pti_kernel_image_global_ok())
+		return;
+	pti_protect_kernel("the kernel text", start, end_global, boot_cpu_data.pge ? PTE_G : 0, 0);
+	for (uint64_t va = start; va < (uint64_t)(uintptr_t)__end_rodata; va += PAGE_SIZE) {
+		struct pg_walk w;
+		pg_walk(&kernel_ctx, __pa_symbol(init_top_pgt), va, &w);
+		if (w.status)
+			panic("pti: the kernel image at 0x%016llx: %s", (unsigned long long)va, pg_strerror(w.status));
+		pti_clone_kernel_page(va, w.pa, w.leaf_prot);
+	}
+	__flush_tlb_all();
+	stage_printk("  PTI: kernel text and rodata [0x%016llx-0x%016llx) in the user twin, text global"
+		     " (pti=auto, no PCID)\n", (unsigned long long)start,
+		     (unsigned long long)(uintptr_t)__end_rodata);
+}
+
+void pti_finalize(void)
+{
+	if (pti_enabled)
+		pti_clone_kernel_text();
 }
 
 void pti_cpu_init(bool pcid)
