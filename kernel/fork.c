@@ -184,7 +184,7 @@ struct mm_struct *dup_mm(struct mm_struct *oldmm)
  */
 void *alloc_thread_stack_node(void)
 {
-	return __vmalloc_node_range(THREAD_SIZE, THREAD_SIZE, __PAGE_KERNEL, "alloc_thread_stack_node");
+	return __vmalloc_node_range(THREAD_SIZE, THREAD_SIZE, PAGE_KERNEL, "alloc_thread_stack_node");
 }
 
 void free_thread_stack(void *stack)

@@ -56,6 +56,7 @@ void sched_init(void)
 	cpu_init_gdt();   /* user segments and the TSS (through the cpu_entry_area under PTI) */
 	syscall_init();   /* MSR_STAR, MSR_LSTAR, MSR_SYSCALL_MASK */
 	init_pcid();      /* CR4.PCIDE when the CPU has PCID */
+	pti_finalize();   /* PTI: pti=auto without PCID maps the kernel text in user PGDs too */
 	serial_idle_hook = sched_idle; /* the shell waiting for input lets processes run */
 	sched_ready = true;
 }

@@ -38,7 +38,7 @@ static phys_addr_t vmemmap_alloc_block(uint64_t size)
 
 static void vmemmap_map(uint64_t va, phys_addr_t pa, uint64_t size)
 {
-	int err = pg_map(&kernel_ctx, __pa_symbol(init_top_pgt), va, va + size, pa, __PAGE_KERNEL,
+	int err = pg_map(&kernel_ctx, __pa_symbol(init_top_pgt), va, va + size, pa, PAGE_KERNEL,
 			 size == PMD_SIZE ? PG_MASK_2M : PG_MASK_4K, 0, 0);
 	if (err)
 		panic("vmemmap_populate at 0x%016llx: %s", (unsigned long long)va, pg_strerror(err));

@@ -4,7 +4,7 @@
  * Areas are kept in a fixed table (no kmalloc here) and placed lowest-first
  * in [VMALLOC_START, VMALLOC_END), each followed by its guard page. vmalloc
  * maps one page at a time with lib/paging's pg_map on the kernel's tables
- * (__PAGE_KERNEL: RW, NX, global); vfree and iounmap unmap with
+ * (PAGE_KERNEL: RW, NX; global unless PTI is on); vfree and iounmap unmap with
  * pg_unmap_keep_tables, which keeps every table (the top-level entries were
  * populated at boot and every process copied them), flush the TLB for the
  * range (flush_tlb_kernel_range) and only then free the pages.
@@ -202,7 +202,7 @@ void *__vmalloc_node_range(uint64_t size, uint64_t align, uint64_t prot, const c
 
 void *vzalloc_caller(uint64_t size, const char *caller)
 {
-	void *p = __vmalloc_node_range(size, PAGE_SIZE, __PAGE_KERNEL, caller);
+	void *p = __vmalloc_node_range(size, PAGE_SIZE, PAGE_KERNEL, caller);
 	if (p)
 		memset(p, 0, (size + PAGE_SIZE - 1) & PAGE_MASK);
 	return p;

@@ -23,6 +23,7 @@
 #define ASM_CPU_ENTRY_AREA_H
 
 #include <asm/pgtable_64_types.h>
+#include <asm/pgtable_types.h>
 #include <stdint.h>
 
 #define CPU_ENTRY_AREA_RO_IDT   CPU_ENTRY_AREA_BASE
@@ -40,9 +41,10 @@ static inline uint64_t cea_page(unsigned int cpu, unsigned int page)
 }
 
 /*
- * cea_set_pte - map the page at pa at va (in the area) with prot in
- * swapper_pg_dir and its user twin, replacing what was there. Panics if the
- * tables cannot be built.
+ * cea_set_pte - map the page at pa at va (in the area) with prot (PAGE_KERNEL*)
+ * in swapper_pg_dir and its user twin, replacing what was there; global
+ * (PTE_G added) when the CPU has PGE, even under PTI. Panics if the tables
+ * cannot be built.
  */
 void cea_set_pte(uint64_t va, uint64_t pa, uint64_t prot);
 

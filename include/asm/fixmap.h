@@ -12,7 +12,7 @@
 #ifndef ASM_FIXMAP_H
 #define ASM_FIXMAP_H
 
-#include <paging/pgtable.h>
+#include <asm/pgtable_types.h>
 
 #define VSYSCALL_ADDR 0xffffffffff600000ULL
 #define FIXADDR_TOP   0xffffffffff7ff000ULL /* round_up(VSYSCALL_ADDR + PAGE_SIZE, 2 MiB) - PAGE_SIZE */
@@ -42,7 +42,7 @@ static inline uint64_t fix_to_virt(enum fixed_addresses idx)
  * fixmap's page tables refuse it.
  */
 void __set_fixmap(enum fixed_addresses idx, phys_addr_t phys, uint64_t prot);
-#define set_fixmap_nocache(idx, phys) __set_fixmap((idx), (phys), __PAGE_KERNEL_NOCACHE)
+#define set_fixmap_nocache(idx, phys) __set_fixmap((idx), (phys), PAGE_KERNEL_NOCACHE)
 #define clear_fixmap(idx)             __set_fixmap((idx), 0, 0)
 
 #endif /* ASM_FIXMAP_H */

@@ -7,6 +7,7 @@
 #ifndef ASM_PGTABLE_H
 #define ASM_PGTABLE_H
 
+#include <asm/pgtable_types.h>
 #include <paging/paging.h>
 
 /* Contexts: kernel_ctx links new tables with _PAGE_TABLE as Linux's

@@ -35,6 +35,12 @@ void pti_check_boottime_disable(void);
  * Before any process exists. returns: nothing.
  */
 void pti_init(void);
+/*
+ * pti_finalize - under pti=auto without PCID (after init_pcid), as Linux's
+ * pti_clone_kernel_text: the kernel text and rodata mapped in the user twin
+ * too, the text global in both PGDs. Before any process exists.
+ */
+void pti_finalize(void);
 /* This CPU's entry code starts switching CR3 (PTI_FLAG_ON, and PTI_FLAG_PCID when pcid). */
 void pti_cpu_init(bool pcid);
 /*

@@ -14,7 +14,7 @@
 #ifndef LINUX_VMALLOC_H
 #define LINUX_VMALLOC_H
 
-#include <paging/pgtable.h>
+#include <asm/pgtable_types.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -49,13 +49,13 @@ void vmalloc_init(void);
 
 /*
  * __vmalloc_node_range - size bytes (rounded up to pages) of fresh pages,
- * mapped with prot (canonical, e.g. __PAGE_KERNEL) at an address aligned to
+ * mapped with prot (canonical, e.g. PAGE_KERNEL) at an address aligned to
  * align (a power of two, at least 4 KiB), followed by a guard page. Not
  * zeroed. returns: the address, or NULL (no area, no page or no table page).
  */
 void *__vmalloc_node_range(uint64_t size, uint64_t align, uint64_t prot, const char *caller);
-/* vmalloc / vzalloc: the same with __PAGE_KERNEL, page aligned, named after the calling function; vzalloc zeroes. */
-#define vmalloc(size) __vmalloc_node_range((size), 4096, __PAGE_KERNEL, __func__)
+/* vmalloc / vzalloc: the same with PAGE_KERNEL, page aligned, named after the calling function; vzalloc zeroes. */
+#define vmalloc(size) __vmalloc_node_range((size), 4096, PAGE_KERNEL, __func__)
 #define vzalloc(size) vzalloc_caller((size), __func__)
 void *vzalloc_caller(uint64_t size, const char *caller);
 /*

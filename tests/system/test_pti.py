@@ -10,6 +10,7 @@ QEMU's TCG `max` CPU has no PCID and no IA32_ARCH_CAPABILITIES: PCID under PTI i
 checked on Bochs (system calls switch CR3 without flushing; bench/pti_bench.py measures
 them); RDCL_NO is covered by the unit tests of pg_pti_meltdown_affected.
 """
+import json
 import os
 import re
 import subprocess
@@ -100,10 +101,15 @@ def probe_targets(m):
             "vmalloc": vmalloc}
 
 
-@pytest.mark.parametrize("append,present", [("", 0), ("pti=off", 1)])
+ALL_TARGETS = ("text", "data", "direct map", "vmalloc")
+
+
+@pytest.mark.parametrize("append,present", [("pti=on", ()), ("", ("text",)), ("pti=off", ALL_TARGETS)])
 def test_user_probes_kernel(tmp_path, append, present):
     """Each read faults; under PTI the #PF error code says not present (bit 0 clear): the
-    user PGD does not map the kernel; without PTI the same pages are present (supervisor)."""
+    user PGD does not map the kernel, except with pti=auto on a CPU without PCID (QEMU's
+    TCG), where it maps the kernel text and rodata (supervisor) as Linux 6.1's
+    pti_clone_kernel_text does; without PTI the same pages are present (supervisor)."""
     with Monitor(tmp_path, append=append, mem="256M", cpu=INTEL, marker=PROMPT) as m:
         targets = probe_targets(m)
         out = m.shell("run ptiprobe " + " ".join("%x" % va for va in targets.values()), timeout=DEADLINE)
@@ -112,7 +118,7 @@ def test_user_probes_kernel(tmp_path, append, present):
     for name, va in targets.items():
         assert va in faults, (name, out)
         assert faults[va] & 0x4, (name, "a user-mode access")
-        assert faults[va] & 0x1 == present, (name, hex(va), hex(faults[va]))
+        assert faults[va] & 0x1 == (name in present), (name, hex(va), hex(faults[va]))
 
 
 def mapped_lines(ptdump):
@@ -235,3 +241,76 @@ def test_syscalls_do_not_flush_with_pcid_under_bochs(tmp_path):
     base_n, run_n = noflush[1] - noflush[0], noflush[2] - noflush[1]
     assert run_f - base_f == 0, (flushing, noflush)
     assert run_n - base_n >= 2 * 200, (flushing, noflush)
+
+
+CPU_ENTRY_AREA = (0xfffffe0000000000, 0xfffffe8000000000)   # its top-level slot (docs/memlayout.md)
+
+
+def kernel_symbols(m, *names):
+    """Run-time addresses of kernel symbols: build/vmlinux's, moved by the slide KASLR
+    chose (start_kernel's address on the console against the link-time one)."""
+    out = subprocess.run(["nm", os.path.join(BUILD, "vmlinux")], capture_output=True, text=True,
+                         check=True).stdout
+    sym = {n: int(a, 16) for a, _, n in re.findall(r"^([0-9a-f]+) (\S) (\S+)$", out, re.M)}
+    slide = int(re.search(r"start_kernel reached at 0x([0-9a-f]{16})", m.output).group(1), 16) \
+        - sym["start_kernel"]
+    return [sym[n] + slide for n in names]
+
+
+def tlb_leaves(tlb):
+    """QEMU's info tlb lines: (VA, flag string), one 4 KiB page or large page each."""
+    return [(int(l[:16], 16), l.split()[2]) for l in tlb.replace("\r", "").splitlines()
+            if re.match(r"^[0-9a-f]{16}: ", l)]
+
+
+@pytest.mark.parametrize("append,text_global", [("pti=on", False), ("", True), ("pti=off", None)])
+def test_kernel_mappings_not_global(tmp_path, append, text_global):
+    """Under PTI (asm/pgtable_types.h, __default_kernel_pte_mask) no kernel page of the
+    kernel PGD is global but the entry text and the cpu_entry_area, which every user PGD
+    maps too, and, with pti=auto on a CPU without PCID (QEMU's TCG), the kernel text, which
+    Linux 6.1's pti_clone_kernel_text maps in the user PGDs and makes global; without PTI
+    every kernel mapping is global as before. The same in the host tool's reading of a
+    dump, in QEMU's own `info tlb` (the tool's qemu-tlb equals it line for line) and in
+    the kernel's `ptdump kernel`."""
+    from ptlab_tool import ptlab
+    dump = tmp_path / "core.elf"
+    with Monitor(tmp_path, append=append, mem="256M", cpu=INTEL, marker=PROMPT) as m:
+        shell = m.shell("ptdump kernel")
+        m.command("stop")
+        regs = m.command("info registers")
+        tlb = m.command("info tlb")
+        m.command("dump-guest-memory %s" % dump)
+    entry_start, entry_end, text, etext = kernel_symbols(m, "__entry_text_start", "__entry_text_end",
+                                                         "_text", "_etext")
+    cr3 = int(re.search(r"CR3=([0-9a-f]+)", regs).group(1), 16) & ~0xfff
+    decision = "disabled on command line" if text_global is None else "enabled"
+    assert ISOLATION.findall(m.output.replace("\r", "")) == [decision]
+    allowed = [(entry_start, entry_end), CPU_ENTRY_AREA] + ([(text, etext)] if text_global else [])
+    inside = lambda va, areas: any(s <= va < e for s, e in areas)
+
+    r = ptlab("maps", "--format", "json", "--cr3", "0x%x" % cr3, str(dump), check=True)
+    kernel = [(int(x["start"], 16), int(x["end"], 16), x["global"]) for x in json.loads(r.stdout)["ranges"]
+              if x["kind"] == "mapped" and int(x["start"], 16) >= 1 << 63]
+    assert kernel
+    if text_global is None:
+        assert all(g for _, _, g in kernel), [hex(s) for s, _, g in kernel if not g]
+    else:
+        glob = [(s, e) for s, e, g in kernel if g]
+        assert all(inside(s, allowed) and inside(e - 1, allowed) for s, e in glob), \
+            [(hex(s), hex(e)) for s, e in glob]
+        for va in (entry_start, CPU_ENTRY_AREA[0], text):   # these are global (the text only when cloned)
+            assert any(s <= va < e and g for s, e, g in kernel) == (va != text or text_global), hex(va)
+
+    r = ptlab("maps", "--format", "qemu-tlb", "--cr3", "0x%x" % cr3, str(dump), check=True)
+    leaves = tlb_leaves(tlb)
+    assert leaves and r.stdout.splitlines() == [l for l in tlb.replace("\r", "").splitlines()
+                                                if re.match(r"^[0-9a-f]{16}: ", l)]
+    for va, flags in leaves:
+        if va >= 1 << 63:
+            assert (flags[1] == "G") == (text_global is None or inside(va, allowed)), (hex(va), flags)
+
+    rows = re.findall(r"^0x([0-9a-f]{16})-0x([0-9a-f]{16}) +\S+ (.*\S) +(?:pte|pmd|pud|p4d|pgd)$", shell, re.M)
+    shell_global = [(int(s, 16), int(e, 16)) for s, e, f in rows if "GLB" in f.split()]
+    assert shell_global
+    if text_global is not None:
+        assert all(inside(s, allowed) and inside(e - 1, allowed) for s, e in shell_global), shell_global

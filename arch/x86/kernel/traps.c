@@ -88,7 +88,7 @@ void load_idt(void)
 
 void idt_map_in_cea(void)
 {
-	cea_set_pte(CPU_ENTRY_AREA_RO_IDT, __pa_symbol(idt_table), __PAGE_KERNEL_RO);
+	cea_set_pte(CPU_ENTRY_AREA_RO_IDT, __pa_symbol(idt_table), PAGE_KERNEL_RO);
 	idt_address = CPU_ENTRY_AREA_RO_IDT;
 	load_idt();
 }

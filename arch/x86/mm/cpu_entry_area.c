@@ -11,6 +11,7 @@
  */
 #include <asm/console.h>
 #include <asm/cpu_entry_area.h>
+#include <asm/cpufeature.h>
 #include <asm/mmu_context.h>
 #include <asm/percpu.h>
 #include <asm/pti.h>
@@ -24,8 +25,15 @@ struct cea_stacks {
 
 static struct cea_stacks cea_storage[NR_CPUS];
 
+/*
+ * Map va to pa with prot (PAGE_KERNEL*) in both halves. The area is mapped
+ * by every kernel and user PGD alike, so its pages are global even under PTI
+ * (as Linux's cea_set_pte), when the CPU has PGE.
+ */
 void cea_set_pte(uint64_t va, phys_addr_t pa, uint64_t prot)
 {
+	if (boot_cpu_data.pge && (prot & PTE_P))
+		prot |= PTE_G;
 	int err = pg_map(&kernel_ctx, __pa_symbol(init_top_pgt), va, va + PAGE_SIZE, pa, prot, PG_MASK_4K,
 			 PG_MAP_REPLACE, 0);
 	if (err)
@@ -38,12 +46,12 @@ static void setup_cpu_entry_area(unsigned int cpu)
 	struct pcpu *p = &per_cpu_area[cpu];
 	uint64_t tss = (uint64_t)(uintptr_t)&p->cpu_tss_rw;
 
-	cea_set_pte(cea_page(cpu, CEA_GDT), __pa_symbol(p->gdt_page), __PAGE_KERNEL_RO);
-	cea_set_pte(cea_page(cpu, CEA_ENTRY_STACK), __pa_symbol(cea_storage[cpu].entry_stack), __PAGE_KERNEL);
-	cea_set_pte(cea_page(cpu, CEA_TSS), __pa_symbol(tss), __PAGE_KERNEL);
-	cea_set_pte(cea_page(cpu, CEA_DF_STACK), __pa_symbol(cea_storage[cpu].df_stack), __PAGE_KERNEL);
+	cea_set_pte(cea_page(cpu, CEA_GDT), __pa_symbol(p->gdt_page), PAGE_KERNEL_RO);
+	cea_set_pte(cea_page(cpu, CEA_ENTRY_STACK), __pa_symbol(cea_storage[cpu].entry_stack), PAGE_KERNEL);
+	cea_set_pte(cea_page(cpu, CEA_TSS), __pa_symbol(tss), PAGE_KERNEL);
+	cea_set_pte(cea_page(cpu, CEA_DF_STACK), __pa_symbol(cea_storage[cpu].df_stack), PAGE_KERNEL);
 	/* The entry code reaches the TSS page through %gs, its per-CPU address, before switching CR3. */
-	pti_clone_kernel_page(tss, __pa_symbol(tss), __PAGE_KERNEL);
+	pti_clone_kernel_page(tss, __pa_symbol(tss), PAGE_KERNEL);
 }
 
 void setup_cpu_entry_areas(void)

@@ -16,6 +16,7 @@
 #include <asm/page.h>
 #include <asm/pgtable.h>
 #include <asm/processor.h>
+#include <asm/pti.h>
 #include <asm/sections.h>
 #include <asm/traps.h>
 #include <lib/cmdline.h>
@@ -28,6 +29,7 @@ bool direct_map_ready;
 unsigned int page_size_mask;
 uint64_t kernel_table_pages;
 uint64_t direct_pages_bytes[4];
+uint64_t __default_kernel_pte_mask = ~0ULL;
 
 static void *kernel_phys_to_virt(void *arg, phys_addr_t pa);
 static int kernel_alloc_table(void *arg, phys_addr_t *pa);
@@ -142,6 +144,13 @@ void flush_tlb_range(const struct pg_flush *f)
 		flush_tlb_one(va);
 }
 
+/*
+ * The page sizes the direct map may use, and __default_kernel_pte_mask (asm/
+ * pgtable_types.h): under PTI every kernel mapping made from here on is not
+ * global, as in Linux. pti_check_boottime_disable has decided by now
+ * (setup_arch), and nothing has been mapped with PAGE_KERNEL* yet; the
+ * kernel image's compile-time mapping is made non-global by pti_init.
+ */
 void probe_page_size_mask(void)
 {
 	bool nogbpages = cmdline_has_word(boot_command_line, "nogbpages");
@@ -149,9 +158,13 @@ void probe_page_size_mask(void)
 	page_size_mask = PG_SIZE_4K | PG_SIZE_2M; /* PSE: always in long mode */
 	if (boot_cpu_data.gbpages && !nogbpages)
 		page_size_mask |= PG_SIZE_1G;
-	stage_printk("  page sizes: 4k 2M%s (CPU: 1G pages %s%s), PGE %s, NX %s, PCID %s, SMEP %s, SMAP %s, LA57 %s\n",
+	__default_kernel_pte_mask = ~0ULL;
+	if (pti_enabled)
+		__default_kernel_pte_mask &= ~PTE_G; /* the kernel is mostly non-global under PTI */
+	stage_printk("  page sizes: 4k 2M%s (CPU: 1G pages %s%s), PGE %s%s, NX %s, PCID %s, SMEP %s, SMAP %s, LA57 %s\n",
 		     (page_size_mask & PG_SIZE_1G) ? " 1G" : "", boot_cpu_data.gbpages ? "yes" : "no",
 		     nogbpages ? ", off by nogbpages" : "", boot_cpu_data.pge ? "yes" : "no",
+		     pti_enabled ? " (kernel mappings not global: PTI)" : "",
 		     boot_cpu_data.nx ? "yes" : "no", boot_cpu_data.pcid ? "yes" : "no",
 		     boot_cpu_data.smep ? "yes" : "no", boot_cpu_data.smap ? "yes" : "no",
 		     boot_cpu_data.la57 ? "yes" : "no");
@@ -178,7 +191,7 @@ static void init_memory_mapping(uint64_t start, uint64_t end)
 			piece[i].end - piece[i].start;
 	}
 	int err = pg_map(&kernel_ctx, __pa_symbol(init_top_pgt), PAGE_OFFSET + start, PAGE_OFFSET + end,
-			 start, __PAGE_KERNEL, page_size_mask, 0, 0);
+			 start, PAGE_KERNEL, page_size_mask, 0, 0);
 	if (err)
 		panic("init_memory_mapping [0x%llx-0x%llx): %s", (unsigned long long)start,
 		      (unsigned long long)end, pg_strerror(err));

@@ -2,7 +2,8 @@
  * ioremap.c: device memory in the vmalloc area (see asm/io.h; Linux's
  * arch/x86/mm/ioremap.c, __ioremap_caller).
  *
- * The protection is Linux's PAGE_KERNEL_IO (__PAGE_KERNEL: RW, NX, global)
+ * The protection is Linux's PAGE_KERNEL_IO (RW, NX; global
+ * unless page-table isolation is on: asm/pgtable_types.h)
  * plus the cache bits of the memory type; the area is aligned to its size
  * rounded up to a power of two, so that lib/paging's pg_map can use 2 MiB
  * or 1 GiB pages (as the CPU allows) where physical alignment allows too.
@@ -49,7 +50,7 @@ void *__ioremap_caller(phys_addr_t phys, uint64_t size, enum page_cache_mode pcm
 	if (!area)
 		return 0;
 	area->phys_addr = phys;
-	int err = vmap_range(area->addr, area->addr + size, phys, __PAGE_KERNEL | cachemode2protval(pcm),
+	int err = vmap_range(area->addr, area->addr + size, phys, PAGE_KERNEL_IO | cachemode2protval(pcm),
 			     page_size_mask);
 	if (err) {
 		printk("ioremap 0x%llx (%s): %s\n", (unsigned long long)phys, caller, pg_strerror(err));

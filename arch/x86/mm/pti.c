@@ -3,8 +3,10 @@
  * "Page-table isolation").
  *
  *   setup_arch -> pti_check_boottime_disable   pti=on|off|auto, the report
+ *   init_mem_mapping -> probe_page_size_mask: PAGE_KERNEL* not global
  *   sched_init -> pti_init -> setup_cpu_entry_areas   (cpu_entry_area.c)
- *                          -> pti_clone_entry_text
+ *                          -> pti_set_kernel_image_nonglobal
+ *                          -> pti_clone_entry_text (global in both PGDs)
  *   every CPU  -> cpu_init_gdt (GDT, TSS, stacks through the cpu_entry_area)
  *              -> pti_cpu_init (the entry code starts switching CR3)
  *
@@ -28,6 +30,7 @@
 #define X86_FEATURE_ARCH_CAPABILITIES (1u << 29) /* CPUID.(EAX=7,ECX=0):EDX */
 
 bool pti_enabled;
+static bool pti_auto; /* enabled by pti=auto (Linux's PTI_AUTO), not forced by pti=on */
 const char *pti_reason = "not decided";
 
 /* IA32_ARCH_CAPABILITIES, or 0 when the CPU has no such MSR. */
@@ -61,7 +64,7 @@ void pti_check_boottime_disable(void)
 		pti_enabled = true;
 		pti_reason = affected ? "enabled" : "force enabled on command line";
 	} else if (affected) {
-		pti_enabled = true;
+		pti_enabled = pti_auto = true;
 		pti_reason = "enabled";
 	} else {
 		pti_reason = (caps & PG_ARCH_CAP_RDCL_NO) ? "disabled, CPU not affected (RDCL_NO)"
@@ -81,12 +84,38 @@ void pti_clone_kernel_page(uint64_t va, uint64_t pa, uint64_t prot)
 		panic("pti: mapping 0x%016llx in the user PGD: %s", (unsigned long long)va, pg_strerror(err));
 }
 
-/* The entry text, page by page, read-only and executable (Linux clones it at PMD level). */
+/* Change the rights of [start, end) in swapper_pg_dir (Linux's set_memory_*); panics on failure. */
+static void pti_protect_kernel(const char *what, uint64_t start, uint64_t end, uint64_t set, uint64_t clear)
+{
+	int err = pg_protect(&kernel_ctx, __pa_symbol(init_top_pgt), start, end, set, clear, 0, 0);
+	if (err)
+		panic("pti: %s [0x%016llx-0x%016llx): %s", what, (unsigned long long)start, (unsigned long long)end,
+		      pg_strerror(err));
+}
+
+/*
+ * head_64.S's level2_kernel_pgt maps the kernel image global; clear G from
+ * all of it (Linux clears [_text, ALIGN(_end, 2M)); mark_rodata_ro has
+ * unmapped [_end, ALIGN(_end, 2M)) here already).
+ */
+static void pti_set_kernel_image_nonglobal(void)
+{
+	pti_protect_kernel("the kernel image", (uint64_t)(uintptr_t)_text, (uint64_t)(uintptr_t)_end, 0, PTE_G);
+}
+
+/*
+ * The entry text, page by page, read-only and executable (Linux clones it at
+ * PMD level). Both PGDs map it, so it is global in both (with PGE), as Linux
+ * sets _PAGE_GLOBAL on the entries it clones.
+ */
 static void pti_clone_entry_text(void)
 {
-	for (uint64_t va = (uint64_t)(uintptr_t)__entry_text_start; va < (uint64_t)(uintptr_t)__entry_text_end;
-	     va += PAGE_SIZE)
-		pti_clone_kernel_page(va, __pa_symbol(va), __PAGE_KERNEL_RX);
+	uint64_t start = (uint64_t)(uintptr_t)__entry_text_start, end = (uint64_t)(uintptr_t)__entry_text_end;
+	uint64_t global = boot_cpu_data.pge ? PTE_G : 0;
+
+	pti_protect_kernel("the entry text", start, end, global, 0);
+	for (uint64_t va = start; va < end; va += PAGE_SIZE)
+		pti_clone_kernel_page(va, __pa_symbol(va), PAGE_KERNEL_RX | global);
 }
 
 void pti_init(void)
@@ -94,12 +123,56 @@ void pti_init(void)
 	if (!pti_enabled)
 		return;
 	setup_cpu_entry_areas();
-	pti_clone_entry_text();
+	pti_set_kernel_image_nonglobal(); /* undo head_64.S's global bits ... */
+	pti_clone_entry_text();           /* ... but for the entry text */
+	__flush_tlb_all();                /* the image's global TLB entries too; the other CPUs are not up */
 	stage_printk("  PTI: swapper_pg_dir's user twin at 0x%llx: entry text [0x%016llx-0x%016llx),"
 		     " cpu_entry_area at 0x%016llx, %d CPUs\n",
 		     (unsigned long long)__pa_symbol(init_top_pgt_user),
 		     (unsigned long long)(uintptr_t)__entry_text_start,
 		     (unsigned long long)(uintptr_t)__entry_text_end, (unsigned long long)CPU_ENTRY_AREA_BASE, NR_CPUS);
+}
+
+/*
+ * Linux's pti_kernel_image_global_ok: global kernel text only under pti=auto
+ * and without PCID (decided by init_pcid). Linux also refuses it on K8 (PTI
+ * is never automatic on AMD anyway) and with RANDSTRUCT (which ptlab lacks).
+ */
+static bool pti_kernel_image_global_ok(void)
+{
+	return pti_auto && !pcid_enabled;
+}
+
+/*
+ * Linux's pti_clone_kernel_text: the text and rodata [_text, __end_rodata)
+ * in the user twin too, each page as swapper_pg_dir maps it (Linux clones
+ * the PMDs; ptlab's image shares 2 MiB pages with its data, so page by
+ * page), and the text global in both: fewer TLB misses without PCID.
+ */
+static void pti_clone_kernel_text(void)
+{
+	uint64_t start = (uint64_t)(uintptr_t)_text, end_global = (uint64_t)(uintptr_t)_etext;
+
+	if (!pti_kernel_image_global_ok())
+		return;
+	pti_protect_kernel("the kernel text", start, end_global, boot_cpu_data.pge ? PTE_G : 0, 0);
+	for (uint64_t va = start; va < (uint64_t)(uintptr_t)__end_rodata; va += PAGE_SIZE) {
+		struct pg_walk w;
+		pg_walk(&kernel_ctx, __pa_symbol(init_top_pgt), va, &w);
+		if (w.status)
+			panic("pti: the kernel image at 0x%016llx: %s", (unsigned long long)va, pg_strerror(w.status));
+		pti_clone_kernel_page(va, w.pa, w.leaf_prot);
+	}
+	__flush_tlb_all();
+	stage_printk("  PTI: kernel text and rodata [0x%016llx-0x%016llx) in the user twin, text global"
+		     " (pti=auto, no PCID)\n", (unsigned long long)start,
+		     (unsigned long long)(uintptr_t)__end_rodata);
+}
+
+void pti_finalize(void)
+{
+	if (pti_enabled)
+		pti_clone_kernel_text();
 }
 
 void pti_cpu_init(bool pcid)
