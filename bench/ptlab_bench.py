@@ -17,6 +17,7 @@ Usage: /usr/bin/python3 bench/ptlab_bench.py [--runs N] [--cpu qemu64|max] [--ke
 """
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -34,15 +35,19 @@ TARGETS = {"maps": 5.0, "regions": 10.0, "qemu-tlb": 30.0}
 
 
 def time_process(args, runs):
-    """Median and minimum wall time (ms) of running args to completion, output discarded."""
-    times = []
+    """Median and minimum wall time (ms) of running args to completion, output discarded,
+    and the median CPU time (ms, user + system) the process used."""
+    times, cpu = [], []
     for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         r = subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         times.append((time.perf_counter() - start) * 1000)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append((after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000)
         if r.returncode != 0:
             raise RuntimeError("%s: exit %d: %s" % (" ".join(args), r.returncode, r.stderr))
-    return statistics.median(times), min(times)
+    return statistics.median(times), min(times), statistics.median(cpu)
 
 
 def main():
@@ -106,7 +111,7 @@ def main():
     print("ptlab `maps`: %d lines" % maps_lines)
     print("%-22s %10s %10s %10s %12s" % ("command (whole process)", "median ms", "min ms",
                                          "target ms", "QEMU/ptlab"))
-    for name, (med, mn) in results.items():
+    for name, (med, mn, _) in results.items():
         target = TARGETS.get(name)
         print("%-22s %10.2f %10.2f %10s %11.1fx%s" % (
             name if name in ("maps", "regions", "lint") or name.startswith("kdump") else

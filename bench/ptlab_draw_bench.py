@@ -16,36 +16,19 @@ Usage: /usr/bin/python3 bench/ptlab_draw_bench.py [--runs N] [--cpu qemu64|max] 
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests", "system"))
 
 import linux_guest  # noqa: E402  (the tests' Debian guest)
+from ptlab_bench import time_process  # noqa: E402
 
 PTLAB = os.path.join(ROOT, "build", "ptlab")
-
-
-def time_process(args, runs):
-    """Median and minimum wall time (ms) of running args to completion, output discarded,
-    and the median CPU time (ms, user + system) the process used."""
-    times, cpu = [], []
-    for _ in range(runs):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        start = time.perf_counter()
-        r = subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        times.append((time.perf_counter() - start) * 1000)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu.append((after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000)
-        if r.returncode != 0:
-            raise RuntimeError("%s: exit %d: %s" % (" ".join(args), r.returncode, r.stderr))
-    return statistics.median(times), min(times), statistics.median(cpu)
 
 
 def browser_ready(page, runs):

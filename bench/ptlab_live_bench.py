@@ -125,7 +125,7 @@ def main():
         print("%s, `watch`: %s" % (name, re.sub(r"ptlab:? ", "", text).replace("\n", "; ")))
     print("%-32s %10s %10s %10s %12s" % ("what (whole process, or one walk)", "median ms", "min ms",
                                          "target ms", "QEMU/ptlab"))
-    for name, (med, mn) in results.items():
+    for name, (med, mn, _) in results.items():
         what = "maps --format qemu-tlb" if name.endswith("qemu-tlb") else "maps"
         print("%-32s %10.2f %10.2f %10s %11.1fx" % (
             "%s, %s" % (what, name.replace(" qemu-tlb", "")), med, mn, "-", qemu_ms / med))
